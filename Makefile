@@ -1,0 +1,85 @@
+# diachinh: build, run and test.
+#
+#   make run        build, start the private PostGIS cluster (./var/pg), migrate, seed, serve
+#   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
+#   make db-stop    stop both clusters;  make clean-db  also deletes their data
+#
+# The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
+# the environment it uses that database instead.
+
+CARGO ?= cargo
+PORT ?= 8080
+PG_PORT ?= 54320
+TEST_PG_PORT ?= 54321
+BIN = target/debug/diachinh
+
+PG_DIR = var/pg
+TEST_PG_DIR = var/pg-test
+DB_ENV = DIACHINH_PG_DIR=$(PG_DIR) DIACHINH_PG_PORT=$(PG_PORT)
+TEST_DB_ENV = DIACHINH_PG_DIR=$(TEST_PG_DIR) DIACHINH_PG_PORT=$(TEST_PG_PORT) DIACHINH_PG_DURABLE=0
+TEST_DATABASE_URL = postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres
+
+# Fallback for stopping a cluster without the binary (not built, or does not compile).
+PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
+AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+
+.DEFAULT_GOAL := build
+.PHONY: prereqs build db run test bench db-stop db-stop-dev db-stop-test clean-db
+
+prereqs:
+	bash scripts/prereqs.sh
+
+build: prereqs
+	$(CARGO) build --bins
+
+db: build
+	$(DB_ENV) $(BIN) db start
+
+run: build
+	$(DB_ENV) $(BIN) db start
+	$(DB_ENV) $(BIN) migrate
+	$(DB_ENV) $(BIN) seed
+	$(DB_ENV) $(BIN) serve --bind 127.0.0.1:$(PORT)
+
+test: build
+	$(TEST_DB_ENV) $(BIN) db start
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" \
+	    $(CARGO) nextest run --no-fail-fast; \
+	else \
+	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" \
+	    $(CARGO) test --no-fail-fast; \
+	fi
+
+bench: prereqs
+	$(CARGO) build --release --bins
+	target/release/diachinh bench
+
+# stop_cluster(dir, env): `diachinh db stop`, or pg_ctl directly when the binary is
+# missing or fails. Fine when the cluster is not running or does not exist.
+define stop_cluster
+	@if [ -x $(BIN) ] && $(2) $(BIN) db stop; then :; \
+	elif [ -f $(1)/postmaster.pid ]; then \
+	  echo "stopping $(1) with pg_ctl"; \
+	  real=$$(readlink -f $(1)); cd / && $(AS_PG) $(PG_CTL) stop -D "$$real" -m fast -w; \
+	fi
+endef
+
+db-stop: db-stop-dev db-stop-test
+
+db-stop-dev:
+	$(call stop_cluster,$(PG_DIR),$(DB_ENV))
+
+db-stop-test:
+	$(call stop_cluster,$(TEST_PG_DIR),$(TEST_DB_ENV))
+
+# When the checkout is somewhere the postgres user cannot enter, var/pg* are symlinks to
+# /var/tmp/diachinh-<hash>/ (see src/cluster.rs): delete the real data too.
+clean-db: db-stop
+	@for d in $(PG_DIR) $(TEST_PG_DIR); do \
+	  if [ -L "$$d" ]; then \
+	    real=$$(readlink -f "$$d"); \
+	    echo "rm -rf $$real"; rm -rf "$$real"; rmdir --ignore-fail-on-non-empty "$$(dirname "$$real")" 2>/dev/null || true; \
+	  fi; \
+	  echo "rm -rf $$d"; rm -rf "$$d" "$$(dirname $$d)/.$$(basename $$d).lock"; \
+	done

@@ -1,0 +1,2 @@
+DROP TABLE planning_zones;
+DROP TABLE planning_plans;

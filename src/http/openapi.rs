@@ -1,0 +1,51 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations. `schema/openapi.json`
+//! is a copy checked by a test, so the published contract cannot drift from the code.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "diachinh", description = "Land-records (cadastral) database service for Vietnam. \
+        Public responses carry no personal data. Legal areas (diện tích) are computed in the VN-2000 \
+        provincial TM-3 plane of the parcel (EPSG:5896-5899, 9205-9218), not on the ellipsoid. \
+        Errors are RFC 9457 problem+json."),
+    paths(
+        super::health::healthz, super::health::readyz,
+        super::ogc::landing, super::ogc::conformance, super::ogc::api, super::ogc::collections,
+        super::ogc::collection, super::ogc::items, super::ogc::item,
+        super::parcels::lookup, super::parcels::at, super::parcels::get, super::parcels::history,
+        super::parcels::create, super::parcels::replace_geometry,
+        super::auth::token,
+    ),
+    components(schemas(
+        crate::service::parcels::NewParcel, crate::service::parcels::LandUseInput,
+        crate::service::parcels::GeometryChange, super::auth::TokenRequest,
+    )),
+    modifiers(&BearerAuth),
+    tags((name = "ogc", description = "OGC API – Features"), (name = "parcels", description = "public parcel lookups"),
+         (name = "staff", description = "staff endpoints (bearer token)"), (name = "health", description = "probes"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The OpenAPI document as JSON.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    // The version is the crate's, so the committed copy changes only when the contract does.
+    doc["info"]["version"] = serde_json::json!(env!("CARGO_PKG_VERSION"));
+    doc
+}
+
+/// Pretty-printed, with a final newline, as committed in `schema/openapi.json`.
+pub fn document_text() -> String {
+    serde_json::to_string_pretty(&document()).expect("serialises") + "\n"
+}

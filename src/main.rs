@@ -1,0 +1,165 @@
+//! The `diachinh` command: serve, migrate, seed, manage the private cluster, users, OpenAPI.
+
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use diachinh::service::{auth, seed, Role, Settings};
+use diachinh::{config, http, persistence};
+
+#[derive(Parser)]
+#[command(name = "diachinh", version, about = "Land-records (cadastral) database service for Vietnam")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP (runs pending migrations first).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load reference data and the sample communes from `sample-data/`; with --synthetic N,
+    /// add N generated parcels for benchmarks.
+    Seed {
+        #[arg(long, default_value = "sample-data")]
+        dir: PathBuf,
+        /// Number of synthetic parcels to generate and load.
+        #[arg(long)]
+        synthetic: Option<usize>,
+        /// Synthetic parcels per commune.
+        #[arg(long, default_value_t = 5_000)]
+        per_commune: usize,
+    },
+    /// Regenerate the sample parcel files (synthetic geometry) in `sample-data/parcels/`.
+    SampleData {
+        #[arg(long, default_value = "sample-data")]
+        dir: PathBuf,
+    },
+    /// The private PostgreSQL + PostGIS cluster under ./var/.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    Start,
+    Stop,
+    Status,
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account; the password is read from DIACHINH_PASSWORD or the first line of stdin.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// officer, approver, planner or admin
+        #[arg(long)]
+        role: String,
+        /// Province code (2 digits); not for admin.
+        #[arg(long)]
+        province: Option<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Db { action } => {
+            let cluster = config::private_cluster()?;
+            match action {
+                DbAction::Start => {
+                    cluster.start()?;
+                    println!("cluster running: {}", cluster.url(diachinh::cluster::APP_DB));
+                }
+                DbAction::Stop => cluster.stop()?,
+                DbAction::Status => println!("{}", cluster.status()?),
+            }
+        }
+        Command::Openapi => print!("{}", http::openapi::document_text()),
+        Command::SampleData { dir } => {
+            for path in seed::write_sample_files(&dir)? {
+                println!("wrote {}", path.display());
+            }
+        }
+        Command::Migrate => {
+            let mut conn = connect()?;
+            let applied = persistence::migrate(&mut conn)?;
+            println!("{} migration(s) applied", applied.len());
+        }
+        Command::Seed { dir, synthetic, per_commune } => {
+            let mut conn = connect()?;
+            persistence::migrate(&mut conn)?;
+            let report = seed::seed(&mut conn, &Settings::from_env()?, &dir)?;
+            println!(
+                "seeded: {} units, {} land-use types, {} sample parcels (synthetic geometry), {} certificates",
+                report.units, report.land_use_types, report.parcels, report.certificates
+            );
+            if let Some(n) = synthetic {
+                let started = std::time::Instant::now();
+                let loaded = seed::load_synthetic(&mut conn, n, per_commune, |done, total| {
+                    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    eprintln!("synthetic: {done}/{total} parcels ({:.0}%), {rate:.0}/s", 100.0 * done as f64 / total.max(1) as f64);
+                })?;
+                println!("synthetic parcels: {loaded} in {:.1} s", started.elapsed().as_secs_f64());
+            }
+        }
+        Command::User { action: UserAction::Add { username, full_name, role, province } } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role}: officer, approver, planner or admin"))?;
+            let password = match std::env::var("DIACHINH_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let mut conn = connect()?;
+            persistence::migrate(&mut conn)?;
+            let id = auth::add_user(&mut conn, &username, &full_name, &password, role, province.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+            println!("user {username} created (id {id})");
+        }
+        Command::Serve { bind, workers } => {
+            let url = config::database_url()?;
+            let pool = persistence::pool(&url, 16)?;
+            persistence::migrate(&mut *pool.get()?)?;
+            let listener = TcpListener::bind(&bind).with_context(|| format!("while binding {bind}"))?;
+            tracing::info!("serving on http://{bind}");
+            let state = http::AppState { pool, settings: Settings::from_env()? };
+            actix_web::rt::System::new().block_on(async move { http::serve(listener, state, workers)?.await })?;
+        }
+    }
+    Ok(())
+}
+
+fn connect() -> anyhow::Result<diesel::PgConnection> {
+    use diesel::Connection;
+    let url = config::database_url()?;
+    diesel::PgConnection::establish(&url).with_context(|| "while connecting to the database".to_string())
+}

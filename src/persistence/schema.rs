@@ -1,0 +1,387 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    admin_unit_predecessors (unit_id, predecessor_id) {
+        unit_id -> Int4,
+        predecessor_id -> Int4,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    admin_units (id) {
+        id -> Int4,
+        level -> Text,
+        code -> Text,
+        name -> Text,
+        division_type -> Text,
+        parent_id -> Nullable<Int4>,
+        province_code -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        boundary -> Nullable<Geometry>,
+        boundary_source -> Nullable<Text>,
+        default_crs_epsg -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    api_tokens (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Int4,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    apology_letters (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        reason -> Text,
+        new_due_on -> Date,
+        issued_at -> Timestamptz,
+        issued_by -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    audit_log (id) {
+        id -> Int8,
+        at -> Timestamptz,
+        actor_id -> Nullable<Int4>,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+        prev_hash -> Nullable<Bytea>,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    certificate_blanks (serial) {
+        serial -> Text,
+        province_code -> Text,
+        status -> Text,
+        voided_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    certificates (id) {
+        id -> Int8,
+        serial -> Text,
+        registry_no -> Text,
+        province_code -> Text,
+        rrr_id -> Int8,
+        issued_on -> Date,
+        issuing_authority -> Text,
+        status -> Text,
+        replaced_by_id -> Nullable<Int8>,
+        qr_payload -> Nullable<Text>,
+        signature -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    dossier_events (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_id -> Nullable<Int4>,
+        at -> Timestamptz,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    dossier_parcels (dossier_id, parcel_id) {
+        dossier_id -> Int8,
+        parcel_id -> Int8,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    dossiers (id) {
+        id -> Int8,
+        receipt_no -> Text,
+        procedure_code -> Text,
+        province_code -> Text,
+        commune_id -> Nullable<Int4>,
+        channel -> Text,
+        applicant_party_id -> Int8,
+        state -> Text,
+        received_at -> Timestamptz,
+        statutory_days -> Int4,
+        due_on -> Date,
+        return_method -> Nullable<Text>,
+        returned_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Int4>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    geometry_checks (id) {
+        id -> Int8,
+        dossier_id -> Nullable<Int8>,
+        checked_at -> Timestamptz,
+        outcome -> Text,
+        report -> Jsonb,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    land_use_types (code) {
+        code -> Text,
+        name -> Text,
+        category -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    parcel_land_uses (parcel_version_id, land_use_code) {
+        parcel_version_id -> Int8,
+        land_use_code -> Text,
+        area_m2 -> Numeric,
+        use_until -> Nullable<Date>,
+        origin -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    parcel_versions (id) {
+        id -> Int8,
+        parcel_id -> Int8,
+        version -> Int4,
+        commune_id -> Int4,
+        registered_commune_id -> Int4,
+        sheet_no -> Int4,
+        parcel_no -> Int4,
+        geom -> Geometry,
+        source_crs_epsg -> Int4,
+        legal_area_m2 -> Numeric,
+        address -> Nullable<Text>,
+        valid_from -> Timestamptz,
+        valid_to -> Nullable<Timestamptz>,
+        change_reason -> Text,
+        is_synthetic -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    parcels (id) {
+        id -> Int8,
+        national_id -> Text,
+        province_code -> Text,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    parties (id) {
+        id -> Int8,
+        kind -> Text,
+        full_name -> Text,
+        id_number -> Nullable<Text>,
+        birth_year -> Nullable<Int4>,
+        address -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    planning_plans (id) {
+        id -> Int4,
+        level -> Text,
+        admin_unit_id -> Int4,
+        name -> Text,
+        period_start -> Int4,
+        period_end -> Int4,
+        decision_no -> Nullable<Text>,
+        decision_date -> Nullable<Date>,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    planning_zones (id) {
+        id -> Int8,
+        plan_id -> Int4,
+        land_use_code -> Text,
+        name -> Nullable<Text>,
+        geom -> Geometry,
+        source_crs_epsg -> Int4,
+        is_synthetic -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    procedures (code) {
+        code -> Text,
+        name -> Text,
+        working_days -> Int4,
+        remote_extra_days -> Int4,
+        online_level -> Text,
+        required_documents -> Jsonb,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    rrr_shares (rrr_id, party_id) {
+        rrr_id -> Int8,
+        party_id -> Int8,
+        share -> Numeric,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    rrrs (id) {
+        id -> Int8,
+        kind -> Text,
+        parcel_id -> Int8,
+        parcel_version_id -> Int8,
+        use_form -> Nullable<Text>,
+        blocking -> Bool,
+        source_document -> Text,
+        description -> Nullable<Text>,
+        valid_from -> Timestamptz,
+        valid_to -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    users (id) {
+        id -> Int4,
+        username -> Text,
+        full_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        province_code -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(apology_letters -> dossiers (dossier_id));
+diesel::joinable!(apology_letters -> users (issued_by));
+diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(certificates -> rrrs (rrr_id));
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(dossier_events -> users (actor_id));
+diesel::joinable!(dossier_parcels -> dossiers (dossier_id));
+diesel::joinable!(dossier_parcels -> parcels (parcel_id));
+diesel::joinable!(dossiers -> admin_units (commune_id));
+diesel::joinable!(dossiers -> parties (applicant_party_id));
+diesel::joinable!(dossiers -> procedures (procedure_code));
+diesel::joinable!(dossiers -> users (created_by));
+diesel::joinable!(geometry_checks -> dossiers (dossier_id));
+diesel::joinable!(parcel_land_uses -> land_use_types (land_use_code));
+diesel::joinable!(parcel_land_uses -> parcel_versions (parcel_version_id));
+diesel::joinable!(parcel_versions -> parcels (parcel_id));
+diesel::joinable!(planning_plans -> admin_units (admin_unit_id));
+diesel::joinable!(planning_zones -> land_use_types (land_use_code));
+diesel::joinable!(planning_zones -> planning_plans (plan_id));
+diesel::joinable!(rrr_shares -> parties (party_id));
+diesel::joinable!(rrr_shares -> rrrs (rrr_id));
+diesel::joinable!(rrrs -> parcel_versions (parcel_version_id));
+diesel::joinable!(rrrs -> parcels (parcel_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    admin_unit_predecessors,
+    admin_units,
+    api_tokens,
+    apology_letters,
+    audit_log,
+    certificate_blanks,
+    certificates,
+    dossier_events,
+    dossier_parcels,
+    dossiers,
+    geometry_checks,
+    land_use_types,
+    parcel_land_uses,
+    parcel_versions,
+    parcels,
+    parties,
+    planning_plans,
+    planning_zones,
+    procedures,
+    rrr_shares,
+    rrrs,
+    users,
+);

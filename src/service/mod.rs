@@ -1,0 +1,199 @@
+//! Use cases. Each public function is one use case and, when it writes, one transaction:
+//! load through `persistence`, decide through `domain`, persist, append to the audit log.
+
+pub mod auth;
+pub mod communes;
+pub mod parcels;
+pub mod seed;
+
+use serde::Serialize;
+
+/// Where in the request a problem is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// JSON pointer into the request body.
+    Pointer(String),
+    /// Name of a query or path parameter.
+    Parameter(String),
+}
+
+/// One problem with a request, pointing at the offending field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldError {
+    #[serde(flatten)]
+    pub location: Location,
+    pub message: String,
+    /// Extra facts (a location on the map, overlapping parcels …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+impl FieldError {
+    pub fn pointer(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { location: Location::Pointer(pointer.into()), message: message.into(), detail: None }
+    }
+    pub fn parameter(name: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { location: Location::Parameter(name.into()), message: message.into(), detail: None }
+    }
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// Everything a use case can fail with. The HTTP layer maps each variant to one status.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed request: syntax, types, unknown parameters (400).
+    #[error("the request is malformed")]
+    BadRequest(Vec<FieldError>),
+    /// Well-formed but not acceptable: invalid geometry, unknown commune (422).
+    #[error("the request is not valid")]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Conflicts with the state of the database: overlaps, duplicates (409).
+    #[error("{message}")]
+    Conflict { message: String, errors: Vec<FieldError> },
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("database error while {context}")]
+    Database { context: &'static str, source: diesel::result::Error },
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldError::pointer(pointer, message)])
+    }
+    pub fn bad_parameter(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadRequest(vec![FieldError::parameter(name, message)])
+    }
+}
+
+/// Adds "while doing what" to a diesel error: `.context_db("loading the parcel")?`.
+pub trait DbContext<T> {
+    fn context_db(self, context: &'static str) -> Result<T, Error>;
+}
+
+impl<T> DbContext<T> for diesel::QueryResult<T> {
+    fn context_db(self, context: &'static str) -> Result<T, Error> {
+        self.map_err(|source| Error::Database { context, source })
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(source: diesel::result::Error) -> Self {
+        Error::Database { context: "running a transaction", source }
+    }
+}
+
+/// Who is acting: a signed-in staff member.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i32,
+    pub username: String,
+    pub role: Role,
+    /// None for an admin (all provinces).
+    pub province_code: Option<String>,
+}
+
+/// Staff roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Officer,
+    Approver,
+    Planner,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "officer" => Some(Role::Officer),
+            "approver" => Some(Role::Approver),
+            "planner" => Some(Role::Planner),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Approver => "approver",
+            Role::Planner => "planner",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl Actor {
+    /// Refuses unless the actor has one of `roles` (admin always passes) and works in `province`.
+    pub fn require(&self, roles: &[Role], province: &str) -> Result<(), Error> {
+        if self.role == Role::Admin {
+            return Ok(());
+        }
+        if !roles.contains(&self.role) {
+            return Err(Error::Forbidden(format!("the {} role may not do this", self.role.as_str())));
+        }
+        match &self.province_code {
+            Some(p) if p == province => Ok(()),
+            _ => Err(Error::Forbidden(format!("this account does not work in province {province}"))),
+        }
+    }
+}
+
+/// Tunables read from the environment, with defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Overlap with an active parcel below this area (m²) is a digitising sliver, not a conflict.
+    pub sliver_tolerance_m2: f64,
+    /// A parcel may stick out of its commune's boundary by at most this much (m²).
+    pub boundary_tolerance_m2: f64,
+    pub token_ttl: chrono::Duration,
+    /// Largest page of features.
+    pub max_limit: i64,
+    pub default_limit: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            sliver_tolerance_m2: 0.1,
+            boundary_tolerance_m2: 1.0,
+            token_ttl: chrono::Duration::hours(8),
+            max_limit: 10_000,
+            default_limit: 100,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults overridden by DIACHINH_SLIVER_TOLERANCE_M2, DIACHINH_BOUNDARY_TOLERANCE_M2, DIACHINH_TOKEN_TTL_HOURS.
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let mut s = Settings::default();
+        let read = |name: &str| -> anyhow::Result<Option<f64>> {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.parse::<f64>().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")))
+                .transpose()
+        };
+        if let Some(v) = read("DIACHINH_SLIVER_TOLERANCE_M2")? {
+            s.sliver_tolerance_m2 = v;
+        }
+        if let Some(v) = read("DIACHINH_BOUNDARY_TOLERANCE_M2")? {
+            s.boundary_tolerance_m2 = v;
+        }
+        if let Some(v) = read("DIACHINH_TOKEN_TTL_HOURS")? {
+            s.token_ttl = chrono::Duration::minutes((v * 60.0) as i64);
+        }
+        Ok(s)
+    }
+}

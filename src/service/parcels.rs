@@ -1,0 +1,482 @@
+//! Parcel use cases: public lookups (no personal data) and staff writes (validated, audited).
+
+use diesel::{Connection, PgConnection};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use crate::domain::crs::{nearest_zone, Crs, Tm3Zone};
+use crate::domain::geometry::{parse_polygonal, GeometryError};
+use crate::domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
+use crate::domain::{geohash, privacy};
+use crate::persistence::{admin, audit, parcels as db};
+
+/// `POST /parcels`: register a parcel (đăng ký thửa đất mới).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewParcel {
+    /// Current commune code (5 digits, 2025 codes).
+    pub commune: String,
+    /// Pre-2025 commune code under which the sheet and parcel numbers were assigned, if any.
+    pub registered_commune: Option<String>,
+    /// Tờ bản đồ số.
+    pub sheet: i32,
+    /// Thửa đất số.
+    pub parcel: i32,
+    /// CRS of `geometry` as an OGC URI; default CRS84. VN-2000 TM-3 zones: EPSG 5896–5899, 9205–9218.
+    pub crs: Option<String>,
+    /// GeoJSON Polygon or MultiPolygon.
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    /// Land-use purposes; with one purpose its area may be omitted (the whole parcel).
+    pub land_uses: Vec<LandUseInput>,
+    pub address: Option<String>,
+}
+
+/// A land-use purpose (mục đích sử dụng) with its area.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LandUseInput {
+    /// Mã loại đất, e.g. ODT, ONT, LUC, CLN.
+    pub code: String,
+    pub area_m2: Option<f64>,
+    /// Thời hạn sử dụng; omitted = long-term (lâu dài).
+    pub use_until: Option<chrono::NaiveDate>,
+    /// Nguồn gốc sử dụng.
+    pub origin: Option<String>,
+}
+
+/// `PUT /parcels/{id}/geometry`: a corrected or re-surveyed boundary.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeometryChange {
+    pub crs: Option<String>,
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    /// Why the boundary changed (kept in the version history).
+    pub reason: String,
+}
+
+/// The public GeoJSON Feature of a parcel version: no personal data.
+pub fn feature(row: &db::ParcelRow) -> Value {
+    let geometry: Value = serde_json::from_str(&row.geometry).unwrap_or(Value::Null);
+    let land_uses: Value = serde_json::from_str(&row.land_uses).unwrap_or_else(|_| json!([]));
+    json!({
+        "type": "Feature",
+        "id": row.national_id,
+        "geometry": geometry,
+        "properties": {
+            "national_id": row.national_id,
+            "province_code": row.province_code,
+            "commune_code": row.commune_code,
+            "commune_name": row.commune_name,
+            "registered_commune_code": row.registered_commune_code,
+            "sheet": row.sheet_no,
+            "parcel": row.parcel_no,
+            "legal_area_m2": row.legal_area_m2,
+            "land_uses": land_uses,
+            "address": row.address,
+            "version": row.version,
+            "valid_from": row.valid_from,
+            "valid_to": row.valid_to,
+            "source_crs": Crs::from_epsg(row.source_crs_epsg as u32).map(|c| c.uri()),
+            "synthetic": row.is_synthetic,
+        }
+    })
+}
+
+fn not_found(national_id: &str) -> Error {
+    Error::NotFound(format!("parcel {national_id}"))
+}
+
+fn check_national_id(national_id: &str) -> Result<(), Error> {
+    if geohash::is_national_id(national_id) {
+        Ok(())
+    } else {
+        Err(Error::bad_parameter("id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"))
+    }
+}
+
+/// `GET /parcels/{id}`: the current version with masked holders and certificate status.
+pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<Value, Error> {
+    check_national_id(national_id)?;
+    let row = db::current_by_national_id(conn, national_id)
+        .context_db("loading the parcel")?
+        .ok_or_else(|| not_found(national_id))?;
+    let holders = db::current_holders(conn, row.parcel_id).context_db("loading the holders")?;
+    let certificate = db::latest_certificate(conn, row.parcel_id).context_db("loading the certificate")?;
+    let mut f = feature(&row);
+    let props = f["properties"].as_object_mut().expect("feature has properties");
+    props.insert(
+        "holders".into(),
+        holders
+            .iter()
+            .map(|h| {
+                let name = if h.kind == "organisation" { h.full_name.clone() } else { privacy::mask_person_name(&h.full_name) };
+                json!({"kind": h.kind, "name": name, "share": h.share})
+            })
+            .collect(),
+    );
+    props.insert(
+        "certificate".into(),
+        certificate.map_or(Value::Null, |c| json!({"serial": c.serial, "status": c.status, "issued_on": c.issued_on})),
+    );
+    Ok(f)
+}
+
+/// `GET /parcels/{id}/history`: every version, oldest first.
+pub fn history(conn: &mut PgConnection, national_id: &str) -> Result<Value, Error> {
+    check_national_id(national_id)?;
+    let rows = db::history(conn, national_id).context_db("loading the history")?;
+    if rows.is_empty() {
+        return Err(not_found(national_id));
+    }
+    Ok(json!({
+        "type": "FeatureCollection",
+        "features": rows.iter().map(|r| {
+            let mut f = feature(r);
+            f["properties"]["change_reason"] = json!(r.change_reason);
+            f
+        }).collect::<Vec<_>>(),
+    }))
+}
+
+/// `GET /parcels/lookup`: by commune code (current or pre-2025) + sheet + parcel number.
+pub fn lookup(conn: &mut PgConnection, commune: &str, sheet: i32, parcel: i32) -> Result<Value, Error> {
+    let units = admin::communes_with_code(conn, commune).context_db("finding the commune")?;
+    if units.is_empty() {
+        return Err(Error::NotFound(format!("commune {commune}")));
+    }
+    // The key as registered (legacy or current) comes first; a current commune also finds
+    // parcels whose numbers were assigned under one of its predecessors.
+    let ids: Vec<i32> = units.iter().map(|u| u.id).collect();
+    let mut rows = db::by_key(conn, &ids, sheet, parcel).context_db("looking the parcel up")?;
+    if rows.is_empty() {
+        if let Some(current) = units.iter().find(|u| u.valid_to.is_none()) {
+            rows = db::by_current_commune(conn, current.id, sheet, parcel).context_db("looking the parcel up")?;
+        }
+    }
+    match rows.len() {
+        0 => Err(Error::NotFound(format!("parcel {parcel} on sheet {sheet} of commune {commune}"))),
+        1 => get(conn, &rows[0].national_id),
+        _ => Err(Error::Conflict {
+            message: "several parcels carry this number: the commune was merged; give the pre-2025 commune code".into(),
+            errors: rows
+                .iter()
+                .map(|r| {
+                    FieldError::parameter("commune", format!("candidate under former commune {}", r.registered_commune_code))
+                        .with_detail(json!({"national_id": r.national_id, "registered_commune_code": r.registered_commune_code}))
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// `GET /parcels/at`: the current parcel at a WGS 84 point.
+pub fn at(conn: &mut PgConnection, lon: f64, lat: f64) -> Result<Value, Error> {
+    let rows = db::at_point(conn, lon, lat).context_db("finding the parcel at a point")?;
+    let first = rows.first().ok_or_else(|| Error::NotFound(format!("parcel at ({lon}, {lat})")))?;
+    get(conn, &first.national_id)
+}
+
+/// One page of parcels and the count matching the filter.
+pub fn page(conn: &mut PgConnection, q: &db::PageQuery) -> Result<(Vec<db::ParcelRow>, i64), Error> {
+    db::page(conn, q).context_db("loading a page of parcels")
+}
+
+/// Parses `crs` and the GeoJSON geometry of a write request.
+fn parse_geometry(crs: Option<&str>, geometry: &Value) -> Result<(Crs, geo_types::MultiPolygon<f64>), Error> {
+    let crs = match crs {
+        None => Crs::Wgs84,
+        Some(text) => Crs::parse(text).map_err(|e| Error::invalid("/crs", e.to_string()))?,
+    };
+    let geojson: geojson::Geometry = serde_json::from_value(geometry.clone())
+        .map_err(|e| Error::invalid("/geometry", format!("not a GeoJSON geometry: {e}")))?;
+    let mp = parse_polygonal(&geojson).map_err(|e| geometry_error(e))?;
+    Ok((crs, mp))
+}
+
+fn geometry_error(e: GeometryError) -> Error {
+    let mut fe = FieldError::pointer(format!("/geometry{}", e.pointer), e.message);
+    if let Some(c) = e.location {
+        fe = fe.with_detail(json!({"location": {"type": "Point", "coordinates": [c.x, c.y]}}));
+    }
+    Error::Invalid(vec![fe])
+}
+
+fn area_zone(unit: &admin::UnitRow, geometry: &geo_types::MultiPolygon<f64>, crs: Crs) -> Tm3Zone {
+    if let Some(Crs::Vn2000(z)) = unit.default_crs_epsg.and_then(|e| Crs::from_epsg(e as u32)) {
+        return z;
+    }
+    use geo::BoundingRect;
+    let lon = geometry.bounding_rect().map(|r| r.center().x).unwrap_or(105.0);
+    match crs {
+        Crs::Vn2000(z) => z,
+        Crs::Wgs84 => nearest_zone(lon),
+    }
+}
+
+/// Checks that the geometry lies in the commune and overlaps no active parcel.
+fn check_placement(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    commune: &admin::UnitRow,
+    measured: &MeasuredGeometry,
+    except_parcel: Option<i64>,
+) -> Result<(), Error> {
+    let geojson = geojson::Geometry::from(&measured.wgs84).to_string();
+    if let Some(outside) = admin::area_outside(conn, commune.id, &geojson).context_db("checking the commune boundary")? {
+        if outside > settings.boundary_tolerance_m2 {
+            return Err(Error::invalid(
+                "/geometry",
+                format!("{outside:.1} m² of the parcel lie outside commune {} ({})", commune.code, commune.name),
+            ));
+        }
+    }
+    let overlaps = db::overlaps(conn, &geojson, except_parcel, settings.sliver_tolerance_m2).context_db("checking overlaps")?;
+    if !overlaps.is_empty() {
+        return Err(Error::Conflict {
+            message: format!("the parcel overlaps {} active parcel(s) by more than {} m²", overlaps.len(), settings.sliver_tolerance_m2),
+            errors: overlaps
+                .into_iter()
+                .map(|o| {
+                    FieldError::pointer("/geometry", format!("overlaps parcel {} by {:.2} m²", o.national_id, o.area_m2)).with_detail(json!({
+                        "national_id": o.national_id,
+                        "area_m2": o.area_m2,
+                        "overlap": serde_json::from_str::<Value>(&o.geometry).unwrap_or(Value::Null),
+                    }))
+                })
+                .collect(),
+        });
+    }
+    Ok(())
+}
+
+fn land_uses(inputs: &[LandUseInput], legal_area_m2: f64) -> Result<Vec<db::NewLandUse>, Error> {
+    if inputs.is_empty() {
+        return Err(Error::invalid("/land_uses", "at least one land-use purpose is required"));
+    }
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, lu) in inputs.iter().enumerate() {
+        if !is_land_use_code(&lu.code) {
+            return Err(Error::invalid(format!("/land_uses/{i}/code"), "a land-use code is three capital letters, e.g. ODT"));
+        }
+        let area = match (lu.area_m2, inputs.len()) {
+            (Some(a), _) if !(a.is_finite() && a > 0.0) => {
+                return Err(Error::invalid(format!("/land_uses/{i}/area_m2"), "the area must be a positive number"))
+            }
+            (Some(a), _) => a,
+            (None, 1) => legal_area_m2,
+            (None, _) => return Err(Error::invalid(format!("/land_uses/{i}/area_m2"), "with several purposes each needs its area")),
+        };
+        out.push(db::NewLandUse { code: lu.code.clone(), area_m2: area, use_until: lu.use_until, origin: lu.origin.clone() });
+    }
+    let total: f64 = out.iter().map(|l| l.area_m2).sum();
+    // Areas are printed to 0.1 m²: allow the rounding of each part.
+    if (total - legal_area_m2).abs() > 0.05 * out.len() as f64 + 0.05 {
+        return Err(Error::invalid(
+            "/land_uses",
+            format!("the purposes' areas add up to {total:.1} m² but the parcel measures {legal_area_m2:.1} m²"),
+        ));
+    }
+    Ok(out)
+}
+
+
+/// Who a write is recorded against in the audit log.
+pub struct Recorder<'a> {
+    pub user_id: Option<i32>,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a Actor> for Recorder<'a> {
+    fn from(a: &'a Actor) -> Self {
+        Recorder { user_id: Some(a.user_id), name: &a.username }
+    }
+}
+
+fn check_numbers(req: &NewParcel) -> Result<(), Error> {
+    if req.sheet <= 0 {
+        return Err(Error::invalid("/sheet", "the map sheet number is a positive integer"));
+    }
+    if req.parcel <= 0 {
+        return Err(Error::invalid("/parcel", "the parcel number is a positive integer"));
+    }
+    Ok(())
+}
+
+/// `POST /parcels`. One transaction: validate, measure, place, insert, audit.
+pub fn create(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &NewParcel) -> Result<Value, Error> {
+    check_numbers(req)?;
+    let (crs, geometry) = parse_geometry(req.crs.as_deref(), &req.geometry)?;
+    conn.transaction(|conn| {
+        let commune = resolve_commune(conn, &req.commune, "/commune")?;
+        actor.require(&[Role::Officer], &commune.province_code)?;
+        register(conn, settings, &actor.into(), &commune, req, crs, &geometry, false).map(|(_, view)| view)
+    })
+}
+
+/// Registers a parcel inside the caller's transaction; returns its id and public view.
+/// Used by `POST /parcels` and by the sample-data loader (which records itself as "seed").
+#[allow(clippy::too_many_arguments)]
+pub fn register(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    by: &Recorder,
+    commune: &admin::UnitRow,
+    req: &NewParcel,
+    crs: Crs,
+    geometry: &geo_types::MultiPolygon<f64>,
+    synthetic: bool,
+) -> Result<(i64, Value), Error> {
+    let registered = match &req.registered_commune {
+        None => commune.clone(),
+        Some(code) => admin::legacy_commune(conn, code)
+            .context_db("finding the former commune")?
+            .ok_or_else(|| Error::invalid("/registered_commune", format!("no pre-2025 commune has code '{code}'")))?,
+    };
+    let measured = measure(geometry, crs, area_zone(commune, geometry, crs)).map_err(geometry_error)?;
+    let land_uses = land_uses(&req.land_uses, measured.legal_area_m2)?;
+    check_placement(conn, settings, commune, &measured, None)?;
+    if !db::by_key(conn, &[registered.id], req.sheet, req.parcel).context_db("checking the parcel number")?.is_empty() {
+        return Err(Error::Conflict {
+            message: format!("parcel {} on sheet {} of commune {} already exists", req.parcel, req.sheet, registered.code),
+            errors: vec![FieldError::pointer("/parcel", "this parcel number is taken on this sheet")],
+        });
+    }
+    let parcel_id = db::insert_parcel(conn, &measured.national_id, &commune.province_code).map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict {
+                message: format!("national parcel id {} is already issued", measured.national_id),
+                errors: vec![FieldError::pointer("/geometry", "another parcel has the same interior point")],
+            }
+        } else {
+            Error::Database { context: "inserting the parcel", source: e }
+        }
+    })?;
+    db::insert_version(conn, parcel_id, 1, &db::NewVersion {
+        commune_id: commune.id,
+        registered_commune_id: registered.id,
+        sheet_no: req.sheet,
+        parcel_no: req.parcel,
+        geometry_wgs84: &measured.wgs84,
+        source_crs_epsg: measured.source.epsg() as i32,
+        legal_area_m2: measured.legal_area_m2,
+        address: req.address.as_deref(),
+        change_reason: "đăng ký lần đầu (first registration)",
+        is_synthetic: synthetic,
+        land_uses: &land_uses,
+    })
+    .map_err(|e| foreign_key_or_db(e, "inserting the parcel version"))?;
+    let created = db::current_by_national_id(conn, &measured.national_id)
+        .context_db("reading the parcel back")?
+        .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
+    let view = feature(&created);
+    audit::append(conn, audit::AuditEntry {
+        actor_id: by.user_id,
+        actor: by.name,
+        action: "parcel.create",
+        entity: "parcel",
+        entity_id: &measured.national_id,
+        before: None,
+        after: Some(view.clone()),
+    })
+    .context_db("writing the audit log")?;
+    Ok((parcel_id, view))
+}
+
+/// Parses the geometry of a `NewParcel` (exposed for loaders that build requests themselves).
+pub fn parse_new_parcel_geometry(req: &NewParcel) -> Result<(Crs, geo_types::MultiPolygon<f64>), Error> {
+    check_numbers(req)?;
+    parse_geometry(req.crs.as_deref(), &req.geometry)
+}
+
+/// The commune in force with this code, or a validation error at `pointer`.
+pub fn resolve_commune(conn: &mut PgConnection, code: &str, pointer: &str) -> Result<admin::UnitRow, Error> {
+    admin::current_commune(conn, code)
+        .context_db("finding the commune")?
+        .ok_or_else(|| Error::invalid(pointer, format!("no commune in force has code '{code}'")))
+}
+
+/// `PUT /parcels/{id}/geometry`: closes the current version and opens a new one.
+pub fn replace_geometry(conn: &mut PgConnection, settings: &Settings, actor: &Actor, national_id: &str, req: &GeometryChange) -> Result<Value, Error> {
+    check_national_id(national_id)?;
+    if req.reason.trim().is_empty() {
+        return Err(Error::invalid("/reason", "say why the boundary changed"));
+    }
+    let (crs, geometry) = parse_geometry(req.crs.as_deref(), &req.geometry)?;
+    conn.transaction(|conn| {
+        let current = db::current_by_national_id(conn, national_id).context_db("loading the parcel")?
+            .ok_or_else(|| not_found(national_id))?;
+        actor.require(&[Role::Officer], &current.province_code)?;
+        let commune = admin::current_commune(conn, &current.commune_code).context_db("finding the commune")?
+            .ok_or_else(|| anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code))?;
+        let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
+        check_placement(conn, settings, &commune, &measured, Some(current.parcel_id))?;
+        let land_uses: Vec<db::NewLandUse> = rescale_land_uses(&current, measured.legal_area_m2);
+        let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
+        db::insert_version(conn, current.parcel_id, version + 1, &db::NewVersion {
+            commune_id: commune.id,
+            registered_commune_id: current.registered_commune_id,
+            sheet_no: current.sheet_no,
+            parcel_no: current.parcel_no,
+            geometry_wgs84: &measured.wgs84,
+            source_crs_epsg: measured.source.epsg() as i32,
+            legal_area_m2: measured.legal_area_m2,
+            address: current.address.as_deref(),
+            change_reason: req.reason.trim(),
+            is_synthetic: false,
+            land_uses: &land_uses,
+        })
+        .context_db("inserting the new version")?;
+        let updated = db::current_by_national_id(conn, national_id).context_db("reading the parcel back")?
+            .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
+        let view = feature(&updated);
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "parcel.geometry.replace",
+            entity: "parcel",
+            entity_id: national_id,
+            before: Some(feature(&current)),
+            after: Some(view.clone()),
+        })
+        .context_db("writing the audit log")?;
+        Ok(view)
+    })
+}
+
+/// Land uses carried to a new version: each purpose keeps its share of the new legal area.
+fn rescale_land_uses(current: &db::ParcelRow, new_area: f64) -> Vec<db::NewLandUse> {
+    #[derive(Deserialize)]
+    struct Lu {
+        code: String,
+        area_m2: f64,
+        use_until: Option<chrono::NaiveDate>,
+    }
+    let old: Vec<Lu> = serde_json::from_str(&current.land_uses).unwrap_or_default();
+    let total: f64 = old.iter().map(|l| l.area_m2).sum();
+    old.into_iter()
+        .map(|l| db::NewLandUse {
+            code: l.code,
+            area_m2: if total > 0.0 { (l.area_m2 / total * new_area * 10.0).round() / 10.0 } else { new_area },
+            use_until: l.use_until,
+            origin: None,
+        })
+        .collect()
+}
+
+fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}
+
+fn foreign_key_or_db(e: diesel::result::Error, context: &'static str) -> Error {
+    match &e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, info)
+            if info.constraint_name().is_some_and(|c| c.contains("land_use")) =>
+        {
+            Error::invalid("/land_uses", "unknown land-use code (see the land_use_types reference table)")
+        }
+        _ => Error::Database { context, source: e },
+    }
+}
