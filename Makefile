@@ -2,6 +2,7 @@
 #
 #   make run        build, start the private PostGIS cluster (./var/pg), migrate, seed, serve
 #   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
+#   make bench      load-test the release build (wrk, pgbench); writes BENCHMARKS.md
 #   make db-stop    stop both clusters;  make clean-db  also deletes their data
 #
 # The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
@@ -24,10 +25,14 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs build db run test bench db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs build db run test bench db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
+
+# wrk and pgbench, for `make bench` only.
+bench-prereqs:
+	bash scripts/bench-prereqs.sh
 
 build: prereqs
 	$(CARGO) build --bins
@@ -44,16 +49,19 @@ run: build
 test: build
 	$(TEST_DB_ENV) $(BIN) db start
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" \
+	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
 	    $(CARGO) nextest run --no-fail-fast; \
 	else \
-	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" \
+	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
 	    $(CARGO) test --no-fail-fast; \
 	fi
 
-bench: prereqs
+# Load test against the private cluster; results go to BENCHMARKS.md. Options, e.g.
+#   make bench BENCH_ARGS="--parcels 0 --seconds 5 --repeats 1"
+BENCH_ARGS ?=
+bench: prereqs bench-prereqs
 	$(CARGO) build --release --bins
-	target/release/diachinh bench
+	$(DB_ENV) target/release/diachinh bench $(BENCH_ARGS)
 
 # stop_cluster(dir, env): `diachinh db stop`, or pg_ctl directly when the binary is
 # missing or fails. Fine when the cluster is not running or does not exist.
