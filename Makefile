@@ -3,6 +3,7 @@
 #   make run        build, start the private PostGIS cluster (./var/pg), migrate, seed, serve
 #   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
 #   make bench      load-test the release build (wrk, pgbench); writes BENCHMARKS.md
+#   make bench-tiles  the same for vector tiles (z14–z17 parcel tiles); its own section of BENCHMARKS.md
 #   make db-stop    stop both clusters;  make clean-db  also deletes their data
 #
 # The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
@@ -25,7 +26,7 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs build db run test bench db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs build db run test bench bench-tiles db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
@@ -62,6 +63,12 @@ BENCH_ARGS ?=
 bench: prereqs bench-prereqs
 	$(CARGO) build --release --bins
 	$(DB_ENV) target/release/diachinh bench $(BENCH_ARGS)
+
+# Vector tiles on the same datasets, e.g. make bench-tiles BENCH_TILES_ARGS="--parcels 0 --seconds 5"
+BENCH_TILES_ARGS ?=
+bench-tiles: prereqs bench-prereqs
+	$(CARGO) build --release --bins
+	$(DB_ENV) target/release/diachinh bench-tiles $(BENCH_TILES_ARGS)
 
 # stop_cluster(dir, env): `diachinh db stop`, or pg_ctl directly when the binary is
 # missing or fails. Fine when the cluster is not running or does not exist.

@@ -5,6 +5,9 @@
 #     cluster, see src/cluster.rs), build tools for the bundled PROJ, GDAL tools.
 #   - ./var/venv with pyproj: an independent implementation of coordinate transforms
 #     that the tests compare against.
+#   - Debian's Chromium (headless, for the browser test of the web map) and, from npm,
+#     maplibre-gl (copied into web/vendor/, served at /map; not committed) and playwright-core
+#     (drives that Chromium from tests/browser/map.mjs). No browser is downloaded by npm.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +24,8 @@ PACKAGES=(
   make
   gdal-bin
   python3-venv
+  chromium
+  chromium-driver
 )
 VENV=var/venv
 
@@ -70,3 +75,28 @@ else
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pyproj
   "$VENV/bin/python" -c 'import pyproj' # fail loudly if the install did not work
 fi
+
+# --- Node packages: MapLibre GL JS for the web map, playwright-core for its test ------------
+if ! command -v npm >/dev/null 2>&1; then
+  say "npm missing: installing Debian's nodejs and npm"
+  SUDO=()
+  [[ "$(id -u)" != 0 ]] && SUDO=(sudo)
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+installed_version() { node -p "require('./node_modules/$1/package.json').version" 2>/dev/null || true; }
+locked_version() { node -p "require('./package-lock.json').packages['node_modules/$1'].version"; }
+if [[ "$(installed_version maplibre-gl)" == "$(locked_version maplibre-gl)" && "$(installed_version playwright-core)" == "$(locked_version playwright-core)" ]]; then
+  say "node packages: maplibre-gl $(installed_version maplibre-gl), playwright-core $(installed_version playwright-core) present"
+else
+  say "node packages: npm ci (package-lock.json)"
+  # No browser download: playwright-core never fetches one; the tests use /usr/bin/chromium.
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi
+mkdir -p web/vendor
+for f in maplibre-gl.js maplibre-gl.css; do
+  if ! cmp -s "node_modules/maplibre-gl/dist/$f" "web/vendor/$f"; then
+    cp "node_modules/maplibre-gl/dist/$f" "web/vendor/$f"
+    say "web map: vendored $f into web/vendor/"
+  fi
+done

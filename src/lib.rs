@@ -2,6 +2,8 @@
 //!
 //! Layers point downward only: `http` → `service` → `domain` / `persistence`.
 
+pub mod bench;
+pub mod bench_tiles;
 pub mod cluster;
 pub mod config;
 pub mod domain;

@@ -58,6 +58,45 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Load-test the parcel endpoints (wrk) next to the same SQL (pgbench); needs wrk and
+    /// pgbench (scripts/bench-prereqs.sh). Writes the results table to --out.
+    Bench {
+        /// Synthetic parcels in the large dataset (0 = sample data only).
+        #[arg(long, default_value_t = 1_000_000)]
+        parcels: usize,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections (wrk connections, pgbench clients, pool size).
+        #[arg(long, default_value_t = 8)]
+        connections: u32,
+        /// Measurements per endpoint; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Markdown file for the results (the section between bench markers is replaced).
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+        /// Sample data directory.
+        #[arg(long, default_value = "sample-data")]
+        dir: PathBuf,
+    },
+    /// Load-test vector tiles: z14–z17 parcel tiles through our server (wrk) next to pgbench
+    /// running the same ST_AsMVT SQL; shares `bench`'s datasets. Writes its section of --out.
+    BenchTiles {
+        /// Synthetic parcels in the dataset (0 = sample data only).
+        #[arg(long, default_value_t = 1_000_000)]
+        parcels: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        connections: u32,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+        #[arg(long, default_value = "sample-data")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,10 +124,15 @@ enum UserAction {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let cli = Cli::parse();
+    // The bench keeps the per-request access log out of its measurements (and its output).
+    let default_filter = match cli.command {
+        Command::Bench { .. } | Command::BenchTiles { .. } => "info,actix_web::middleware::logger=warn",
+        _ => "info",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
+        .init();
     match cli.command {
         Command::Db { action } => {
             let cluster = config::private_cluster()?;
@@ -102,6 +146,12 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Openapi => print!("{}", http::openapi::document_text()),
+        Command::Bench { parcels, seconds, connections, repeats, out, dir } => {
+            diachinh::bench::run(&diachinh::bench::Options { parcels, seconds, connections, repeats, out, sample_dir: dir })?;
+        }
+        Command::BenchTiles { parcels, seconds, connections, repeats, out, dir } => {
+            diachinh::bench_tiles::run(&diachinh::bench_tiles::Options { parcels, seconds, connections, repeats, out, sample_dir: dir })?;
+        }
         Command::SampleData { dir } => {
             for path in seed::write_sample_files(&dir)? {
                 println!("wrote {}", path.display());
@@ -117,8 +167,8 @@ fn main() -> anyhow::Result<()> {
             persistence::migrate(&mut conn)?;
             let report = seed::seed(&mut conn, &Settings::from_env()?, &dir)?;
             println!(
-                "seeded: {} units, {} land-use types, {} sample parcels (synthetic geometry), {} certificates",
-                report.units, report.land_use_types, report.parcels, report.certificates
+                "seeded: {} units, {} land-use types, {} procedures, {} calendar days, {} sample parcels (synthetic geometry), {} certificates, {} sample dossiers",
+                report.units, report.land_use_types, report.procedures, report.calendar_days, report.parcels, report.certificates, report.dossiers
             );
             if let Some(n) = synthetic {
                 let started = std::time::Instant::now();

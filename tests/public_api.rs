@@ -57,7 +57,7 @@ fn landing_conformance_collections_and_items_by_id() {
     assert!(conf["conformsTo"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("/conf/core")));
     let (_, cols) = app.get_json("/collections");
     let ids: Vec<&str> = cols["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["parcels", "communes"]);
+    assert_eq!(ids, ["parcels", "communes", "planning-zones"]);
     let (status, _) = app.get_json("/collections/nope");
     assert_eq!(status, 404);
 

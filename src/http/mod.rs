@@ -2,12 +2,18 @@
 //! `web::block` (diesel never runs on the async executor) and shapes the response.
 
 pub mod auth;
+pub mod certificates;
+pub mod dossiers;
 pub mod health;
+pub mod map;
 pub mod ogc;
 pub mod openapi;
 pub mod parcels;
+pub mod planning;
+pub mod printable;
 pub mod problem;
 pub mod query;
+pub mod tiles;
 
 use std::net::TcpListener;
 
@@ -60,6 +66,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(health::routes)
     .configure(ogc::routes)
     .configure(parcels::routes)
+    .configure(certificates::routes)
+    .configure(dossiers::routes)
+    .configure(planning::routes)
+    .configure(tiles::routes)
+    .configure(map::routes)
     .configure(auth::routes)
     .default_service(web::to(|req: HttpRequest| async move {
         Err::<actix_web::HttpResponse, _>(Problem(Error::NotFound(format!("no resource at {}", req.path()))))

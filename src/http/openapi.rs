@@ -17,14 +17,33 @@ use utoipa::{Modify, OpenApi};
         super::parcels::lookup, super::parcels::at, super::parcels::get, super::parcels::history,
         super::parcels::create, super::parcels::replace_geometry,
         super::auth::token,
+        super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
+        super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,
+        super::certificates::revoke, super::certificates::replace, super::certificates::transfer,
+        super::planning::create_plan, super::planning::get_plan, super::planning::change_status,
+        super::planning::import_zones, super::planning::parcel_planning,
+        super::tiles::tile, super::tiles::tilejson, super::map::page, super::map::asset,
+        super::dossiers::receive, super::dossiers::list, super::dossiers::get, super::dossiers::event,
+        super::dossiers::apologise, super::dossiers::receipt_slip, super::dossiers::apology_letter,
+        super::dossiers::track, super::dossiers::timeliness, super::dossiers::procedures, super::dossiers::put_procedure,
     ),
     components(schemas(
+        crate::service::dossiers::NewDossier, crate::service::dossiers::ApplicantInput, crate::service::dossiers::DocumentInput,
+        crate::service::dossiers::EventInput, crate::service::dossiers::ApologyInput, crate::service::dossiers::ProcedureInput,
         crate::service::parcels::NewParcel, crate::service::parcels::LandUseInput,
         crate::service::parcels::GeometryChange, super::auth::TokenRequest,
+        crate::service::certificates::IssueRequest, crate::service::certificates::HolderInput,
+        crate::service::certificates::LandUseTerm, crate::service::certificates::BlankRangeRequest,
+        crate::service::certificates::ReasonRequest, crate::service::certificates::ReplaceRequest,
+        crate::service::certificates::TransferRequest,
+        crate::service::planning::NewPlan, crate::service::planning::PlanStatusChange, crate::service::planning::ZoneImport,
     )),
     modifiers(&BearerAuth),
     tags((name = "ogc", description = "OGC API – Features"), (name = "parcels", description = "public parcel lookups"),
-         (name = "staff", description = "staff endpoints (bearer token)"), (name = "health", description = "probes"))
+         (name = "staff", description = "staff endpoints (bearer token)"), (name = "dossiers", description = "one-stop dossiers (bearer token)"), (name = "public", description = "public tracking and statistics"), (name = "health", description = "probes"),
+         (name = "certificates", description = "giấy chứng nhận: blank stock, issuance, verification (public), QR keys (public), print"),
+         (name = "planning", description = "land-use plans (quy hoạch sử dụng đất)"),
+         (name = "tiles", description = "vector tiles (MVT) and TileJSON"), (name = "map", description = "the web map"))
 )]
 struct ApiDoc;
 

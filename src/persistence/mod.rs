@@ -5,11 +5,15 @@
 
 pub mod admin;
 pub mod audit;
+pub mod certificates;
+pub mod dossiers;
 pub mod geometry;
 pub mod parcels;
+pub mod planning;
 pub mod reference;
 pub mod rights;
 pub mod schema;
+pub mod tiles;
 pub mod users;
 
 use diesel::pg::PgConnection;

@@ -52,8 +52,8 @@ pub struct NewCertificate<'a> {
 
 pub fn insert_certificate(conn: &mut PgConnection, c: &NewCertificate) -> QueryResult<i64> {
     let r: Id = diesel::sql_query(
-        "INSERT INTO certificates (serial, registry_no, province_code, rrr_id, issued_on, issuing_authority) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO certificates (serial, registry_no, registry_year, province_code, rrr_id, issued_on, issuing_authority) \
+         VALUES ($1, $2, extract(year FROM $5::date)::int, $3, $4, $5, $6) RETURNING id",
     )
     .bind::<Text, _>(c.serial)
     .bind::<Text, _>(c.registry_no)

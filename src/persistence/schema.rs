@@ -259,6 +259,8 @@ diesel::table! {
         decision_date -> Nullable<Date>,
         status -> Text,
         created_at -> Timestamptz,
+        is_synthetic -> Bool,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -274,6 +276,7 @@ diesel::table! {
         geom -> Geometry,
         source_crs_epsg -> Int4,
         is_synthetic -> Bool,
+        created_at -> Timestamptz,
     }
 }
 

@@ -2,9 +2,14 @@
 //! load through `persistence`, decide through `domain`, persist, append to the audit log.
 
 pub mod auth;
+pub mod certificates;
 pub mod communes;
+pub mod features;
+pub mod dossiers;
 pub mod parcels;
+pub mod planning;
 pub mod seed;
+pub mod tiles;
 
 use serde::Serialize;
 
@@ -161,6 +166,16 @@ pub struct Settings {
     /// Largest page of features.
     pub max_limit: i64,
     pub default_limit: i64,
+    /// Directory holding each office's Ed25519 signing seed (one file per province), outside
+    /// the database: DIACHINH_KEY_DIR, default `var/keys/`.
+    pub key_dir: std::path::PathBuf,
+    /// Public base URL printed in certificate QR codes (DIACHINH_PUBLIC_URL); without it, the
+    /// base URL the request came in on.
+    pub public_base_url: Option<String>,
+    /// Dossiers received after this local time count from the next working day.
+    pub office_cutoff: chrono::NaiveTime,
+    /// Late share (%) of completed dossiers at which the KPIs raise a flag.
+    pub late_flag_pct: f64,
 }
 
 impl Default for Settings {
@@ -171,12 +186,17 @@ impl Default for Settings {
             token_ttl: chrono::Duration::hours(8),
             max_limit: 10_000,
             default_limit: 100,
+            key_dir: std::path::PathBuf::from("var/keys"),
+            public_base_url: None,
+            office_cutoff: chrono::NaiveTime::from_hms_opt(16, 30, 0).expect("valid time"),
+            late_flag_pct: 5.0,
         }
     }
 }
 
 impl Settings {
-    /// Defaults overridden by DIACHINH_SLIVER_TOLERANCE_M2, DIACHINH_BOUNDARY_TOLERANCE_M2, DIACHINH_TOKEN_TTL_HOURS.
+    /// Defaults overridden by DIACHINH_SLIVER_TOLERANCE_M2, DIACHINH_BOUNDARY_TOLERANCE_M2,
+    /// DIACHINH_TOKEN_TTL_HOURS and DIACHINH_OFFICE_CUTOFF (HH:MM, Vietnam time).
     pub fn from_env() -> anyhow::Result<Settings> {
         let mut s = Settings::default();
         let read = |name: &str| -> anyhow::Result<Option<f64>> {
@@ -191,8 +211,18 @@ impl Settings {
         if let Some(v) = read("DIACHINH_BOUNDARY_TOLERANCE_M2")? {
             s.boundary_tolerance_m2 = v;
         }
+        if let Ok(v) = std::env::var("DIACHINH_OFFICE_CUTOFF") {
+            s.office_cutoff = chrono::NaiveTime::parse_from_str(&v, "%H:%M").map_err(|e| anyhow::anyhow!("DIACHINH_OFFICE_CUTOFF={v}: {e}"))?;
+        }
         if let Some(v) = read("DIACHINH_TOKEN_TTL_HOURS")? {
             s.token_ttl = chrono::Duration::minutes((v * 60.0) as i64);
+        }
+        // Certificates: where the offices' signing seeds live, and the URL printed in QR codes.
+        if let Ok(dir) = std::env::var("DIACHINH_KEY_DIR") {
+            s.key_dir = dir.into();
+        }
+        if let Ok(url) = std::env::var("DIACHINH_PUBLIC_URL") {
+            s.public_base_url = Some(url.trim_end_matches('/').to_string());
         }
         Ok(s)
     }

@@ -9,6 +9,7 @@ use diesel::{Connection, PgConnection};
 use geo_types::{Coord, MultiPolygon};
 use serde_json::{json, Value};
 
+use super::certificates as certificate_service;
 use super::parcels::{self, LandUseInput, NewParcel, Recorder};
 use super::{Error, Settings};
 use crate::domain::crs::Crs;
@@ -44,6 +45,9 @@ pub const SAMPLE_COMMUNES: [SampleCommune; 4] = [
         predecessor: Some(("99001", "Xã Thủ Thừa (trước 2025) — tổng hợp / synthetic predecessor")) },
 ];
 
+/// Printed in the QR codes of sample certificates when DIACHINH_PUBLIC_URL is not set.
+const SAMPLE_BASE_URL: &str = "http://127.0.0.1:8080";
+
 /// What `seed` did.
 #[derive(Debug, Default)]
 pub struct SeedReport {
@@ -51,7 +55,13 @@ pub struct SeedReport {
     pub land_use_types: usize,
     pub parcels: usize,
     pub certificates: usize,
+    pub procedures: usize,
+    pub calendar_days: usize,
+    pub dossiers: usize,
 }
+
+/// Sample dossiers per sample commune, spread over the past year.
+const SAMPLE_DOSSIERS_PER_COMMUNE: usize = 90;
 
 /// Loads reference data and the sample communes from `dir`; idempotent.
 pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow::Result<SeedReport> {
@@ -61,6 +71,7 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow:
         report.units = load_units(conn, &dir.join("admin-units-2025.csv"))?;
         report.units += load_legacy_units(conn, &dir.join("legacy-units.csv"))?;
         load_province_crs(conn, &dir.join("province-crs.csv"))?;
+        (report.procedures, report.calendar_days) = super::dossiers::load_reference(conn, dir)?;
         Ok(())
     })?;
     for sample in &SAMPLE_COMMUNES {
@@ -69,6 +80,9 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow:
         report.parcels += parcels;
         report.certificates += certificates;
     }
+    certificate_service::sync_registry_counters(conn).map_err(|e| anyhow!("{e}: {e:?}"))?;
+    super::planning::sample::load_samples(conn, settings, dir)?;
+    report.dossiers = super::dossiers::seed_samples(conn, settings, chrono::Utc::now(), SAMPLE_DOSSIERS_PER_COMMUNE)?;
     Ok(report)
 }
 
@@ -206,7 +220,7 @@ fn load_sample_file(conn: &mut PgConnection, settings: &Settings, path: &Path) -
                     rights::insert_share(conn, rrr, party, h["share"].as_f64().unwrap_or(1.0))?;
                 }
                 if let Some(c) = p.get("certificate").filter(|c| c.is_object()) {
-                    rights::insert_certificate(conn, &rights::NewCertificate {
+                    let id = rights::insert_certificate(conn, &rights::NewCertificate {
                         serial: c["serial"].as_str().unwrap_or_default(),
                         registry_no: c["registry_no"].as_str().unwrap_or_default(),
                         province_code: &commune.province_code,
@@ -214,6 +228,9 @@ fn load_sample_file(conn: &mut PgConnection, settings: &Settings, path: &Path) -
                         issued_on: c["issued_on"].as_str().unwrap_or_default().parse()?,
                         issuing_authority: c["authority"].as_str().unwrap_or("Văn phòng đăng ký đất đai"),
                     })?;
+                    // Signed like any certificate, its serial recorded as an issued blank.
+                    let base = settings.public_base_url.as_deref().unwrap_or(SAMPLE_BASE_URL);
+                    certificate_service::seal_recorded(conn, settings, id, base).map_err(|e| describe(path, i, e))?;
                     certificates += 1;
                 }
             }
@@ -311,6 +328,7 @@ pub fn write_sample_files(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
         std::fs::write(&path, text + "\n")?;
         written.push(path);
     }
+    written.extend(super::planning::sample::write_sample_files(dir)?);
     Ok(written)
 }
 

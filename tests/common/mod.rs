@@ -47,6 +47,8 @@ fn template_name() -> String {
         hasher.update(std::fs::read(&f).unwrap_or_default());
     }
     hasher.update(env!("CARGO_PKG_VERSION"));
+    // The accounts made below: a new one needs a new template.
+    hasher.update("users: admin officer92 officer56 planner92 approver92");
     format!("diachinh_tpl_{}", &hex::encode(hasher.finalize())[..12])
 }
 
@@ -87,6 +89,7 @@ fn ensure_template(admin: &str) -> String {
             auth::add_user(&mut t, "officer92", "Cán bộ Cần Thơ", PASSWORD, Role::Officer, Some("92")).unwrap();
             auth::add_user(&mut t, "officer56", "Cán bộ Khánh Hòa", PASSWORD, Role::Officer, Some("56")).unwrap();
             auth::add_user(&mut t, "planner92", "Quy hoạch Cần Thơ", PASSWORD, Role::Planner, Some("92")).unwrap();
+            auth::add_user(&mut t, "approver92", "Lãnh đạo VPĐK Cần Thơ", PASSWORD, Role::Approver, Some("92")).unwrap();
             exec(&mut t, "VACUUM ANALYZE").unwrap();
         }
         exec(&mut conn, &format!("ALTER DATABASE {name} WITH is_template TRUE ALLOW_CONNECTIONS FALSE")).unwrap();

@@ -1,0 +1,2 @@
+DROP INDEX certificate_blanks_unused;
+ALTER TABLE certificates ALTER CONSTRAINT certificates_replaced_by_id_fkey NOT DEFERRABLE;

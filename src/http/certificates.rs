@@ -1,0 +1,179 @@
+//! Certificate endpoints (giấy chứng nhận): blank stock, issuance, revocation, replacement,
+//! transfer, public verification and keys, and the printable sheet.
+
+use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::query::Params;
+use super::{auth, base_url, with_conn, AppState, Problem};
+use crate::service::certificates::{self, BlankRangeRequest, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Fixed paths before `/certificates/{serial}` so "keys" and "verify" are not taken for serials.
+    cfg.service(keys)
+        .service(verify)
+        .service(register_blanks)
+        .service(void_blank)
+        .service(issue)
+        .service(get)
+        .service(print)
+        .service(revoke)
+        .service(replace)
+        .service(transfer);
+}
+
+fn created(req: &HttpRequest, view: Value) -> HttpResponse {
+    let location = format!("{}/certificates/{}", base_url(req), view["serial"].as_str().unwrap_or_default());
+    HttpResponse::Created().insert_header((header::LOCATION, location)).json(view)
+}
+
+/// Registers a range of unused certificate blanks (phôi) for a province (admin). Serials are
+/// two capital letters (A–Z, Đ) and 8 digits; a range overlapping any serial on record is refused.
+#[utoipa::path(post, path = "/certificate-blanks", tag = "certificates", request_body = BlankRangeRequest,
+    security(("bearer" = [])),
+    responses((status = 201, description = "{province, prefix, first, last, count}"), (status = 403, description = "not an admin"),
+              (status = 409, description = "overlaps serials on record"), (status = 422, description = "bad prefix or range")))]
+#[post("/certificate-blanks")]
+pub async fn register_blanks(req: HttpRequest, state: web::Data<AppState>, body: web::Json<BlankRangeRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let body = body.into_inner();
+    let view = with_conn(&state, move |conn, _| certificates::register_blanks(conn, &actor, &body)).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Records a spoiled blank (admin or the province's approver); it is never issued.
+#[utoipa::path(post, path = "/certificate-blanks/{serial}/void", tag = "certificates", request_body = ReasonRequest,
+    params(("serial" = String, Path, description = "serial of the blank")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "voided"), (status = 404, description = "no such blank"),
+              (status = 409, description = "already voided or issued")))]
+#[post("/certificate-blanks/{serial}/void")]
+pub async fn void_blank(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ReasonRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let (serial, body) = (path.into_inner(), body.into_inner());
+    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::void_blank(conn, &actor, &serial, &body)).await?))
+}
+
+/// Issues the certificate of an approved dossier (approver of its province). Requires the
+/// dossier's newest geometry check to be a pass or warning made after the parcel's latest
+/// change. One transaction: the use right and shares, the next unused blank, the registry
+/// number (số vào sổ), the signed content and QR payload, the audit entry.
+#[utoipa::path(post, path = "/dossiers/{id}/certificate", tag = "certificates", request_body = IssueRequest,
+    params(("id" = i64, Path, description = "dossier id")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "the certificate (staff view)"), (status = 403, description = "not an approver of the province"),
+              (status = 404, description = "no such dossier"),
+              (status = 409, description = "not approved, no fresh passing check, already issued, current right exists, or no blank stock"),
+              (status = 422, description = "holders or shares invalid")))]
+#[post("/dossiers/{id}/certificate")]
+pub async fn issue(req: HttpRequest, path: web::Path<i64>, state: web::Data<AppState>, body: web::Json<IssueRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let (id, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
+    let view = with_conn(&state, move |conn, settings| certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now(), &base)).await?;
+    Ok(created(&req, view))
+}
+
+/// The offices' Ed25519 public keys (hex), to verify QR payloads offline.
+#[utoipa::path(get, path = "/certificates/keys", tag = "certificates",
+    responses((status = 200, description = "{algorithm, keys: [{key_id, province_code, public_key}]}")))]
+#[get("/certificates/keys")]
+pub async fn keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    Ok(HttpResponse::Ok().json(with_conn(&state, |conn, _| certificates::keys(conn)).await?))
+}
+
+/// Verifies a certificate by serial (public): valid / revoked / replaced (with the replacing
+/// serial), issue date, national parcel id and holders with names masked; no id numbers.
+#[utoipa::path(get, path = "/certificates/verify/{serial}", tag = "certificates",
+    params(("serial" = String, Path, description = "số phát hành: 2 letters + 8 digits")),
+    responses((status = 200, description = "status"), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial")))]
+#[get("/certificates/verify/{serial}")]
+pub async fn verify(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let serial = path.into_inner();
+    let view = with_conn(&state, move |conn, _| certificates::verify(conn, &serial)).await?;
+    // A revocation must show at once: caches revalidate.
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(view))
+}
+
+/// A certificate's full record (officer or approver of its province).
+#[utoipa::path(get, path = "/certificates/{serial}", tag = "certificates",
+    params(("serial" = String, Path, description = "số phát hành")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "staff view with content and QR payload"), (status = 404, description = "unknown serial")))]
+#[get("/certificates/{serial}")]
+pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let serial = path.into_inner();
+    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::get(conn, &actor, &serial)).await?))
+}
+
+/// The printable certificate (officer or approver of its province): an A4 sheet, two pages,
+/// HTML with print CSS, the QR code and the parcel diagram as inline SVG.
+#[utoipa::path(get, path = "/certificates/{serial}/print", tag = "certificates",
+    params(("serial" = String, Path, description = "số phát hành")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "text/html", content_type = "text/html"), (status = 404, description = "unknown serial")))]
+#[get("/certificates/{serial}/print")]
+pub async fn print(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let serial = path.into_inner();
+    let html = with_conn(&state, move |conn, _| certificates::print(conn, &actor, &serial)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        // Nothing in the sheet loads or runs anything: a second fence behind the escaping.
+        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// Revokes a valid certificate (thu hồi; approver of its province).
+#[utoipa::path(post, path = "/certificates/{serial}/revoke", tag = "certificates", request_body = ReasonRequest,
+    params(("serial" = String, Path, description = "số phát hành")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "revoked"), (status = 404, description = "unknown serial"),
+              (status = 409, description = "not valid (already revoked or replaced)")))]
+#[post("/certificates/{serial}/revoke")]
+pub async fn revoke(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ReasonRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let (serial, body) = (path.into_inner(), body.into_inner());
+    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::revoke(conn, &actor, &serial, &body)).await?))
+}
+
+/// Re-issues a certificate over the same right with a new serial (cấp lại: lost; cấp đổi:
+/// damaged or exchange); the old one becomes replaced.
+#[utoipa::path(post, path = "/certificates/{serial}/replace", tag = "certificates", request_body = ReplaceRequest,
+    params(("serial" = String, Path, description = "số phát hành")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "the new certificate"), (status = 404, description = "unknown serial"),
+              (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "unknown reason")))]
+#[post("/certificates/{serial}/replace")]
+pub async fn replace(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ReplaceRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
+    let view = with_conn(&state, move |conn, settings| certificates::replace(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)).await?;
+    Ok(created(&req, view))
+}
+
+/// Transfers the right to new holders (chuyển nhượng / thừa kế / tặng cho): the old right
+/// ends, a new right with the new shares starts, and a new certificate supersedes the old.
+#[utoipa::path(post, path = "/certificates/{serial}/transfer", tag = "certificates", request_body = TransferRequest,
+    params(("serial" = String, Path, description = "số phát hành")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "the new certificate"), (status = 404, description = "unknown serial"),
+              (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "holders or shares invalid")))]
+#[post("/certificates/{serial}/transfer")]
+pub async fn transfer(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<TransferRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
+    let view = with_conn(&state, move |conn, settings| certificates::transfer(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)).await?;
+    Ok(created(&req, view))
+}

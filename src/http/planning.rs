@@ -1,0 +1,116 @@
+//! Planning endpoints: plans and zone imports (planner, admin), a plan, and a parcel's
+//! planning impact (public).
+
+use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::query::Params;
+use super::{auth, base_url, with_conn, AppState, Problem};
+use crate::service::planning::{self, NewPlan, PlanStatusChange, ZoneImport};
+use crate::service::Error;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_plan).service(get_plan).service(change_status).service(import_zones).service(parcel_planning);
+}
+
+fn json(status: actix_web::http::StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/json")).body(body.to_string())
+}
+
+fn plan_id(text: &str) -> Result<i32, Problem> {
+    text.parse::<i32>().ok().filter(|id| *id > 0).ok_or_else(|| Problem(Error::NotFound(format!("plan {text}"))))
+}
+
+/// Creates a land-use plan (quy hoạch sử dụng đất) for a province or commune: level, period,
+/// approving decision and status (draft by default). Planner of the unit's province, or admin.
+#[utoipa::path(post, path = "/planning/plans", tag = "staff", request_body = NewPlan,
+    security(("bearer" = [])),
+    responses((status = 201, description = "the plan"), (status = 400, description = "malformed"),
+              (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
+              (status = 409, description = "the unit already has an approved plan of this level"),
+              (status = 422, description = "invalid field (problem+json lists each)")))]
+#[post("/planning/plans")]
+pub async fn create_plan(req: HttpRequest, state: web::Data<AppState>, body: web::Json<NewPlan>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let body = body.into_inner();
+    let plan = with_conn(&state, move |conn, _| planning::create_plan(conn, &actor, &body)).await?;
+    let location = format!("{}/planning/plans/{}", base_url(&req), plan["id"]);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(plan.to_string()))
+}
+
+/// A plan with its unit, period, decision, status and number of zones.
+#[utoipa::path(get, path = "/planning/plans/{id}", tag = "planning",
+    params(("id" = i32, Path, description = "plan id")),
+    responses((status = 200, description = "the plan"), (status = 404, description = "no such plan")))]
+#[get("/planning/plans/{id}")]
+pub async fn get_plan(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let id = plan_id(&path)?;
+    let plan = with_conn(&state, move |conn, _| planning::get_plan(conn, id)).await?;
+    Ok(json(actix_web::http::StatusCode::OK, &plan))
+}
+
+/// Approves a plan (superseding the unit's approved plan of the same level in the same
+/// transaction) or supersedes it. Planner of the plan's province, or admin.
+#[utoipa::path(post, path = "/planning/plans/{id}/status", tag = "staff", request_body = PlanStatusChange,
+    params(("id" = i32, Path, description = "plan id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the plan, with `superseded`: ids of plans it replaced"),
+              (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
+              (status = 404, description = "no such plan"), (status = 409, description = "not allowed from the current status"),
+              (status = 422, description = "missing decision")))]
+#[post("/planning/plans/{id}/status")]
+pub async fn change_status(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<PlanStatusChange>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let id = plan_id(&path)?;
+    let actor = auth::actor(&req, &state).await?;
+    let body = body.into_inner();
+    let plan = with_conn(&state, move |conn, _| planning::change_status(conn, &actor, id, &body)).await?;
+    Ok(json(actix_web::http::StatusCode::OK, &plan))
+}
+
+/// Imports planning zones: a GeoJSON FeatureCollection in WGS 84 (default) or a VN-2000 TM-3
+/// zone named by a top-level `crs` OGC URI, each feature with its planned land-use code in
+/// `properties.land_use`. One transaction: if any feature is bad (geometry, code, outside the
+/// unit, overlapping another zone of the plan) the answer is 422 listing every bad feature
+/// (`errors[].pointer` = `/features/{index}/…`, `errors[].detail.index`) and nothing is written.
+#[utoipa::path(post, path = "/planning/plans/{id}/zones", tag = "staff", request_body = ZoneImport,
+    params(("id" = i32, Path, description = "plan id")),
+    security(("bearer" = [])),
+    responses((status = 201, description = "{plan_id, imported, zones: [{id, index, land_use, area_m2}]}"),
+              (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
+              (status = 404, description = "no such plan"), (status = 409, description = "the plan is superseded"),
+              (status = 422, description = "bad features, every one listed; nothing imported")))]
+#[post("/planning/plans/{id}/zones")]
+pub async fn import_zones(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ZoneImport>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let id = plan_id(&path)?;
+    let actor = auth::actor(&req, &state).await?;
+    let body = body.into_inner();
+    let result = with_conn(&state, move |conn, settings| planning::import_zones(conn, settings, &actor, id, &body)).await?;
+    let location = format!("{}/collections/planning-zones/items?plan={id}", base_url(&req));
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(result.to_string()))
+}
+
+/// Planning impact of a parcel (thông tin quy hoạch): each zone of an approved plan that
+/// overlaps the parcel, with the planned land use, the overlap in m² and as % of the parcel,
+/// and whether it conflicts with the current use. Areas are on the ellipsoid (ST_Area of the
+/// WGS 84 geography), not in the VN-2000 plane of the legal area (`area_basis` says so).
+#[utoipa::path(get, path = "/parcels/{id}/planning", tag = "parcels",
+    params(("id" = String, Path, description = "national parcel id")),
+    responses((status = 200, description = "{plans, zones: [{land_use, area_m2, percent, conflicts_with_current}], area_basis, …}"),
+              (status = 404, description = "no such parcel")))]
+#[get("/parcels/{id}/planning")]
+pub async fn parcel_planning(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let id = path.into_inner();
+    let impact = with_conn(&state, move |conn, settings| planning::parcel_impact(conn, settings, &id)).await?;
+    Ok(json(actix_web::http::StatusCode::OK, &impact))
+}

@@ -1,0 +1,109 @@
+//! Vector tiles (Mapbox Vector Tile, XYZ scheme) and their TileJSON 3.0 descriptions.
+//!
+//! `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: 200 with the tile, 204 No Content when no feature
+//! falls in it — always so below the layer's minimum zoom (parcels: 14), where the database is
+//! not asked at all — and 304 when `If-None-Match` carries the current ETag. Tags follow the
+//! data (service::tiles), and `Cache-Control: no-cache` makes caches revalidate, so a map never
+//! shows a tile older than the last edit.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::query::Params;
+use super::{base_url, with_conn, AppState, Problem};
+use crate::domain::parcel::VIETNAM_EXTENT;
+use crate::domain::tiles::{Layer, TileCoord};
+use crate::service::tiles::{self, TileBody};
+use crate::service::Error;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(tilejson).service(tile);
+}
+
+/// Media type of Mapbox Vector Tiles.
+pub const MVT: &str = "application/vnd.mapbox-vector-tile";
+const CACHE_CONTROL: &str = "public, no-cache";
+
+fn layer(name: &str) -> Result<Layer, Problem> {
+    Layer::parse(name).ok_or_else(|| Problem(Error::NotFound(format!("tile layer '{name}' (layers: parcels, planning-zones)"))))
+}
+
+fn description(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Parcels => "Thửa đất — current cadastral parcels (no personal data), coloured by main land-use code",
+        Layer::PlanningZones => "Vùng quy hoạch — zones of approved land-use plans with the planned land-use code",
+    }
+}
+
+/// A vector tile of `parcels` (from zoom 14) or `planning-zones` (from zoom 10).
+#[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles",
+    params(("layer" = String, Path, description = "parcels or planning-zones"),
+           ("z" = u8, Path, description = "zoom, 0..=22"), ("x" = u32, Path, description = "column, 0..2^z"),
+           ("y" = u32, Path, description = "row from the north, 0..2^z")),
+    responses((status = 200, description = "application/vnd.mapbox-vector-tile, with ETag and Cache-Control: public, no-cache"),
+              (status = 204, description = "no feature in the tile (always below the layer's minimum zoom)"),
+              (status = 304, description = "If-None-Match matches the current ETag"),
+              (status = 400, description = "z, x or y outside the grid (problem+json)"),
+              (status = 404, description = "unknown layer")))]
+#[get("/tiles/{layer}/{z}/{x}/{y}.mvt")]
+pub async fn tile(req: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let (name, z, x, y) = path.into_inner();
+    let layer = layer(&name)?;
+    let t = TileCoord::parse(&z, &x, &y).map_err(|e| Error::bad_parameter(e.parameter, e.message))?;
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let tile = with_conn(&state, move |conn, _| tiles::tile(conn, layer, t, if_none_match.as_deref())).await?;
+    let status = match tile.body {
+        TileBody::NotModified => StatusCode::NOT_MODIFIED,
+        TileBody::Empty => StatusCode::NO_CONTENT,
+        TileBody::Mvt(_) => StatusCode::OK,
+    };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::ETAG, tile.etag)).insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
+    Ok(match tile.body {
+        TileBody::Mvt(bytes) => response.insert_header((header::CONTENT_TYPE, MVT)).body(bytes),
+        _ => response.finish(),
+    })
+}
+
+/// TileJSON 3.0 of a layer: tile URL template, zoom range, fields per layer.
+#[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles",
+    params(("layer" = String, Path, description = "parcels or planning-zones")),
+    responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, description = "unknown layer")))]
+#[get("/tiles/{layer}.json")]
+pub async fn tilejson(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let layer = layer(&path)?;
+    let base = base_url(&req);
+    let fields: Map<String, Value> = layer
+        .fields()
+        .iter()
+        .map(|(name, from, desc)| (name.to_string(), json!(format!("{desc} (from zoom {from})"))))
+        .collect();
+    let [w, s, e, n] = VIETNAM_EXTENT;
+    let body = json!({
+        "tilejson": "3.0.0",
+        "name": layer.name(),
+        "description": description(layer),
+        "version": "1.0.0",
+        "attribution": "diachinh — sample data are synthetic (dữ liệu mẫu tổng hợp)",
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layer.name())],
+        "minzoom": layer.min_zoom(),
+        "maxzoom": layer.max_detail_zoom(),
+        "bounds": [w, s, e, n],
+        "center": [(w + e) / 2.0, (s + n) / 2.0, layer.min_zoom()],
+        "vector_layers": [{
+            "id": layer.name(),
+            "description": description(layer),
+            "minzoom": layer.min_zoom(),
+            "maxzoom": layer.max_detail_zoom(),
+            "fields": fields,
+        }],
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .body(body.to_string()))
+}

@@ -1,0 +1,11 @@
+-- What a parcel tile ($1 zoom, $2 x, $3 y) is built from, for its ETag: how many parcel
+-- versions, current or retired, lie in its (buffered) envelope and when the latest of them
+-- opened or closed. Every edit closes a version (valid_to) and opens one (valid_from), and a
+-- version moved out of the tile still sits here with its valid_to: any change in the tile
+-- moves the stamp, so a conditional GET after an edit gets the new tile.
+WITH bounds AS (
+    SELECT ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AS env4326
+)
+SELECT count(*) AS n,
+       coalesce(max(greatest(v.valid_from, v.valid_to)), 'epoch'::timestamptz) AS changed
+  FROM bounds JOIN parcel_versions v ON v.geom && bounds.env4326

@@ -1,0 +1,798 @@
+//! Certificate use cases (giấy chứng nhận): blank stock, issuance for an approved dossier,
+//! revocation (thu hồi), replacement (cấp lại / cấp đổi), transfer (chuyển nhượng / thừa kế /
+//! tặng cho), public verification, the offices' public keys and the printable sheet.
+//!
+//! Each write is one transaction with its audit entry. Double issuance is refused in code and
+//! made impossible by the database: one current use right per parcel
+//! (`rrrs_one_current_use_right`) and one valid certificate per right
+//! (`certificates_one_valid_per_right`); a violation that slips past the checks because of a
+//! concurrent transaction comes back as 409.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::{Connection, PgConnection};
+use ed25519_dalek::SigningKey;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use crate::domain::certificate::{self as cert, print, Content, Holder, LandUse, ParcelBlock, Predecessor, Sealed, UseForm};
+use crate::domain::crs::{nearest_zone, Crs};
+use crate::domain::parcel::is_land_use_code;
+use crate::persistence::parcels::ParcelRow;
+use crate::persistence::{audit, certificates as db, rights};
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/// A holder named on the certificate (người sử dụng đất).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolderInput {
+    /// person (cá nhân), household (hộ gia đình) or organisation (tổ chức).
+    pub kind: String,
+    pub name: String,
+    /// Số định danh cá nhân / mã số: printed on the certificate, never shown publicly.
+    pub id_number: Option<String>,
+    /// Share of the right; the shares of all holders add up to 1 (± 1e-6).
+    pub share: f64,
+}
+
+/// Thời hạn sử dụng for one of the parcel's land uses (omitted: as recorded on the parcel;
+/// null: lâu dài, long-term).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LandUseTerm {
+    /// Mã loại đất of one of the parcel's land uses.
+    pub code: String,
+    pub use_until: Option<NaiveDate>,
+}
+
+/// `POST /dossiers/{id}/certificate`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    pub holders: Vec<HolderInput>,
+    pub land_uses: Option<Vec<LandUseTerm>>,
+    /// Nguồn gốc sử dụng.
+    pub origin: Option<String>,
+    /// Ghi chú printed in section 4.
+    pub notes: Option<String>,
+}
+
+/// `POST /certificate-blanks`: a print run of blanks (phôi) received by an office.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlankRangeRequest {
+    /// Province code (2 digits) of the office that holds the blanks.
+    pub province: String,
+    /// Two capital letters (A–Z, Đ).
+    pub prefix: String,
+    /// First and last number of the run (up to 8 digits).
+    pub first: u32,
+    pub last: u32,
+}
+
+/// A reason, for voiding a blank or revoking a certificate.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    pub reason: String,
+}
+
+/// `POST /certificates/{serial}/replace`: cấp lại (lost) or cấp đổi (damaged, exchange).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceRequest {
+    /// lost, damaged or exchange. An exchange re-reads the parcel's current version.
+    pub reason: String,
+    pub notes: Option<String>,
+}
+
+/// `POST /certificates/{serial}/transfer`: new holders take over the right.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// transfer (chuyển nhượng), inheritance (thừa kế) or gift (tặng cho).
+    pub kind: String,
+    pub holders: Vec<HolderInput>,
+    pub land_uses: Option<Vec<LandUseTerm>>,
+    pub notes: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+fn parse_holders(inputs: &[HolderInput]) -> Result<Vec<Holder>, Error> {
+    let mut holders = Vec::with_capacity(inputs.len());
+    let mut errors = Vec::new();
+    for (i, h) in inputs.iter().enumerate() {
+        match Holder::parse(&h.kind, &h.name, h.id_number.as_deref(), h.share) {
+            Ok(holder) => holders.push(holder),
+            Err(e) => errors.push(FieldError::pointer(format!("/holders/{i}{}", e.pointer), e.message)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    cert::check_holders(&holders).map_err(|e| Error::invalid(e.pointer, e.message))?;
+    Ok(holders)
+}
+
+type Terms = Vec<(String, Option<NaiveDate>)>;
+
+fn parse_terms(terms: Option<&[LandUseTerm]>) -> Result<Terms, Error> {
+    let mut out: Terms = Vec::new();
+    for (i, t) in terms.unwrap_or_default().iter().enumerate() {
+        if !is_land_use_code(&t.code) {
+            return Err(Error::invalid(format!("/land_uses/{i}/code"), "a land-use code is three capital letters, e.g. ODT"));
+        }
+        if out.iter().any(|(c, _)| c == &t.code) {
+            return Err(Error::invalid(format!("/land_uses/{i}/code"), "given twice"));
+        }
+        out.push((t.code.clone(), t.use_until));
+    }
+    Ok(out)
+}
+
+fn optional_text(pointer: &str, text: Option<&str>) -> Result<Option<String>, Error> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) if t.chars().count() <= 2000 => Ok(Some(t.to_string())),
+        Some(_) => Err(Error::invalid(pointer, "at most 2000 characters")),
+    }
+}
+
+fn required_text(pointer: &str, text: &str) -> Result<String, Error> {
+    optional_text(pointer, Some(text))?.ok_or_else(|| Error::invalid(pointer, "this text is required"))
+}
+
+fn check_serial(serial: &str) -> Result<(), Error> {
+    if cert::is_certificate_serial(serial) {
+        Ok(())
+    } else {
+        Err(Error::bad_parameter("serial", "a serial is two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)"))
+    }
+}
+
+fn conflict(message: impl Into<String>) -> Error {
+    Error::Conflict { message: message.into(), errors: vec![] }
+}
+
+/// Unique violations raised by the database's own guarantees, as 409 with what they mean.
+fn conflict_or_db(e: diesel::result::Error, context: &'static str) -> Error {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
+        let message = match info.constraint_name() {
+            Some("certificates_one_valid_per_right") => "the right already has a valid certificate",
+            Some("rrrs_one_current_use_right") => "the parcel already has a current use right: a certificate was issued for it meanwhile",
+            Some("certificate_blanks_pkey") => "some of these serials are already registered",
+            Some("certificates_serial_key") => "this serial has already been used",
+            Some("certificates_registry_unique") => "this registry number is already taken",
+            Some("signing_keys_pkey") => "the signing key was registered concurrently; try again",
+            _ => "the write conflicts with a record made at the same time",
+        };
+        return conflict(message);
+    }
+    Error::Database { context, source: e }
+}
+
+fn not_found(serial: &str) -> Error {
+    Error::NotFound(format!("certificate {serial}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blank stock
+
+/// `POST /certificate-blanks` (admin): registers a range of unused blanks for a province.
+pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeRequest) -> Result<Value, Error> {
+    let range = cert::BlankRange::new(&req.prefix, req.first, req.last).map_err(|e| Error::invalid(e.pointer, e.message))?;
+    conn.transaction(|conn| {
+        let province = db::province(conn, &req.province)
+            .context_db("finding the province")?
+            .ok_or_else(|| Error::invalid("/province", format!("no province in force has code '{}'", req.province)))?;
+        actor.require(&[], &province.code)?;
+        let taken = db::overlapping_serials(conn, range.prefix.as_str(), range.first as i32, range.last as i32)
+            .context_db("checking the range against serials on record")?;
+        if !taken.is_empty() {
+            return Err(Error::Conflict {
+                message: format!("the range {}–{} overlaps serials already on record; serials are never reused", range.first_serial(), range.last_serial()),
+                errors: vec![FieldError::pointer("/first", format!("already on record: {}", taken.join(", ")))],
+            });
+        }
+        let n = db::insert_blanks(conn, &province.code, range.prefix.as_str(), range.first as i32, range.last as i32)
+            .map_err(|e| conflict_or_db(e, "registering the blanks"))?;
+        let view = json!({
+            "province": province.code,
+            "prefix": range.prefix.as_str(),
+            "first": range.first_serial().to_string(),
+            "last": range.last_serial().to_string(),
+            "count": n,
+        });
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "certificate_blanks.register",
+            entity: "certificate_blanks",
+            entity_id: &format!("{}..{}", range.first_serial(), range.last_serial()),
+            before: None,
+            after: Some(view.clone()),
+        })
+        .context_db("writing the audit log")?;
+        Ok(view)
+    })
+}
+
+/// `POST /certificate-blanks/{serial}/void` (admin, or the province's approver): records a
+/// spoiled blank. It stays on record as voided and is never issued.
+pub fn void_blank(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &ReasonRequest) -> Result<Value, Error> {
+    let serial = cert::Serial::parse(serial).map_err(|m| Error::bad_parameter("serial", m))?.to_string();
+    let reason = required_text("/reason", &req.reason)?;
+    conn.transaction(|conn| {
+        let blank = db::blank_for_update(conn, &serial).context_db("loading the blank")?.ok_or_else(|| Error::NotFound(format!("blank {serial}")))?;
+        actor.require(&[Role::Approver], &blank.province_code)?;
+        match blank.status.as_str() {
+            "unused" => {}
+            "voided" => return Err(conflict(format!("blank {serial} is already voided"))),
+            _ => return Err(conflict(format!("blank {serial} carries an issued certificate: revoke or replace the certificate instead"))),
+        }
+        db::void_blank(conn, &serial, &reason).context_db("voiding the blank")?;
+        let view = json!({"serial": serial, "province": blank.province_code, "status": "voided", "reason": reason});
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "certificate_blank.void",
+            entity: "certificate_blank",
+            entity_id: &serial,
+            before: Some(json!({"serial": serial, "status": blank.status})),
+            after: Some(view.clone()),
+        })
+        .context_db("writing the audit log")?;
+        Ok(view)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building and signing certificates
+
+#[derive(Deserialize)]
+struct RecordedLandUse {
+    code: String,
+    area_m2: f64,
+    use_until: Option<NaiveDate>,
+}
+
+/// Section 2 from a parcel version. Terms come from `previous` (the certificate being
+/// superseded) where it names the same land use, then from the request's `terms`.
+fn parcel_block(conn: &mut PgConnection, parcel: &ParcelRow, use_form: UseForm, previous: Option<&[LandUse]>, terms: &Terms) -> Result<ParcelBlock, Error> {
+    let recorded: Vec<RecordedLandUse> = serde_json::from_str(&parcel.land_uses).map_err(|e| anyhow::anyhow!("land uses of parcel {}: {e}", parcel.national_id))?;
+    for (i, (code, _)) in terms.iter().enumerate() {
+        if !recorded.iter().any(|r| &r.code == code) {
+            return Err(Error::invalid(format!("/land_uses/{i}/code"), format!("parcel {} has no land use {code}", parcel.national_id)));
+        }
+    }
+    let codes: Vec<String> = recorded.iter().map(|r| r.code.clone()).collect();
+    let names = db::land_use_names(conn, &codes).context_db("loading land-use names")?;
+    let land_uses = recorded
+        .into_iter()
+        .map(|r| {
+            let mut use_until = r.use_until;
+            if let Some(prev) = previous.and_then(|p| p.iter().find(|l| l.code == r.code)) {
+                use_until = prev.use_until;
+            }
+            if let Some((_, t)) = terms.iter().find(|(c, _)| c == &r.code) {
+                use_until = *t;
+            }
+            let name = names.iter().find(|(c, _)| c == &r.code).map_or_else(|| r.code.clone(), |(_, n)| n.clone());
+            LandUse { code: r.code, name, area_m2: r.area_m2, use_until }
+        })
+        .collect();
+    Ok(ParcelBlock {
+        national_id: parcel.national_id.clone(),
+        commune_code: parcel.commune_code.clone(),
+        commune_name: parcel.commune_name.clone(),
+        registered_commune_code: parcel.registered_commune_code.clone(),
+        sheet_no: parcel.sheet_no,
+        parcel_no: parcel.parcel_no,
+        version: parcel.version,
+        area_m2: parcel.legal_area_m2,
+        land_uses,
+        use_form,
+        address: parcel.address.clone(),
+    })
+}
+
+/// The office's signing key, its public half registered for verifiers.
+fn office_key(conn: &mut PgConnection, settings: &Settings, province_code: &str) -> Result<SigningKey, Error> {
+    let seed = db::office_seed(&settings.key_dir, province_code)
+        .map_err(|e| anyhow::anyhow!("while reading the signing key of province {province_code} under {}: {e}", settings.key_dir.display()))?;
+    let key = SigningKey::from_bytes(&seed);
+    let public = key.verifying_key();
+    db::register_key(conn, &cert::key_id(province_code, &public), province_code, public.as_bytes())
+        .map_err(|e| conflict_or_db(e, "registering the public key"))?;
+    Ok(key)
+}
+
+/// What a new certificate says besides its serial, numbers and date.
+struct Draft {
+    rrr_id: i64,
+    holders: Vec<Holder>,
+    parcel: ParcelBlock,
+    origin: Option<String>,
+    notes: Option<String>,
+    replaces: Option<Predecessor>,
+    dossier_id: Option<i64>,
+    /// An id reserved because a predecessor already points at it.
+    reserved_id: Option<i64>,
+}
+
+/// Takes a blank and a registry number, signs the content and inserts the certificate.
+fn write_certificate(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    base_url: &str,
+    now: DateTime<Utc>,
+    province: &db::ProvinceRow,
+    draft: Draft,
+) -> Result<(i64, Content), Error> {
+    let serial = db::take_blank(conn, &province.code).context_db("taking a blank")?.ok_or_else(|| {
+        conflict(format!("no blank stock: province {} has no unused certificate blanks; register a range with POST /certificate-blanks", province.code))
+    })?;
+    let issued_on = cert::vietnam_date(now);
+    let year = issued_on.year();
+    let number = db::next_registry_number(conn, &province.code, year).context_db("numbering the registry entry")?;
+    let content = Content {
+        schema: cert::CONTENT_SCHEMA.into(),
+        code: cert::certificate_code(&province.code, year, number),
+        registry_no: cert::registry_no(number),
+        province_code: province.code.clone(),
+        serial,
+        issued_on,
+        authority: cert::authority(&province.name, &province.division_type),
+        place: cert::place(&province.name),
+        holders: draft.holders,
+        parcel: draft.parcel,
+        origin: draft.origin,
+        notes: draft.notes,
+        replaces: draft.replaces,
+    };
+    let key = office_key(conn, settings, &province.code)?;
+    let sealed = cert::seal(&content, &key, base_url);
+    let id = db::insert(conn, &db::NewCertificate {
+        id: draft.reserved_id,
+        serial: &content.serial,
+        registry_no: &content.registry_no,
+        registry_year: year,
+        province_code: &province.code,
+        rrr_id: draft.rrr_id,
+        issued_on,
+        issuing_authority: &content.authority,
+        dossier_id: draft.dossier_id,
+        content: &serde_json::to_value(&content).map_err(anyhow::Error::from)?,
+        key_id: &sealed.key_id,
+        signature: &sealed.signature,
+        qr_payload: &sealed.qr_payload,
+    })
+    .map_err(|e| conflict_or_db(e, "inserting the certificate"))?;
+    Ok((id, content))
+}
+
+/// Records a new use right on the parcel's current version with its holders; returns its id.
+fn new_right(conn: &mut PgConnection, parcel_id: i64, holders: &[Holder], source_document: &str) -> Result<i64, Error> {
+    let rrr = rights::insert_use_right(conn, parcel_id, UseForm::for_holders(holders).as_str(), source_document)
+        .map_err(|e| conflict_or_db(e, "recording the use right"))?;
+    for h in holders {
+        let party = rights::insert_party(conn, h.kind.as_str(), &h.name, h.id_number.as_deref(), None).context_db("recording a holder")?;
+        rights::insert_share(conn, rrr, party, h.share).context_db("recording a share")?;
+    }
+    Ok(rrr)
+}
+
+fn province_row(conn: &mut PgConnection, code: &str) -> Result<db::ProvinceRow, Error> {
+    db::province(conn, code)
+        .context_db("finding the province")?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("province {code} is not in force")))
+}
+
+/// The staff view of a certificate (content with personal data, QR payload, links).
+fn staff_view(row: &db::CertificateRow) -> Value {
+    json!({
+        "serial": row.serial,
+        "status": row.status,
+        "registry_no": row.registry_no,
+        "issued_on": row.issued_on,
+        "authority": row.issuing_authority,
+        "province_code": row.province_code,
+        "dossier_id": row.dossier_id,
+        "replaced_by": row.replaced_by_serial,
+        "revoked_at": row.revoked_at,
+        "revoked_reason": row.revoked_reason,
+        "content": row.content,
+        "key_id": row.key_id,
+        "signature": row.signature,
+        "qr_payload": row.qr_payload,
+        "links": {
+            "verify": format!("/certificates/verify/{}", row.serial),
+            "print": format!("/certificates/{}/print", row.serial),
+        },
+    })
+}
+
+fn reload(conn: &mut PgConnection, id: i64) -> Result<db::CertificateRow, Error> {
+    db::by_id(conn, id)
+        .context_db("reading the certificate back")?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("certificate {id} vanished inside its own transaction")))
+}
+
+fn audit_certificate(conn: &mut PgConnection, actor: &Actor, action: &str, serial: &str, before: Option<Value>, after: Value) -> Result<(), Error> {
+    audit::append(conn, audit::AuditEntry {
+        actor_id: Some(actor.user_id),
+        actor: &actor.username,
+        action,
+        entity: "certificate",
+        entity_id: serial,
+        before,
+        after: Some(after),
+    })
+    .context_db("writing the audit log")
+}
+
+fn brief(row: &db::CertificateRow) -> Value {
+    json!({"serial": row.serial, "status": row.status, "replaced_by": row.replaced_by_serial, "revoked_reason": row.revoked_reason})
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuance
+
+/// `POST /dossiers/{id}/certificate` (approver of the dossier's province). Only for an approved
+/// dossier whose newest geometry check did not fail and is newer than the parcel's current
+/// version. A procedure that changes holders (transfer …) ends the current use right and
+/// supersedes its certificate; any other creates the parcel's first use right.
+pub fn issue(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    dossier_id: i64,
+    req: &IssueRequest,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<Value, Error> {
+    let holders = parse_holders(&req.holders)?;
+    let terms = parse_terms(req.land_uses.as_deref())?;
+    let origin = optional_text("/origin", req.origin.as_deref())?;
+    let notes = optional_text("/notes", req.notes.as_deref())?;
+    conn.transaction(|conn| {
+        // The lock serialises issuances for one dossier; the checks below then see the
+        // outcome of any that committed first.
+        let dossier = db::dossier_for_issue(conn, dossier_id).context_db("loading the dossier")?.ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
+        actor.require(&[Role::Approver], &dossier.province_code)?;
+        if dossier.state != "approved" {
+            return Err(conflict(format!("dossier {} is {}, not approved: a certificate is issued only for an approved dossier", dossier.receipt_no, dossier.state)));
+        }
+        if let Some(serial) = db::serial_of_dossier(conn, dossier.id).context_db("looking for an earlier certificate")? {
+            return Err(conflict(format!("dossier {} already has certificate {serial}", dossier.receipt_no)));
+        }
+        let parcel_id = match db::dossier_parcels(conn, dossier.id).context_db("loading the dossier's parcels")?.as_slice() {
+            [one] => *one,
+            [] => return Err(conflict(format!("dossier {} names no parcel", dossier.receipt_no))),
+            many => return Err(conflict(format!("dossier {} names {} parcels; a certificate covers one", dossier.receipt_no, many.len()))),
+        };
+        let parcel = db::current_version_locked(conn, parcel_id)
+            .context_db("loading the parcel")?
+            .ok_or_else(|| conflict(format!("the dossier's parcel (id {parcel_id}) no longer exists")))?;
+        let check = db::latest_check(conn, dossier.id)
+            .context_db("loading the geometry check")?
+            .ok_or_else(|| conflict(format!("dossier {} has no geometry check; run POST /dossiers/{}/checks first", dossier.receipt_no, dossier.id)))?;
+        if check.outcome == "fail" {
+            return Err(conflict(format!("the latest geometry check of dossier {} failed ({}); fix the geometry and check again", dossier.receipt_no, check.checked_at)));
+        }
+        if check.checked_at <= parcel.valid_from {
+            return Err(conflict(format!(
+                "the latest geometry check ({}) is older than the parcel's current version {} ({}); check again",
+                check.checked_at, parcel.version, parcel.valid_from
+            )));
+        }
+        let province = province_row(conn, &dossier.province_code)?;
+        let source = format!("hồ sơ {} (thủ tục {})", dossier.receipt_no, dossier.procedure_code);
+        let current = db::current_use_right(conn, parcel_id).context_db("loading the current use right")?;
+        let (previous, replaces) = if cert::procedure_changes_holders(&dossier.procedure_code) {
+            let right = current.ok_or_else(|| conflict(format!("parcel {} has no current use right to transfer", parcel.national_id)))?;
+            let old = db::valid_of_right_for_update(conn, right.id).context_db("loading the current certificate")?;
+            db::close_right(conn, right.id).context_db("ending the current use right")?;
+            let replaces = old.as_ref().map(|o| Predecessor { serial: o.serial.clone(), reason: "transfer".into() });
+            (old, replaces)
+        } else {
+            if let Some(right) = current {
+                let serial = db::valid_of_right_for_update(conn, right.id).context_db("loading the current certificate")?.map(|c| c.serial);
+                return Err(conflict(format!(
+                    "parcel {} already has a current use right{}; use a transfer procedure or POST /certificates/{{serial}}/transfer",
+                    parcel.national_id,
+                    serial.map(|s| format!(" with certificate {s}")).unwrap_or_default()
+                )));
+            }
+            (None, None)
+        };
+        let rrr_id = new_right(conn, parcel_id, &holders, &source)?;
+        let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &terms)?;
+        let draft = Draft { rrr_id, holders, parcel: block, origin, notes, replaces, dossier_id: Some(dossier.id), reserved_id: None };
+        let (id, content) = write_certificate(conn, settings, settings.public_base_url.as_deref().unwrap_or(base_url), now, &province, draft)?;
+        let mut before = None;
+        if let Some(old) = &previous {
+            db::mark_replaced(conn, old.id, id).context_db("marking the old certificate replaced")?;
+            before = Some(brief(old));
+        }
+        let row = reload(conn, id)?;
+        audit_certificate(conn, actor, "certificate.issue", &content.serial, before, json!({"dossier": dossier.receipt_no, "certificate": brief(&row), "content": row.content}))?;
+        Ok(staff_view(&row))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation, replacement, transfer
+
+/// Loads a certificate for a change: locked, in the actor's province, and valid.
+fn valid_for_change(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<db::CertificateRow, Error> {
+    let row = db::by_serial_for_update(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
+    actor.require(&[Role::Approver], &row.province_code)?;
+    match row.status.as_str() {
+        "valid" => Ok(row),
+        "revoked" => Err(conflict(format!("certificate {serial} was revoked{}", row.revoked_at.map(|t| format!(" at {t}")).unwrap_or_default()))),
+        _ => Err(conflict(format!("certificate {serial} was replaced by {}", row.replaced_by_serial.as_deref().unwrap_or("another certificate")))),
+    }
+}
+
+/// `POST /certificates/{serial}/revoke` (approver): thu hồi. The right itself stays.
+pub fn revoke(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &ReasonRequest) -> Result<Value, Error> {
+    check_serial(serial)?;
+    let reason = required_text("/reason", &req.reason)?;
+    conn.transaction(|conn| {
+        let row = valid_for_change(conn, actor, serial)?;
+        db::revoke(conn, row.id, &reason).context_db("revoking the certificate")?.ok_or_else(|| conflict(format!("certificate {serial} is no longer valid")))?;
+        let after = reload(conn, row.id)?;
+        audit_certificate(conn, actor, "certificate.revoke", serial, Some(brief(&row)), brief(&after))?;
+        Ok(staff_view(&after))
+    })
+}
+
+/// The content of a certificate: as stored, or rebuilt from the records for certificates
+/// recorded without one (imports, sample data).
+fn recorded_content(conn: &mut PgConnection, row: &db::CertificateRow) -> Result<Content, Error> {
+    if let Some(value) = &row.content {
+        return serde_json::from_value(value.clone()).map_err(|e| Error::Internal(anyhow::anyhow!("content of certificate {}: {e}", row.serial)));
+    }
+    let holders: Vec<Holder> = db::right_holders(conn, row.rrr_id)
+        .context_db("loading the holders")?
+        .into_iter()
+        .map(|h| Holder {
+            kind: cert::HolderKind::parse(&h.kind).unwrap_or(cert::HolderKind::Person),
+            name: h.full_name,
+            id_number: h.id_number,
+            share: h.share,
+        })
+        .collect();
+    let version_id = db::right_version(conn, row.rrr_id).context_db("loading the right")?;
+    let parcel = db::version_by_id(conn, version_id)
+        .context_db("loading the parcel version")?
+        .ok_or_else(|| anyhow::anyhow!("parcel version {version_id} of certificate {} is missing", row.serial))?;
+    let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &Vec::new())?;
+    let province = province_row(conn, &row.province_code)?;
+    let number: i32 = row.registry_no.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    Ok(Content {
+        schema: cert::CONTENT_SCHEMA.into(),
+        serial: row.serial.clone(),
+        code: cert::certificate_code(&row.province_code, row.registry_year, number),
+        registry_no: row.registry_no.clone(),
+        province_code: row.province_code.clone(),
+        issued_on: row.issued_on,
+        authority: row.issuing_authority.clone(),
+        place: cert::place(&province.name),
+        holders,
+        parcel: block,
+        origin: None,
+        notes: None,
+        replaces: None,
+    })
+}
+
+/// `POST /certificates/{serial}/replace` (approver): cấp lại / cấp đổi. A new serial from
+/// blank stock over the same right; the old certificate becomes replaced.
+pub fn replace(conn: &mut PgConnection, settings: &Settings, actor: &Actor, serial: &str, req: &ReplaceRequest, now: DateTime<Utc>, base_url: &str) -> Result<Value, Error> {
+    check_serial(serial)?;
+    let reason = cert::ReplaceReason::parse(&req.reason).ok_or_else(|| Error::invalid("/reason", "one of lost, damaged, exchange"))?;
+    let notes = optional_text("/notes", req.notes.as_deref())?;
+    conn.transaction(|conn| {
+        let old = valid_for_change(conn, actor, serial)?;
+        let previous = recorded_content(conn, &old)?;
+        let province = province_row(conn, &old.province_code)?;
+        // An exchange (cấp đổi) shows the parcel as it is now, e.g. after a re-survey;
+        // a lost or damaged certificate is re-issued as it was.
+        let parcel = if reason == cert::ReplaceReason::Exchange {
+            let current = db::current_version_locked(conn, old.parcel_id)
+                .context_db("loading the parcel")?
+                .ok_or_else(|| conflict(format!("the parcel of certificate {serial} no longer exists")))?;
+            parcel_block(conn, &current, previous.parcel.use_form, Some(&previous.parcel.land_uses), &Vec::new())?
+        } else {
+            previous.parcel.clone()
+        };
+        // The old row must stop being valid before the new one over the same right can be
+        // valid, and must name its successor when it does: reserve the successor's id first.
+        let new_id = db::reserve_id_for_successor(conn).context_db("reserving the certificate id")?;
+        db::mark_replaced(conn, old.id, new_id).context_db("marking the old certificate replaced")?;
+        let draft = Draft {
+            rrr_id: old.rrr_id,
+            holders: previous.holders.clone(),
+            parcel,
+            origin: previous.origin.clone(),
+            notes: notes.or(previous.notes.clone()),
+            replaces: Some(Predecessor { serial: old.serial.clone(), reason: reason.as_str().into() }),
+            dossier_id: None,
+            reserved_id: Some(new_id),
+        };
+        let (id, content) = write_certificate(conn, settings, settings.public_base_url.as_deref().unwrap_or(base_url), now, &province, draft)?;
+        let row = reload(conn, id)?;
+        audit_certificate(conn, actor, "certificate.replace", &content.serial, Some(brief(&old)), json!({"reason": reason.as_str(), "certificate": brief(&row), "content": row.content}))?;
+        Ok(staff_view(&row))
+    })
+}
+
+/// `POST /certificates/{serial}/transfer` (approver): chuyển nhượng / thừa kế / tặng cho. The
+/// old right ends, a new one with the new holders and shares starts on the parcel's current
+/// version, and a new certificate supersedes the old one; all history stays.
+pub fn transfer(conn: &mut PgConnection, settings: &Settings, actor: &Actor, serial: &str, req: &TransferRequest, now: DateTime<Utc>, base_url: &str) -> Result<Value, Error> {
+    check_serial(serial)?;
+    let kind = cert::TransferKind::parse(&req.kind).ok_or_else(|| Error::invalid("/kind", "one of transfer, inheritance, gift"))?;
+    let holders = parse_holders(&req.holders)?;
+    let terms = parse_terms(req.land_uses.as_deref())?;
+    let notes = optional_text("/notes", req.notes.as_deref())?;
+    conn.transaction(|conn| {
+        let old = valid_for_change(conn, actor, serial)?;
+        if old.right_valid_to.is_some() {
+            return Err(conflict(format!("the right behind certificate {serial} has already ended")));
+        }
+        let previous = recorded_content(conn, &old)?;
+        let parcel = db::current_version_locked(conn, old.parcel_id)
+            .context_db("loading the parcel")?
+            .ok_or_else(|| conflict(format!("the parcel of certificate {serial} no longer exists")))?;
+        let province = province_row(conn, &old.province_code)?;
+        db::close_right(conn, old.rrr_id).context_db("ending the old right")?;
+        let rrr_id = new_right(conn, old.parcel_id, &holders, &format!("{} ({serial})", kind.origin()))?;
+        let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), Some(&previous.parcel.land_uses), &terms)?;
+        let draft = Draft {
+            rrr_id,
+            holders,
+            parcel: block,
+            origin: Some(kind.origin().into()),
+            notes,
+            replaces: Some(Predecessor { serial: old.serial.clone(), reason: kind.as_str().into() }),
+            dossier_id: None,
+            reserved_id: None,
+        };
+        let (id, content) = write_certificate(conn, settings, settings.public_base_url.as_deref().unwrap_or(base_url), now, &province, draft)?;
+        db::mark_replaced(conn, old.id, id).context_db("marking the old certificate replaced")?;
+        let row = reload(conn, id)?;
+        audit_certificate(conn, actor, "certificate.transfer", &content.serial, Some(brief(&old)), json!({"kind": kind.as_str(), "certificate": brief(&row), "content": row.content}))?;
+        Ok(staff_view(&row))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// `GET /certificates/verify/{serial}` (public): status, issue date, parcel id and masked
+/// holders; no id numbers, no reasons (they may name people).
+pub fn verify(conn: &mut PgConnection, serial: &str) -> Result<Value, Error> {
+    check_serial(serial)?;
+    let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
+    let content = recorded_content(conn, &row)?;
+    Ok(json!({
+        "serial": row.serial,
+        "status": row.status,
+        "valid": row.status == "valid",
+        "issued_on": row.issued_on,
+        "authority": row.issuing_authority,
+        "national_parcel_id": content.parcel.national_id,
+        "holders": content.holders.iter().map(|h| json!({
+            "kind": h.kind.as_str(),
+            "name": cert::public_name(h.kind, &h.name),
+            "share": h.share,
+        })).collect::<Vec<_>>(),
+        "replaced_by": row.replaced_by_serial,
+        "replaced_on": row.replaced_on,
+        "revoked_on": row.revoked_at.map(cert::vietnam_date),
+        "key_id": row.key_id,
+    }))
+}
+
+/// `GET /certificates/keys` (public): every office key, to verify QR payloads offline.
+pub fn keys(conn: &mut PgConnection) -> Result<Value, Error> {
+    let rows = db::keys(conn).context_db("loading the keys")?;
+    Ok(json!({
+        "algorithm": "Ed25519",
+        "canonical_form": "the QR payload's c parameter is base64url (no padding) of the certificate content as canonical JSON: \
+                           keys sorted, no whitespace; s is base64url of the Ed25519 signature over exactly those bytes",
+        "keys": rows.iter().map(|k| json!({
+            "key_id": k.key_id,
+            "province_code": k.province_code,
+            "algorithm": "Ed25519",
+            "public_key": hex::encode(&k.public_key),
+            "created_at": k.created_at,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// `GET /certificates/{serial}` (staff of the province): the full record.
+pub fn get(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Value, Error> {
+    check_serial(serial)?;
+    let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
+    actor.require(&[Role::Officer, Role::Approver], &row.province_code)?;
+    Ok(staff_view(&row))
+}
+
+/// `GET /certificates/{serial}/print` (staff of the province): the two-page HTML sheet.
+pub fn print(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<String, Error> {
+    check_serial(serial)?;
+    let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
+    actor.require(&[Role::Officer, Role::Approver], &row.province_code)?;
+    let content = recorded_content(conn, &row)?;
+    let version = db::parcel_version(conn, row.parcel_id, content.parcel.version)
+        .context_db("loading the parcel version")?
+        .ok_or_else(|| anyhow::anyhow!("version {} of the parcel of certificate {serial} is missing", content.parcel.version))?;
+    let province = province_row(conn, &row.province_code)?;
+    let diagram = diagram_of(&version, province.default_crs_epsg)?;
+    let qr = row.qr_payload.as_deref().and_then(print::qr_svg);
+    let status = match row.status.as_str() {
+        "revoked" => print::Status::Revoked {
+            on: row.revoked_at.map(cert::vietnam_date).unwrap_or(row.issued_on),
+            reason: row.revoked_reason.as_deref().unwrap_or(""),
+        },
+        "replaced" => print::Status::Replaced {
+            by: row.replaced_by_serial.as_deref().unwrap_or(""),
+            on: row.replaced_on.unwrap_or(row.issued_on),
+            reason: row.replaced_reason.as_deref().unwrap_or(""),
+        },
+        _ => print::Status::Valid,
+    };
+    Ok(print::render(&print::Sheet { content: &content, status, qr_svg: qr.as_deref(), diagram: &diagram }))
+}
+
+/// The diagram of a parcel version in its VN-2000 plane: the zone it was surveyed in, or for
+/// WGS 84 submissions the province's zone (the nearest meridian when none is configured).
+fn diagram_of(version: &ParcelRow, province_epsg: Option<i32>) -> Result<print::Diagram, Error> {
+    let geometry: geojson::Geometry = version.geometry.parse().map_err(|e| anyhow::anyhow!("geometry of parcel {}: {e}", version.national_id))?;
+    let wgs84 = crate::domain::geometry::parse_polygonal(&geometry).map_err(|e| anyhow::anyhow!("geometry of parcel {}: {}", version.national_id, e.message))?;
+    let crs = match Crs::from_epsg(version.source_crs_epsg as u32) {
+        Some(c @ Crs::Vn2000(_)) => c,
+        _ => match province_epsg.and_then(|e| Crs::from_epsg(e as u32)) {
+            Some(c @ Crs::Vn2000(_)) => c,
+            _ => {
+                use geo::BoundingRect;
+                Crs::Vn2000(nearest_zone(wgs84.bounding_rect().map_or(105.0, |r| r.center().x)))
+            }
+        },
+    };
+    let planar = crs.from_wgs84(&wgs84).map_err(|e| anyhow::anyhow!("projecting parcel {}: {e}", version.national_id))?;
+    Ok(print::diagram(&planar, crs.epsg()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificates recorded elsewhere
+
+/// Seals a certificate recorded without content (sample data, imports): builds its content from
+/// the records, signs it with the office's key, and records its serial as an issued blank so
+/// the serial can never be registered or issued again. Runs inside the caller's transaction.
+pub fn seal_recorded(conn: &mut PgConnection, settings: &Settings, certificate_id: i64, base_url: &str) -> Result<Sealed, Error> {
+    let row = reload(conn, certificate_id)?;
+    let content = recorded_content(conn, &row)?;
+    let key = office_key(conn, settings, &row.province_code)?;
+    let sealed = cert::seal(&content, &key, base_url);
+    db::set_seal(conn, row.id, &serde_json::to_value(&content).map_err(anyhow::Error::from)?, &sealed.key_id, &sealed.signature, &sealed.qr_payload)
+        .context_db("storing the signature")?;
+    if cert::Serial::parse(&row.serial).is_ok() {
+        db::record_issued_blank(conn, &row.serial, &row.province_code).context_db("recording the blank")?;
+    }
+    Ok(sealed)
+}
+
+/// Brings registry counters up to the numbers already used (after loading certificates).
+pub fn sync_registry_counters(conn: &mut PgConnection) -> Result<usize, Error> {
+    db::sync_registry_counters(conn).context_db("updating the registry counters")
+}

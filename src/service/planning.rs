@@ -1,0 +1,562 @@
+//! Quy hoạch sử dụng đất — land-use planning use cases: plans, zone imports (one transaction,
+//! every bad feature reported), the public planning-zones collection and a parcel's planning
+//! impact.
+//!
+//! Areas here are on the ellipsoid (`ST_Area` of `geography`, WGS 84, m²), not in the VN-2000
+//! plane of the legal area: planning impact is an overlay for information, and both the
+//! overlap and the parcel area it is a share of are measured the same way. The two measures
+//! differ by the TM-3 scale factor, about 0.01–0.02 % in the sample provinces.
+
+pub mod sample;
+
+use std::collections::BTreeSet;
+
+use diesel::{Connection, PgConnection};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::parcels::Recorder;
+use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use crate::domain::crs::Crs;
+use crate::domain::geometry::parse_polygonal;
+use crate::domain::parcel::is_land_use_code;
+use crate::domain::planning::{self as rules, PlanLevel, PlanPeriod, PlanStatus};
+use crate::domain::geohash;
+use crate::persistence::planning as db;
+use crate::persistence::{admin, audit, parcels as parcel_db};
+
+/// Most features one import may carry.
+pub const MAX_ZONES_PER_IMPORT: usize = 10_000;
+
+/// What the impact report says about how areas are measured.
+pub const AREA_BASIS: &str = "ellipsoid: ST_Area of the WGS 84 geography, m² (the legal area, diện tích, is measured in the VN-2000 TM-3 plane; the two differ by about 0.01–0.02 %)";
+
+/// `POST /planning/plans`: a land-use plan (quy hoạch sử dụng đất) for a province or commune.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlan {
+    /// `province` (cấp tỉnh) or `commune` (cấp xã).
+    pub level: String,
+    /// Code of the province (2 digits) or commune (5 digits) the plan is made for.
+    pub unit: String,
+    /// Tên quy hoạch.
+    pub name: String,
+    /// First year of the plan period (kỳ quy hoạch), e.g. 2021.
+    pub period_start: i32,
+    /// Last year of the plan period, e.g. 2030.
+    pub period_end: i32,
+    /// Số quyết định phê duyệt; required unless the status is `draft`.
+    pub decision_no: Option<String>,
+    /// Ngày quyết định phê duyệt; required unless the status is `draft`.
+    pub decision_date: Option<chrono::NaiveDate>,
+    /// `draft` (default), `approved` or `superseded`. At most one approved plan per unit and level.
+    pub status: Option<String>,
+}
+
+/// `POST /planning/plans/{id}/status`: approve or supersede a plan.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStatusChange {
+    /// `approved` or `superseded`. Approving supersedes the unit's approved plan of the same level.
+    pub status: String,
+    /// The approving decision, if the plan does not carry it yet.
+    pub decision_no: Option<String>,
+    pub decision_date: Option<chrono::NaiveDate>,
+}
+
+/// `POST /planning/plans/{id}/zones`: a GeoJSON FeatureCollection of planning zones.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneImport {
+    /// `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// CRS of every geometry as an OGC URI (default CRS84), e.g.
+    /// `http://www.opengis.net/def/crs/EPSG/0/9209` for VN-2000 TM-3 105°30′; the GeoJSON 2008
+    /// named-CRS object `{"type": "name", "properties": {"name": …}}` is accepted too.
+    #[schema(value_type = Option<String>)]
+    pub crs: Option<Value>,
+    pub name: Option<String>,
+    /// Features with a Polygon or MultiPolygon geometry and properties `land_use` (planned
+    /// land-use code, required) and `name` (optional); other properties are ignored.
+    #[schema(value_type = Vec<Object>)]
+    pub features: Vec<Value>,
+    #[schema(value_type = Option<Vec<f64>>)]
+    pub bbox: Option<Value>,
+}
+
+/// The public view of a plan.
+pub fn plan_view(p: &db::PlanRow) -> Value {
+    json!({
+        "id": p.id,
+        "level": p.level,
+        "unit": {"code": p.unit_code, "name": p.unit_name, "province_code": p.province_code},
+        "name": p.name,
+        "period": {"start": p.period_start, "end": p.period_end},
+        "decision_no": p.decision_no,
+        "decision_date": p.decision_date,
+        "status": p.status,
+        "zone_count": p.zone_count,
+        "synthetic": p.is_synthetic,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    })
+}
+
+fn plan_not_found(id: i32) -> Error {
+    Error::NotFound(format!("plan {id}"))
+}
+
+/// `GET /planning/plans/{id}`.
+pub fn get_plan(conn: &mut PgConnection, id: i32) -> Result<Value, Error> {
+    let plan = db::plan(conn, id, false).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
+    Ok(plan_view(&plan))
+}
+
+/// A plan request checked field by field (every problem reported at once).
+struct CheckedPlan {
+    level: PlanLevel,
+    status: PlanStatus,
+    period: PlanPeriod,
+    decision: Option<rules::Decision>,
+}
+
+fn check_plan(req: &NewPlan) -> Result<CheckedPlan, Error> {
+    let mut errors = Vec::new();
+    let level = PlanLevel::parse(&req.level);
+    if level.is_none() {
+        errors.push(FieldError::pointer("/level", "the level is `province` or `commune`"));
+    }
+    let status = match req.status.as_deref() {
+        None => Some(PlanStatus::Draft),
+        Some(s) => PlanStatus::parse(s),
+    };
+    if status.is_none() {
+        errors.push(FieldError::pointer("/status", "the status is `draft`, `approved` or `superseded`"));
+    }
+    if let Some(level) = level {
+        if req.unit.len() != level.code_len() || !req.unit.bytes().all(|b| b.is_ascii_digit()) {
+            errors.push(FieldError::pointer("/unit", format!("a {} code has {} digits", level.as_str(), level.code_len())));
+        }
+    }
+    if req.name.trim().is_empty() {
+        errors.push(FieldError::pointer("/name", "the plan needs a name"));
+    }
+    let period = PlanPeriod::new(req.period_start, req.period_end).map_err(|e| errors.push(FieldError::pointer(format!("/{}", e.field), e.message))).ok();
+    let decision = status.and_then(|s| {
+        rules::decision_for(s, req.decision_no.as_deref(), req.decision_date)
+            .map_err(|e| errors.push(FieldError::pointer(format!("/{}", e.field), e.message)))
+            .ok()
+    });
+    match (level, status, period, decision, errors.is_empty()) {
+        (Some(level), Some(status), Some(period), Some(decision), true) => Ok(CheckedPlan { level, status, period, decision }),
+        _ => Err(Error::Invalid(errors)),
+    }
+}
+
+/// `POST /planning/plans` (planner of the unit's province, or admin). One transaction, audited.
+pub fn create_plan(conn: &mut PgConnection, actor: &Actor, req: &NewPlan) -> Result<Value, Error> {
+    let checked = check_plan(req)?;
+    conn.transaction(|conn| {
+        let unit = find_unit(conn, checked.level, &req.unit)?;
+        actor.require(&[Role::Planner], &unit.province_code)?;
+        insert_plan(conn, &actor.into(), req, &checked, &unit, false)
+    })
+}
+
+fn find_unit(conn: &mut PgConnection, level: PlanLevel, code: &str) -> Result<db::UnitRow, Error> {
+    db::unit_in_force(conn, level.as_str(), code)
+        .context_db("finding the unit")?
+        .ok_or_else(|| Error::invalid("/unit", format!("no {} in force has code '{code}'", level.as_str())))
+}
+
+fn insert_plan(conn: &mut PgConnection, by: &Recorder, req: &NewPlan, c: &CheckedPlan, unit: &db::UnitRow, synthetic: bool) -> Result<Value, Error> {
+    let id = db::insert_plan(conn, &db::NewPlan {
+        level: c.level.as_str(),
+        admin_unit_id: unit.id,
+        name: req.name.trim(),
+        period_start: c.period.start,
+        period_end: c.period.end,
+        decision_no: c.decision.as_ref().map(|d| d.number.as_str()),
+        decision_date: c.decision.as_ref().map(|d| d.date),
+        status: c.status.as_str(),
+        is_synthetic: synthetic,
+    })
+    .map_err(|e| approved_conflict(e, unit, c.level))?;
+    let plan = db::plan(conn, id, false).context_db("reading the plan back")?.ok_or_else(|| plan_not_found(id))?;
+    let view = plan_view(&plan);
+    audit::append(conn, audit::AuditEntry {
+        actor_id: by.user_id,
+        actor: by.name,
+        action: "planning.plan.create",
+        entity: "planning_plan",
+        entity_id: &id.to_string(),
+        before: None,
+        after: Some(view.clone()),
+    })
+    .context_db("writing the audit log")?;
+    Ok(view)
+}
+
+fn approved_conflict(e: diesel::result::Error, unit: &db::UnitRow, level: PlanLevel) -> Error {
+    match &e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info)
+            if info.constraint_name() == Some("planning_plans_one_approved") =>
+        {
+            Error::Conflict {
+                message: format!("{} {} ({}) already has an approved {} plan: approve the new plan through POST /planning/plans/{{id}}/status, which supersedes the old one", level.as_str(), unit.code, unit.name, level.as_str()),
+                errors: vec![FieldError::pointer("/status", "another plan of this unit and level is approved")],
+            }
+        }
+        _ => Error::Database { context: "inserting the plan", source: e },
+    }
+}
+
+/// `POST /planning/plans/{id}/status`: approve (superseding the unit's approved plan of the
+/// same level in the same transaction) or supersede a plan.
+pub fn change_status(conn: &mut PgConnection, actor: &Actor, id: i32, req: &PlanStatusChange) -> Result<Value, Error> {
+    let to = PlanStatus::parse(&req.status)
+        .filter(|s| *s != PlanStatus::Draft)
+        .ok_or_else(|| Error::invalid("/status", "the new status is `approved` or `superseded`"))?;
+    conn.transaction(|conn| {
+        let plan = db::plan(conn, id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
+        actor.require(&[Role::Planner], &plan.province_code)?;
+        let from = PlanStatus::parse(&plan.status).ok_or_else(|| anyhow::anyhow!("plan {id} has status {}", plan.status))?;
+        rules::transition(from, to).map_err(|e| Error::Conflict { message: e.message, errors: vec![FieldError::pointer("/status", "not allowed from the plan's current status")] })?;
+        let number = req.decision_no.as_deref().or(plan.decision_no.as_deref());
+        let date = req.decision_date.or(plan.decision_date);
+        let decision = rules::decision_for(to, number, date).map_err(|e| Error::invalid(format!("/{}", e.field), e.message))?;
+        let mut superseded = Vec::new();
+        if to == PlanStatus::Approved {
+            for old in db::plans_of_unit(conn, plan.admin_unit_id, &plan.level, "approved").context_db("finding the approved plan")? {
+                db::set_status(conn, old.id, "superseded", None, None).context_db("superseding the old plan")?;
+                audit::append(conn, audit::AuditEntry {
+                    actor_id: Some(actor.user_id),
+                    actor: &actor.username,
+                    action: "planning.plan.supersede",
+                    entity: "planning_plan",
+                    entity_id: &old.id.to_string(),
+                    before: Some(plan_view(&old)),
+                    after: Some(json!({"status": "superseded", "superseded_by": id})),
+                })
+                .context_db("writing the audit log")?;
+                superseded.push(old.id);
+            }
+        }
+        db::set_status(conn, id, to.as_str(), decision.as_ref().map(|d| d.number.as_str()), decision.as_ref().map(|d| d.date))
+            .context_db("changing the plan's status")?;
+        let after = db::plan(conn, id, false).context_db("reading the plan back")?.ok_or_else(|| plan_not_found(id))?;
+        let mut view = plan_view(&after);
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "planning.plan.status",
+            entity: "planning_plan",
+            entity_id: &id.to_string(),
+            before: Some(plan_view(&plan)),
+            after: Some(view.clone()),
+        })
+        .context_db("writing the audit log")?;
+        view["superseded"] = json!(superseded);
+        Ok(view)
+    })
+}
+
+/// A feature that passed the checks that need no database.
+struct ParsedZone {
+    index: usize,
+    land_use: String,
+    name: Option<String>,
+    /// GeoJSON geometry in WGS 84.
+    geojson: String,
+}
+
+fn feature_error(index: usize, pointer: &str, message: impl std::fmt::Display) -> FieldError {
+    FieldError::pointer(format!("/features/{index}{pointer}"), format!("feature {index}: {message}")).with_detail(json!({"index": index}))
+}
+
+/// The `crs` member: an OGC URI string or a GeoJSON 2008 named CRS; WGS 84 when absent.
+fn import_crs(member: Option<&Value>) -> Result<Crs, Error> {
+    let text = match member {
+        None | Some(Value::Null) => return Ok(Crs::Wgs84),
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => other["properties"]["name"]
+            .as_str()
+            .ok_or_else(|| Error::invalid("/crs", "crs is an OGC URI string, e.g. http://www.opengis.net/def/crs/EPSG/0/9209"))?,
+    };
+    Crs::parse(text).map_err(|e| Error::invalid("/crs", e.to_string()))
+}
+
+fn parse_feature(index: usize, f: &Value, crs: Crs, errors: &mut Vec<FieldError>) -> Option<ParsedZone> {
+    let before = errors.len();
+    if f.get("type").and_then(Value::as_str) != Some("Feature") {
+        errors.push(feature_error(index, "/type", "not a GeoJSON Feature"));
+        return None;
+    }
+    let props = f.get("properties").cloned().unwrap_or(Value::Null);
+    let land_use = match props.get("land_use") {
+        Some(Value::String(code)) if is_land_use_code(code) => Some(code.clone()),
+        Some(Value::String(code)) => {
+            errors.push(feature_error(index, "/properties/land_use", format!("'{code}' is not a land-use code (three capital letters, e.g. DGT)")));
+            None
+        }
+        _ => {
+            errors.push(feature_error(index, "/properties/land_use", "the planned land-use code (property land_use) is missing"));
+            None
+        }
+    };
+    let name = match props.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) => Some(n.trim().to_string()).filter(|n| !n.is_empty()),
+        Some(_) => {
+            errors.push(feature_error(index, "/properties/name", "the zone name is a string"));
+            None
+        }
+    };
+    let geometry = match serde_json::from_value::<geojson::Geometry>(f.get("geometry").cloned().unwrap_or(Value::Null)) {
+        Err(e) => {
+            errors.push(feature_error(index, "/geometry", format!("not a GeoJSON geometry: {e}")));
+            None
+        }
+        Ok(g) => match parse_polygonal(&g).and_then(|mp| rules::zone_to_wgs84(&mp, crs)) {
+            Ok(wgs84) => Some(geojson::Geometry::from(&wgs84).to_string()),
+            Err(e) => {
+                let mut fe = feature_error(index, &format!("/geometry{}", e.pointer), &e.message);
+                if let Some(c) = e.location {
+                    fe = fe.with_detail(json!({"index": index, "location": {"type": "Point", "coordinates": [c.x, c.y]}}));
+                }
+                errors.push(fe);
+                None
+            }
+        },
+    };
+    match (land_use, geometry) {
+        (Some(land_use), Some(geojson)) if errors.len() == before => Some(ParsedZone { index, land_use, name, geojson }),
+        _ => None,
+    }
+}
+
+/// `POST /planning/plans/{id}/zones` (planner of the plan's province, or admin). One
+/// transaction: either every feature is imported or none, and a refusal lists every bad
+/// feature with its index and reason.
+pub fn import_zones(conn: &mut PgConnection, settings: &Settings, actor: &Actor, plan_id: i32, req: &ZoneImport) -> Result<Value, Error> {
+    import(conn, settings, &actor.into(), Some(actor), plan_id, req, false)
+}
+
+fn import(conn: &mut PgConnection, settings: &Settings, by: &Recorder, actor: Option<&Actor>, plan_id: i32, req: &ZoneImport, synthetic: bool) -> Result<Value, Error> {
+    if req.kind != "FeatureCollection" {
+        return Err(Error::invalid("/type", "the body is a GeoJSON FeatureCollection"));
+    }
+    let crs = import_crs(req.crs.as_ref())?;
+    if req.features.is_empty() {
+        return Err(Error::invalid("/features", "the collection has no features"));
+    }
+    if req.features.len() > MAX_ZONES_PER_IMPORT {
+        return Err(Error::invalid("/features", format!("at most {MAX_ZONES_PER_IMPORT} zones per import; split the file")));
+    }
+    conn.transaction(|conn| {
+        let plan = db::plan(conn, plan_id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(plan_id))?;
+        if let Some(actor) = actor {
+            actor.require(&[Role::Planner], &plan.province_code)?;
+        }
+        if plan.status == "superseded" {
+            return Err(Error::Conflict { message: format!("plan {plan_id} is superseded: its zones are closed"), errors: vec![] });
+        }
+        let mut errors = Vec::new();
+        let parsed: Vec<ParsedZone> = req.features.iter().enumerate().filter_map(|(i, f)| parse_feature(i, f, crs, &mut errors)).collect();
+        let codes: Vec<String> = parsed.iter().map(|z| z.land_use.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let known = db::known_land_use_codes(conn, &codes).context_db("checking land-use codes")?;
+        for z in &parsed {
+            if !known.contains(&z.land_use) {
+                errors.push(feature_error(z.index, "/properties/land_use", format!("unknown land-use code '{}' (see the land_use_types reference table)", z.land_use)));
+                continue;
+            }
+            if let Some(outside) = admin::area_outside(conn, plan.admin_unit_id, &z.geojson).context_db("checking the unit boundary")? {
+                if outside > settings.boundary_tolerance_m2 {
+                    errors.push(feature_error(z.index, "/geometry", format!("{outside:.1} m² of the zone lie outside {} ({})", plan.unit_code, plan.unit_name)));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.detail.as_ref().and_then(|d| d["index"].as_u64()).unwrap_or(0));
+            return Err(Error::Invalid(errors));
+        }
+        let mut ids = Vec::with_capacity(parsed.len());
+        for z in &parsed {
+            ids.push(db::insert_zone(conn, plan_id, &db::NewZone {
+                land_use_code: &z.land_use,
+                name: z.name.as_deref(),
+                geojson: &z.geojson,
+                source_crs_epsg: crs.epsg() as i32,
+                is_synthetic: synthetic,
+            })
+            .context_db("inserting a zone")?);
+        }
+        let overlaps = db::zone_overlaps(conn, plan_id, &ids, settings.sliver_tolerance_m2).context_db("checking zone overlaps")?;
+        if !overlaps.is_empty() {
+            let index_of = |id: i64| ids.iter().position(|x| *x == id);
+            let errors = overlaps
+                .iter()
+                .map(|o| {
+                    let (new, other) = match (index_of(o.zone_a), index_of(o.zone_b)) {
+                        (_, Some(b)) => (b, o.zone_a),
+                        (Some(a), None) => (a, o.zone_b),
+                        (None, None) => unreachable!("the overlap query only returns pairs with a new zone"),
+                    };
+                    let with = match index_of(other) {
+                        Some(i) => format!("feature {i}"),
+                        None => format!("zone {other} already in the plan"),
+                    };
+                    feature_error(new, "/geometry", format!("overlaps {with} by {:.1} m²: a point of a plan has one planned use", o.area_m2))
+                })
+                .collect();
+            return Err(Error::Invalid(errors));
+        }
+        let areas = db::zone_areas(conn, &ids).context_db("measuring the zones")?;
+        let zones: Vec<Value> = parsed
+            .iter()
+            .zip(&ids)
+            .map(|(z, id)| {
+                let area = areas.iter().find(|(a, _)| a == id).map_or(0.0, |(_, m2)| (m2 * 10.0).round() / 10.0);
+                json!({"id": id, "index": z.index, "land_use": z.land_use, "name": z.name, "area_m2": area})
+            })
+            .collect();
+        let summary = json!({"plan_id": plan_id, "imported": ids.len(), "source_crs": crs.uri(), "zones": zones});
+        audit::append(conn, audit::AuditEntry {
+            actor_id: by.user_id,
+            actor: by.name,
+            action: "planning.zones.import",
+            entity: "planning_plan",
+            entity_id: &plan_id.to_string(),
+            before: None,
+            after: Some(summary.clone()),
+        })
+        .context_db("writing the audit log")?;
+        Ok(summary)
+    })
+}
+
+/// The public GeoJSON Feature of a planning zone (WGS 84).
+pub fn zone_feature(z: &db::ZoneRow) -> Value {
+    json!({
+        "type": "Feature",
+        "id": z.id,
+        "geometry": serde_json::from_str::<Value>(&z.geometry).unwrap_or(Value::Null),
+        "properties": {
+            "zone_id": z.id,
+            "land_use": z.land_use_code,
+            "land_use_name": z.land_use_name,
+            "name": z.name,
+            "area_m2": (z.area_m2 * 10.0).round() / 10.0,
+            "plan_id": z.plan_id,
+            "plan_name": z.plan_name,
+            "plan_level": z.plan_level,
+            "plan_status": z.plan_status,
+            "unit_code": z.unit_code,
+            "unit_name": z.unit_name,
+            "province_code": z.province_code,
+            "period_start": z.period_start,
+            "period_end": z.period_end,
+            "decision_no": z.decision_no,
+            "decision_date": z.decision_date,
+            "source_crs": Crs::from_epsg(z.source_crs_epsg as u32).map(|c| c.uri()),
+            "synthetic": z.is_synthetic,
+        }
+    })
+}
+
+/// A page of zones (approved plans', or one plan's) as features; with the count and last id.
+pub fn zones_page(conn: &mut PgConnection, q: &db::ZoneQuery) -> Result<(Vec<Value>, i64, Option<i64>), Error> {
+    let (rows, matched) = db::zones_page(conn, q).context_db("loading planning zones")?;
+    let last = rows.last().map(|r| r.id);
+    Ok((rows.iter().map(zone_feature).collect(), matched, last))
+}
+
+/// One zone by id (as the text of an OGC feature id).
+pub fn zone(conn: &mut PgConnection, id: &str) -> Result<Value, Error> {
+    let not_found = || Error::NotFound(format!("planning zone {id}"));
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    db::zone(conn, id).context_db("loading the planning zone")?.map(|z| zone_feature(&z)).ok_or_else(not_found)
+}
+
+/// `GET /parcels/{id}/planning`: every zone of an approved plan that overlaps the parcel's
+/// current version, with the planned use, the overlap in m² and as % of the parcel, and
+/// whether the planned use conflicts with the parcel's current purposes.
+pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: &str) -> Result<Value, Error> {
+    if !geohash::is_national_id(national_id) {
+        return Err(Error::bad_parameter("id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"));
+    }
+    let parcel = parcel_db::current_by_national_id(conn, national_id)
+        .context_db("loading the parcel")?
+        .ok_or_else(|| Error::NotFound(format!("parcel {national_id}")))?;
+    let rows = db::impact(conn, parcel.version_id, settings.sliver_tolerance_m2).context_db("overlaying planning zones")?;
+    let parcel_area = db::parcel_area_on_ellipsoid(conn, parcel.version_id).context_db("measuring the parcel")?;
+    #[derive(Deserialize)]
+    struct Lu {
+        code: String,
+    }
+    let current: Vec<String> = serde_json::from_str::<Vec<Lu>>(&parcel.land_uses).unwrap_or_default().into_iter().map(|l| l.code).collect();
+    let current_refs: Vec<&str> = current.iter().map(String::as_str).collect();
+    let plan_ids: Vec<i32> = rows.iter().map(|r| r.plan_id).collect::<BTreeSet<_>>().into_iter().collect();
+    let plans = db::plans_by_ids(conn, &plan_ids).context_db("loading the plans")?;
+    let round1 = |v: f64| (v * 10.0).round() / 10.0;
+    let pct = |v: f64| if parcel_area > 0.0 { (v / parcel_area * 10_000.0).round() / 100.0 } else { 0.0 };
+    let (mut planned, mut conflicting) = (0.0, 0.0);
+    let zones: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let conflict = rules::conflicts_with_current(&current_refs, &r.land_use_code);
+            planned += r.area_m2;
+            if conflict {
+                conflicting += r.area_m2;
+            }
+            json!({
+                "zone_id": r.zone_id,
+                "plan_id": r.plan_id,
+                "land_use": r.land_use_code,
+                "land_use_name": r.land_use_name,
+                "name": r.zone_name,
+                "area_m2": round1(r.area_m2),
+                "percent": pct(r.area_m2),
+                "conflicts_with_current": conflict,
+                "synthetic": r.is_synthetic,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "national_id": parcel.national_id,
+        "commune_code": parcel.commune_code,
+        "sheet": parcel.sheet_no,
+        "parcel": parcel.parcel_no,
+        "current_land_uses": current,
+        "legal_area_m2": parcel.legal_area_m2,
+        "area_basis": AREA_BASIS,
+        "parcel_area_m2": round1(parcel_area),
+        "planned_area_m2": round1(planned),
+        "conflicting_area_m2": round1(conflicting),
+        "in_conflict": conflicting > 0.0,
+        "plans": plans.iter().map(plan_view).collect::<Vec<_>>(),
+        "zones": zones,
+        "synthetic": parcel.is_synthetic,
+    }))
+}
+
+/// Creates a plan and imports its zones in the caller's name but without a staff account
+/// (the sample loader records itself as "seed"); the zones are flagged synthetic.
+pub(crate) fn create_synthetic_plan_with_zones(conn: &mut PgConnection, settings: &Settings, plan: &NewPlan, zones: &ZoneImport) -> Result<Value, Error> {
+    let checked = check_plan(plan)?;
+    let by = Recorder { user_id: None, name: "seed" };
+    conn.transaction(|conn| {
+        let unit = find_unit(conn, checked.level, &plan.unit)?;
+        let view = insert_plan(conn, &by, plan, &checked, &unit, true)?;
+        let id = view["id"].as_i64().ok_or_else(|| anyhow::anyhow!("plan without id"))? as i32;
+        import(conn, settings, &by, None, id, zones, true)?;
+        get_plan(conn, id)
+    })
+}
+
+/// Whether a unit already has an approved plan of this level (the sample loader is idempotent).
+pub(crate) fn has_approved_plan(conn: &mut PgConnection, level: PlanLevel, unit_code: &str) -> Result<bool, Error> {
+    let Some(unit) = db::unit_in_force(conn, level.as_str(), unit_code).context_db("finding the unit")? else { return Ok(false) };
+    Ok(!db::plans_of_unit(conn, unit.id, level.as_str(), "approved").context_db("finding plans")?.is_empty())
+}
