@@ -73,6 +73,8 @@ const WARM_UP_SECONDS: u64 = 3;
 const GRACE: Duration = Duration::from_secs(90);
 /// The database comment that marks a dataset as completely loaded.
 const MARKER: &str = "diachinh bench dataset: complete";
+/// Session advisory lock (in the bench database) held while checking and loading it.
+const LOAD_LOCK: &str = "diachinh bench load";
 const SECTION_START: &str = "<!-- bench:start -->";
 const SECTION_END: &str = "<!-- bench:end -->";
 
@@ -254,6 +256,8 @@ fn prepare_dataset(base_url: &str, spec: &DatasetSpec, opts: &Options, settings:
     let url = url_with_database(base_url, &spec.db_name)?;
     create_database_if_missing(base_url, &spec.db_name)?;
     let mut conn = PgConnection::establish(&url).with_context(|| format!("while connecting to {}", spec.db_name))?;
+    // Another bench run may be loading this database: wait for it (the lock ends with `conn`).
+    exec(&mut conn, &format!("SELECT pg_advisory_lock(hashtext({}))", quote_literal(LOAD_LOCK)))?;
     let load = match database_comment(&mut conn)? {
         Some(comment) if comment.starts_with(MARKER) => {
             eprintln!("bench: reusing {} ({comment})", spec.db_name);

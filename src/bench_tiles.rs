@@ -54,6 +54,8 @@ const PROFILED_PER_ZOOM: usize = 25;
 const PER_COMMUNE: usize = 5_000;
 /// Shared with `diachinh bench`: a database with this comment is completely loaded.
 const MARKER: &str = "diachinh bench dataset: complete";
+/// Shared with `diachinh bench`: the session advisory lock held while checking and loading.
+const LOAD_LOCK: &str = "diachinh bench load";
 const SECTION_START: &str = "<!-- bench-tiles:start -->";
 const SECTION_END: &str = "<!-- bench-tiles:end -->";
 const WARM_UP_SECONDS: u64 = 3;
@@ -98,28 +100,20 @@ pub fn run(opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Reuses a complete dataset, waits for one being loaded by another bench, or loads it.
+/// Reuses a complete dataset or loads it. Holds `diachinh bench`'s session advisory lock on the
+/// dataset while checking and loading, so the two benches never load one database at once.
 fn prepare(base_url: &str, url: &str, db_name: &str, opts: &Options, settings: &Settings) -> Result<String> {
     let mut admin = PgConnection::establish(base_url)?;
     if scalar_bind(&mut admin, "SELECT count(*) AS n FROM pg_database WHERE datname = $1", db_name)? == 0 {
         diesel::sql_query(format!("CREATE DATABASE {db_name}")).execute(&mut admin)?;
     }
-    let started = Instant::now();
-    loop {
-        let mut conn = PgConnection::establish(url)?;
-        if let Some(comment) = comment(&mut conn)?.filter(|c| c.starts_with(MARKER)) {
-            persistence::migrate(&mut conn)?;
-            return Ok(format!("reused ({comment})"));
-        }
-        let others = scalar_bind(&mut admin, "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", db_name)?;
-        if others <= 1 || started.elapsed() > Duration::from_secs(3_600) {
-            break;
-        }
-        // Another process (probably `diachinh bench`) is loading it: wait rather than race.
-        eprintln!("bench-tiles: {db_name} is being loaded by another process; waiting");
-        std::thread::sleep(Duration::from_secs(15));
-    }
     let mut conn = PgConnection::establish(url)?;
+    // The lock ends with `conn`.
+    exec(&mut conn, &format!("SELECT pg_advisory_lock(hashtext('{LOAD_LOCK}'))"))?;
+    if let Some(comment) = comment(&mut conn)?.filter(|c| c.starts_with(MARKER)) {
+        persistence::migrate(&mut conn)?;
+        return Ok(format!("reused ({comment})"));
+    }
     let t = Instant::now();
     exec(&mut conn, "CREATE EXTENSION IF NOT EXISTS postgis")?;
     persistence::migrate(&mut conn)?;

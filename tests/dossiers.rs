@@ -38,18 +38,28 @@ fn a_parcel(app: &TestApp) -> String {
 }
 
 #[test]
-fn receive_supplement_appraise_approve_ready_and_return_by_post_with_tracking() {
-    let app = TestApp::spawn();
+fn receive_supplement_appraise_check_approve_issue_ready_and_return_by_post_with_tracking() {
+    let key_dir = std::env::temp_dir().join(format!("diachinh-dossier-keys-{}-{:08x}", std::process::id(), rand::random::<u32>()));
+    let app = TestApp::spawn_with(diachinh::service::Settings { key_dir: key_dir.clone(), ..Default::default() });
     let officer = app.token("officer92");
+    let approver = app.token("approver92");
     let admin = app.token("admin");
-    let parcel = a_parcel(&app);
-    let (status, d) = post(&app, &officer, "/dossiers", &new_dossier(&parcel));
+    assert_eq!(post(&app, &admin, "/certificate-blanks", &json!({"province": "92", "prefix": "AD", "first": 1, "last": 3})).0, 201);
+    // A newly surveyed parcel in Phường Tân An, registered for the first time with a certificate.
+    let tm3 = "http://www.opengis.net/def/crs/EPSG/0/9209";
+    let lot = json!({"type": "Polygon", "coordinates": [[[555000.0, 1061700.0], [555018.0, 1061700.0], [555018.0, 1061725.0], [555000.0, 1061725.0], [555000.0, 1061700.0]]]});
+    let (status, parcel) = post(&app, &officer, "/parcels", &json!({"commune": "31147", "sheet": 4, "parcel": 1, "crs": tm3, "geometry": lot, "land_uses": [{"code": "ODT"}]}));
+    assert_eq!(status, 201, "{parcel}");
+    let mut body = new_dossier(parcel["id"].as_str().unwrap());
+    body["procedure"] = json!("1.012753");
+    body["commune"] = json!("31147");
+    let (status, d) = post(&app, &officer, "/dossiers", &body);
     assert_eq!(status, 201, "{d}");
     let id = d["id"].as_i64().unwrap();
     let receipt = d["receipt_no"].as_str().unwrap().to_string();
     assert!(receipt.starts_with("92."), "{receipt}");
     assert_eq!(d["state"], "received");
-    assert_eq!(d["statutory_working_days"], 5);
+    assert_eq!(d["statutory_working_days"], 20);
     let due_at_receipt = d["due_on"].as_str().unwrap().to_string();
 
     let (_, tracked) = app.get_json(&format!("/dossiers/track/{receipt}"));
@@ -57,36 +67,40 @@ fn receive_supplement_appraise_approve_ready_and_return_by_post_with_tracking() 
     assert_eq!(tracked["applicant"], "Trần T. B.", "masked");
     assert!(!tracked.to_string().contains("092188001234"));
 
-    let steps = [
-        json!({"action": "request_supplement", "note": "thiếu bản sao CCCD"}),
-        json!({"action": "receive_supplement"}),
-        json!({"action": "start_appraisal"}),
-    ];
-    for step in &steps {
-        let (status, after) = post(&app, &officer, &format!("/dossiers/{id}/events"), step);
-        assert_eq!(status, 200, "{step}: {after}");
-    }
-    // An officer may not approve; an admin (or approver) may.
-    let (status, _) = post(&app, &officer, &format!("/dossiers/{id}/events"), &json!({"action": "approve"}));
-    assert_eq!(status, 403);
-    let (status, _) = post(&app, &admin, &format!("/dossiers/{id}/events"), &json!({"action": "approve"}));
-    assert_eq!(status, 200);
-    let (status, _) = post(&app, &officer, &format!("/dossiers/{id}/events"), &json!({"action": "mark_result_ready"}));
-    assert_eq!(status, 200);
-    let (status, done) = post(&app, &officer, &format!("/dossiers/{id}/events"), &json!({"action": "return_result", "method": "postal"}));
-    assert_eq!(status, 200, "{done}");
+    let event = |token: &str, body: Value| {
+        let (status, after) = post(&app, token, &format!("/dossiers/{id}/events"), &body);
+        assert_eq!(status, 200, "{body}: {after}");
+        after
+    };
+    event(&officer, json!({"action": "request_supplement", "note": "thiếu bản sao CCCD"}));
+    event(&officer, json!({"action": "receive_supplement"}));
+    event(&officer, json!({"action": "start_appraisal"}));
+    let (status, report) = post(&app, &officer, &format!("/dossiers/{id}/checks"), &json!({
+        "crs": tm3, "geometry": lot, "declared_area_m2": 450.0, "map_scale": 500, "holders": [{"name": "Trần Thị Bích", "share": 1.0}]}));
+    assert_eq!(status, 201, "{report}");
+    assert_ne!(report["outcome"], "fail", "{report}");
+    // An officer may not approve; an approver may.
+    assert_eq!(post(&app, &officer, &format!("/dossiers/{id}/events"), &json!({"action": "approve"})).0, 403);
+    event(&approver, json!({"action": "approve"}));
+    let (status, certificate) = post(&app, &approver, &format!("/dossiers/{id}/certificate"), &json!({
+        "holders": [{"kind": "person", "name": "Trần Thị Bích", "id_number": "092188001234", "share": 1.0}]}));
+    assert_eq!(status, 201, "{certificate}");
+    event(&officer, json!({"action": "mark_result_ready"}));
+    let done = event(&officer, json!({"action": "return_result", "method": "postal"}));
     assert_eq!(done["state"], "returned");
     assert_eq!(done["return_method"], "postal");
     assert_eq!(done["pauses"].as_array().unwrap().len(), 1);
     // A same-day supplement pause covers one day; the due date never moves earlier.
     assert!(done["due_on"].as_str().unwrap() >= due_at_receipt.as_str());
+    let (_, verified) = app.get_json(&format!("/certificates/verify/{}", certificate["serial"].as_str().unwrap()));
+    assert_eq!(verified["status"], "valid");
 
     let (_, tracked) = app.get_json(&format!("/dossiers/track/{receipt}"));
     let states: Vec<&str> = tracked["timeline"].as_array().unwrap().iter().map(|e| e["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["received", "supplement_requested", "received", "appraising", "approved", "result_ready", "returned"]);
     assert!(tracked["timeline"][1].get("note").is_none(), "notes are internal");
 
-    // The timeline is in the audit log too.
+    // The timeline is in the audit log too, with the check and the issuance.
     #[derive(diesel::QueryableByName)]
     struct A {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -100,13 +114,21 @@ fn receive_supplement_appraise_approve_ready_and_return_by_post_with_tracking() 
         .map(|a| a.action)
         .collect();
     assert_eq!(actions, ["dossier.receive", "dossier.request_supplement", "dossier.receive_supplement", "dossier.start_appraisal",
-        "dossier.approve", "dossier.mark_result_ready", "dossier.return_result"]);
+        "dossier.check", "dossier.approve", "dossier.mark_result_ready", "dossier.return_result"]);
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let issued: N = diesel::sql_query("SELECT count(*) AS n FROM audit_log WHERE action LIKE 'certificate.%'").get_result(&mut app.db.conn()).unwrap();
+    assert!(issued.n >= 1, "the issuance is audited");
 
     // The printable slip carries the receipt number and the promised date.
     let slip = app.client.get(app.url(&format!("/dossiers/{id}/receipt"))).bearer_auth(&officer).send().unwrap();
     assert_eq!(slip.status(), 200);
     let html = slip.text().unwrap();
     assert!(html.contains(&receipt) && html.contains("Thời gian trả kết quả"));
+    let _ = std::fs::remove_dir_all(key_dir);
 }
 
 #[test]

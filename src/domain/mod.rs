@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod certificate;
+pub mod checks;
 pub mod crs;
 pub mod dossier;
 pub mod geohash;

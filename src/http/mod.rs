@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod certificates;
+pub mod checks;
 pub mod dossiers;
 pub mod health;
 pub mod map;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(ogc::routes)
     .configure(parcels::routes)
     .configure(certificates::routes)
+    .configure(checks::routes)
     .configure(dossiers::routes)
     .configure(planning::routes)
     .configure(tiles::routes)

@@ -23,11 +23,13 @@ use utoipa::{Modify, OpenApi};
         super::planning::create_plan, super::planning::get_plan, super::planning::change_status,
         super::planning::import_zones, super::planning::parcel_planning,
         super::tiles::tile, super::tiles::tilejson, super::map::page, super::map::asset,
+        super::checks::check_request, super::checks::check_dossier,
         super::dossiers::receive, super::dossiers::list, super::dossiers::get, super::dossiers::event,
         super::dossiers::apologise, super::dossiers::receipt_slip, super::dossiers::apology_letter,
         super::dossiers::track, super::dossiers::timeliness, super::dossiers::procedures, super::dossiers::put_procedure,
     ),
     components(schemas(
+        crate::service::checks::CheckRequest, crate::service::checks::HolderInput, crate::service::checks::SplitInput, crate::service::checks::SplitPartInput,
         crate::service::dossiers::NewDossier, crate::service::dossiers::ApplicantInput, crate::service::dossiers::DocumentInput,
         crate::service::dossiers::EventInput, crate::service::dossiers::ApologyInput, crate::service::dossiers::ProcedureInput,
         crate::service::parcels::NewParcel, crate::service::parcels::LandUseInput,

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod checks;
 pub mod certificates;
 pub mod dossiers;
 pub mod geometry;

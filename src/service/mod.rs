@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod certificates;
+pub mod checks;
 pub mod communes;
 pub mod features;
 pub mod dossiers;

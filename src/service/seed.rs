@@ -72,6 +72,7 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow:
         report.units += load_legacy_units(conn, &dir.join("legacy-units.csv"))?;
         load_province_crs(conn, &dir.join("province-crs.csv"))?;
         (report.procedures, report.calendar_days) = super::dossiers::load_reference(conn, dir)?;
+        super::checks::load_reference(conn, dir)?;
         Ok(())
     })?;
     for sample in &SAMPLE_COMMUNES {

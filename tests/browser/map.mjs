@@ -104,11 +104,12 @@ try {
   summary.search = { parcel: wanted.id, text: searchText.slice(0, 200) };
   await waitForParcels();
 
-  // 4. Dossier tracking: an unknown receipt number shows the problem+json detail.
-  await page.fill('#track input[name=receipt]', 'KHONG-CO-HO-SO-NAY');
+  // 4. Dossier tracking: an unknown (well-formed) receipt number shows the problem+json detail.
+  await page.fill('#track input[name=receipt]', '92.200101.9999');
   await page.click('#track button[type=submit]');
   await page.waitForSelector('#dossier .error', { timeout: 30_000 });
   summary.dossier = (await page.textContent('#dossier .error')).trim();
+  summary.dossier_status = await page.evaluate(async () => (await fetch('/dossiers/track/92.200101.9999')).status);
   if (!summary.dossier || summary.dossier.startsWith('Lỗi ')) throw new Error(`no problem detail for an unknown receipt: ${summary.dossier}`);
 
   mkdirSync(dirname(screenshot), { recursive: true });

@@ -1,0 +1,314 @@
+//! Certificate-request checks (kiểm tra hồ sơ trước khi ký GCN): load the parcel's context from
+//! PostGIS, project everything into the VN-2000 plane, run the pure rules of
+//! `domain::checks`, and return the report with problem geometry in CRS84 for the map.
+
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection};
+use geo_types::MultiPolygon;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{Actor, DbContext, Error, Role, Settings};
+use crate::domain::checks::{self, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
+use crate::domain::crs::{nearest_zone, Crs, Tm3Zone};
+use crate::persistence::{admin, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
+
+/// The body of `POST /certificate-checks` and `POST /dossiers/{id}/checks`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    /// National id of the registered parcel the request is about (none for a first registration;
+    /// a dossier's parcel is used when omitted).
+    pub parcel: Option<String>,
+    /// The commune stated in the request (default: the registered parcel's commune).
+    pub commune: Option<String>,
+    /// CRS of the geometries as an OGC URI (default CRS84); VN-2000 TM-3 zones accepted.
+    pub crs: Option<String>,
+    /// The requested parcel geometry (GeoJSON Polygon or MultiPolygon).
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    /// Diện tích kê khai: the area the applicant declared, m².
+    pub declared_area_m2: Option<f64>,
+    /// Scale denominator of the cadastral map (200, 500, 1000, 2000); default 1000.
+    pub map_scale: Option<u32>,
+    /// Co-holders and their shares.
+    #[serde(default)]
+    pub holders: Vec<HolderInput>,
+    /// The certificate this procedure replaces (cấp đổi, cấp lại, chuyển nhượng …), if any.
+    pub replaces_serial: Option<String>,
+    /// Present for a split (tách thửa): the new parts.
+    pub split: Option<SplitInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolderInput {
+    pub name: String,
+    pub share: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitInput {
+    pub parts: Vec<SplitPartInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitPartInput {
+    pub id: String,
+    /// Land-use category of the part, e.g. ODT.
+    pub land_category: String,
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    pub frontage_m: Option<f64>,
+}
+
+/// Applies `f` to every position of a GeoJSON geometry (any type); the structure is kept, so
+/// a malformed polygon stays malformed for rule R1 to report.
+fn map_positions(g: &geojson::Geometry, f: &dyn Fn(f64, f64) -> Option<(f64, f64)>) -> Option<geojson::Geometry> {
+    use geojson::{GeometryValue as V, Position};
+    let p = |pos: &Position| -> Option<Position> {
+        let s = pos.as_slice();
+        if s.len() < 2 {
+            return Some(pos.clone());
+        }
+        let (x, y) = f(s[0], s[1])?;
+        Some(Position::from(vec![x, y]))
+    };
+    let line = |l: &Vec<Position>| l.iter().map(p).collect::<Option<Vec<_>>>();
+    let poly = |r: &Vec<Vec<Position>>| r.iter().map(line).collect::<Option<Vec<_>>>();
+    let value = match &g.value {
+        V::Point { coordinates } => V::Point { coordinates: p(coordinates)? },
+        V::MultiPoint { coordinates } => V::MultiPoint { coordinates: line(coordinates)? },
+        V::LineString { coordinates } => V::LineString { coordinates: line(coordinates)? },
+        V::MultiLineString { coordinates } => V::MultiLineString { coordinates: poly(coordinates)? },
+        V::Polygon { coordinates } => V::Polygon { coordinates: poly(coordinates)? },
+        V::MultiPolygon { coordinates } => V::MultiPolygon { coordinates: coordinates.iter().map(poly).collect::<Option<Vec<_>>>()? },
+        V::GeometryCollection { geometries } => V::GeometryCollection {
+            geometries: geometries.iter().map(|g| map_positions(g, f)).collect::<Option<Vec<_>>>()?,
+        },
+    };
+    Some(geojson::Geometry::new(value))
+}
+
+fn to_plane_raw(g: &geojson::Geometry, source: Crs, zone: Tm3Zone) -> Option<geojson::Geometry> {
+    match source {
+        Crs::Vn2000(z) if z == zone => Some(g.clone()),
+        _ => map_positions(g, &|x, y| {
+            let wgs = source.point_to_wgs84(geo_types::Coord { x, y }).ok()?;
+            let c = Crs::Vn2000(zone).point_from_wgs84(wgs).ok()?;
+            Some((c.x, c.y))
+        }),
+    }
+}
+
+fn plane_to_wgs84(g: &geojson::Geometry, zone: Tm3Zone) -> Option<geojson::Geometry> {
+    map_positions(g, &|x, y| Crs::Vn2000(zone).point_to_wgs84(geo_types::Coord { x, y }).ok().map(|c| (c.x, c.y)))
+}
+
+fn wgs84_text_to_plane(text: &str, zone: Tm3Zone) -> Option<MultiPolygon<f64>> {
+    let g: geojson::Geometry = serde_json::from_str(text).ok()?;
+    let mp = match geo_types::Geometry::<f64>::try_from(g.value).ok()? {
+        geo_types::Geometry::Polygon(p) => MultiPolygon(vec![p]),
+        geo_types::Geometry::MultiPolygon(mp) => mp,
+        _ => return None,
+    };
+    Crs::Vn2000(zone).from_wgs84(&mp).ok()
+}
+
+fn parse_geometry(value: &Value, pointer: &str) -> Result<geojson::Geometry, Error> {
+    serde_json::from_value(value.clone()).map_err(|e| Error::invalid(pointer, format!("not a GeoJSON geometry: {e}")))
+}
+
+fn load_tables(conn: &mut PgConnection) -> Result<(AreaToleranceTable, MinSplitAreaTable), Error> {
+    let area = db::reference_document(conn, "area-tolerance").context_db("loading the area tolerances")?.unwrap_or_default();
+    let split = db::reference_document(conn, "min-split-area").context_db("loading the minimum split areas")?.unwrap_or_default();
+    let area = AreaToleranceTable::from_csv(&area).map_err(|e| anyhow::anyhow!("area-tolerance data: {e}"))?;
+    let split = MinSplitAreaTable::from_csv(&split).map_err(|e| anyhow::anyhow!("min-split-area data: {e}"))?;
+    Ok((area, split))
+}
+
+/// Runs the check. `parcel_hint` is the dossier's parcel when the request names none.
+fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parcel_hint: Option<&str>) -> Result<(Value, Outcome, Option<i64>), Error> {
+    let source = match &req.crs {
+        None => Crs::Wgs84,
+        Some(text) => Crs::parse(text).map_err(|e| Error::invalid("/crs", e.to_string()))?,
+    };
+    let map_scale = req.map_scale.unwrap_or(1000);
+    let raw = parse_geometry(&req.geometry, "/geometry")?;
+    let parcel_id_text = req.parcel.as_deref().or(parcel_hint);
+    let registered = match parcel_id_text {
+        Some(id) => Some(
+            parcel_db::current_by_national_id(conn, id)
+                .context_db("loading the registered parcel")?
+                .ok_or_else(|| Error::invalid("/parcel", format!("no current parcel has national id '{id}'")))?,
+        ),
+        None => None,
+    };
+    let commune_code = req.commune.clone().or_else(|| registered.as_ref().map(|r| r.commune_code.clone()))
+        .ok_or_else(|| Error::invalid("/commune", "name the commune (or the registered parcel)"))?;
+    let commune = admin::current_commune(conn, &commune_code)
+        .context_db("finding the commune")?
+        .ok_or_else(|| Error::invalid("/commune", format!("no commune in force has code '{commune_code}'")))?;
+    // The plane: the submitted VN-2000 zone, else the registered parcel's, else the province's.
+    let zone = match source {
+        Crs::Vn2000(z) => z,
+        Crs::Wgs84 => registered
+            .as_ref()
+            .and_then(|r| match Crs::from_epsg(r.source_crs_epsg as u32) { Some(Crs::Vn2000(z)) => Some(z), _ => None })
+            .or_else(|| match commune.default_crs_epsg.and_then(|e| Crs::from_epsg(e as u32)) { Some(Crs::Vn2000(z)) => Some(z), _ => None })
+            .unwrap_or_else(|| nearest_zone(105.0)),
+    };
+    let plane_request = to_plane_raw(&raw, source, zone)
+        .ok_or_else(|| Error::invalid("/geometry", "a coordinate cannot be transformed from the given CRS"))?;
+    // The request in WGS 84 to find its context (neighbours, zones); a geometry too broken to
+    // convert still gets its R1 report, with no context.
+    let wgs84_text = plane_to_wgs84(&plane_request, zone).map(|g| g.to_string());
+    let (area_table, split_table) = load_tables(conn)?;
+    let boundary = db::commune_boundary(conn, commune.id).context_db("loading the commune boundary")?
+        .and_then(|b| wgs84_text_to_plane(&b, zone));
+    let registered_geometry = registered.as_ref().and_then(|r| wgs84_text_to_plane(&r.geometry, zone));
+    let (neighbours, zones) = match &wgs84_text {
+        Some(text) if matches!(raw.value, geojson::GeometryValue::Polygon { .. } | geojson::GeometryValue::MultiPolygon { .. }) => {
+            let n = db::neighbours(conn, text, registered.as_ref().map(|r| r.parcel_id), 5.0).unwrap_or_default();
+            let z = db::approved_zones(conn, text).unwrap_or_default();
+            (n, z)
+        }
+        _ => (vec![], vec![]),
+    };
+    let neighbours: Vec<(String, MultiPolygon<f64>)> = neighbours.iter().filter_map(|s| Some((s.id.clone(), wgs84_text_to_plane(&s.geometry, zone)?))).collect();
+    let zones: Vec<(String, String, MultiPolygon<f64>)> = zones.iter().filter_map(|s| Some((s.id.clone(), s.code.clone(), wgs84_text_to_plane(&s.geometry, zone)?))).collect();
+    let current_uses: Vec<String> = registered
+        .as_ref()
+        .and_then(|r| serde_json::from_str::<Vec<Value>>(&r.land_uses).ok())
+        .map(|l| l.iter().filter_map(|u| u["code"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let legal = match &registered {
+        Some(r) => LegalFacts {
+            replaces_serial: req.replaces_serial.clone(),
+            existing_certificates: db::certificates_of(conn, r.parcel_id).context_db("loading certificates")?
+                .into_iter().map(|c| checks::ExistingCertificate { serial: c.serial, valid: c.valid }).collect(),
+            restrictions: db::restrictions_of(conn, r.parcel_id).context_db("loading restrictions")?
+                .iter().filter(|x| x.kind != "dispute")
+                .map(|x| checks::Restriction { kind: x.kind.clone(), reference: x.reference.clone(), blocking: x.blocking }).collect(),
+            disputes: db::restrictions_of(conn, r.parcel_id).context_db("loading disputes")?
+                .iter().filter(|x| x.kind == "dispute")
+                .map(|x| checks::Dispute { reference: x.reference.clone(), resolved: false }).collect(),
+            holders: req.holders.iter().map(|h| checks::Holder { party: h.name.clone(), share: h.share }).collect(),
+        },
+        None => LegalFacts {
+            replaces_serial: req.replaces_serial.clone(),
+            existing_certificates: vec![],
+            restrictions: vec![],
+            disputes: vec![],
+            holders: req.holders.iter().map(|h| checks::Holder { party: h.name.clone(), share: h.share }).collect(),
+        },
+    };
+    let split = match &req.split {
+        None => None,
+        Some(s) => {
+            let mut parts = Vec::new();
+            for (i, part) in s.parts.iter().enumerate() {
+                let pointer = format!("/split/parts/{i}/geometry");
+                let g = parse_geometry(&part.geometry, &pointer)?;
+                let plane = to_plane_raw(&g, source, zone).ok_or_else(|| Error::invalid(&pointer, "cannot be transformed"))?;
+                let mp = crate::domain::geometry::parse_polygonal(&plane).map_err(|e| Error::invalid(format!("{pointer}{}", e.pointer), e.message))?;
+                parts.push(checks::SplitPart { id: part.id.clone(), land_category: part.land_category.clone(), geometry: mp, frontage_m: part.frontage_m });
+            }
+            Some(checks::SplitRequest { province_code: commune.province_code.clone(), parts })
+        }
+    };
+    let tolerances = Tolerances { sliver_m2: settings.sliver_tolerance_m2, commune_outside_m2: settings.boundary_tolerance_m2, ..Tolerances::default() };
+    let input = CheckInput {
+        parcel: plane_request,
+        commune_boundary: boundary,
+        registered_geometry,
+        registered_area_m2: registered.as_ref().map(|r| r.legal_area_m2),
+        declared_area_m2: req.declared_area_m2,
+        map_scale,
+        current_uses,
+        neighbours,
+        zones,
+        legal,
+        split,
+        tolerances,
+        area_tolerances: &area_table,
+        min_split_areas: &split_table,
+    };
+    let report = checks::run(&input);
+    let outcome = report.outcome();
+    let mut results = serde_json::to_value(&report.results).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
+    // Problem geometry goes to the map in CRS84.
+    if let Some(list) = results.as_array_mut() {
+        for r in list.iter_mut() {
+            if let Some(g) = r.get("geometry").and_then(|g| serde_json::from_value::<geojson::Geometry>(g.clone()).ok()) {
+                r["geometry"] = plane_to_wgs84(&g, zone).map(|g| json!(g)).unwrap_or(Value::Null);
+            }
+        }
+    }
+    let view = json!({
+        "outcome": outcome,
+        "parcel": registered.as_ref().map(|r| r.national_id.clone()),
+        "commune": commune.code,
+        "plane_crs": Crs::Vn2000(zone).uri(),
+        "geometry_crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "map_scale": map_scale,
+        "results": results,
+    });
+    Ok((view, outcome, registered.map(|r| r.parcel_id)))
+}
+
+/// `POST /certificate-checks`: the check for a request body, before any dossier exists.
+pub fn check_request(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest) -> Result<Value, Error> {
+    check(conn, settings, req, None).map(|(view, ..)| view)
+}
+
+fn outcome_text(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Warn => "warn",
+        Outcome::Fail => "fail",
+    }
+}
+
+/// `POST /dossiers/{id}/checks`: checks the dossier's request and keeps the report (issuance
+/// requires the latest one to have no failure and to be newer than the parcel's last change).
+pub fn check_dossier(conn: &mut PgConnection, settings: &Settings, actor: &Actor, dossier_id: i64, req: &CheckRequest, now: DateTime<Utc>) -> Result<Value, Error> {
+    conn.transaction(|conn| {
+        let d = dossier_db::by_id(conn, dossier_id).context_db("loading the dossier")?
+            .ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
+        actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
+        let hint = d.parcels.first().cloned();
+        let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref())?;
+        let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &view, now).context_db("storing the report")?;
+        view["id"] = json!(id);
+        view["dossier_id"] = json!(dossier_id);
+        view["checked_at"] = json!(now);
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "dossier.check",
+            entity: "dossier",
+            entity_id: &d.receipt_no,
+            before: None,
+            after: Some(json!({"check_id": id, "outcome": outcome_text(outcome)})),
+        })
+        .context_db("writing the audit log")?;
+        Ok(view)
+    })
+}
+
+/// Loads the reference documents from `dir` (area tolerances, minimum split areas), validating them.
+pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow::Result<()> {
+    for (name, parse) in [
+        ("area-tolerance", (|t: &str| AreaToleranceTable::from_csv(t).map(|_| ()).map_err(|e| e.to_string())) as fn(&str) -> Result<(), String>),
+        ("min-split-area", |t: &str| MinSplitAreaTable::from_csv(t).map(|_| ()).map_err(|e| e.to_string())),
+    ] {
+        let path = dir.join(format!("{name}.csv"));
+        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("while reading {}: {e}", path.display()))?;
+        parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        db::put_reference_document(conn, name, &text)?;
+    }
+    Ok(())
+}
