@@ -237,3 +237,63 @@ fn replacing_the_boundary_closes_the_old_version_and_keeps_history() {
     assert_eq!(r.status(), 422);
     assert_eq!(app.row_counts(), before);
 }
+
+#[test]
+fn split_into_an_exact_partition_then_merge_back() {
+    let app = TestApp::spawn();
+    let token = app.token("officer92");
+    let (_, created) = post(&app, &token, &new_parcel(40, rect(E0, N0, 20.0, 30.0)));
+    let id = created["id"].as_str().unwrap().to_string();
+    // Give it holders, as a registered parcel has.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.db.conn();
+        diesel::sql_query(format!(
+            "WITH p AS (INSERT INTO parties (kind, full_name) VALUES ('person', 'Võ Văn Kiệt Thử') RETURNING id), \
+                  r AS (INSERT INTO rrrs (kind, parcel_id, parcel_version_id, use_form, source_document) \
+                        SELECT 'use_right', v.parcel_id, v.id, 'sole', 'test' FROM parcel_versions v JOIN parcels x ON x.id = v.parcel_id \
+                         WHERE x.national_id = '{id}' AND v.valid_to IS NULL RETURNING id) \
+             INSERT INTO rrr_shares (rrr_id, party_id, share) SELECT r.id, p.id, 1 FROM r, p"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let split = |parts: Value| app.client.post(app.url(&format!("/parcels/{id}/split"))).bearer_auth(&token)
+        .json(&json!({"crs": TM3_105_30, "reason": "chia cho con", "parts": parts})).send().unwrap();
+    let part = |n: i32, x: f64, w: f64| json!({"parcel": n, "geometry": rect(x, N0, w, 30.0), "land_uses": [{"code": "ODT"}]});
+
+    // Refusals change nothing: a gap between the parts, a part below the minimum area.
+    let before = app.row_counts();
+    let r = split(json!([part(41, E0, 9.0), part(42, E0 + 10.0, 10.0)]));
+    assert_eq!(r.status(), 422, "a 1 m × 30 m gap");
+    let r = split(json!([part(41, E0, 1.0), part(42, E0 + 1.0, 19.0)]));
+    assert_eq!(r.status(), 422, "30 m² is below the (placeholder) minimum of 40 m²");
+    assert_eq!(app.row_counts(), before);
+
+    let r = split(json!([part(41, E0, 8.0), part(42, E0 + 8.0, 12.0)]));
+    assert_eq!(r.status(), 201);
+    let result: Value = r.json().unwrap();
+    let parts = result["parcels"].as_array().unwrap();
+    let areas: Vec<f64> = parts.iter().map(|p| p["properties"]["legal_area_m2"].as_f64().unwrap()).collect();
+    assert_eq!(areas, [240.0, 360.0]);
+    assert_eq!(app.get_json(&format!("/parcels/{id}")).0, 404, "the old parcel is retired");
+    let (_, history) = app.get_json(&format!("/parcels/{id}/history"));
+    assert!(history["features"][0]["properties"]["valid_to"].is_string());
+    let (_, first) = app.get_json(&format!("/parcels/{}", parts[0]["id"].as_str().unwrap()));
+    assert_eq!(first["properties"]["holders"][0]["name"], "Võ V. K. T.", "the holders follow the land");
+
+    // Merge the two parts back: adjacent, same holders.
+    let ids: Vec<&str> = parts.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let r = app.client.post(app.url("/parcels/merge")).bearer_auth(&token)
+        .json(&json!({"parcels": ids, "parcel": 43, "reason": "hợp lại"})).send().unwrap();
+    assert_eq!(r.status(), 201);
+    let merged: Value = r.json().unwrap();
+    assert_eq!(merged["parcel"]["properties"]["legal_area_m2"], 600.0);
+    // Parcels that do not touch cannot be merged.
+    let (_, far) = post(&app, &token, &new_parcel(44, rect(E0 + 100.0, N0, 20.0, 30.0)));
+    let before = app.row_counts();
+    let r = app.client.post(app.url("/parcels/merge")).bearer_auth(&token)
+        .json(&json!({"parcels": [merged["parcel"]["id"], far["id"]], "parcel": 45, "reason": "x"})).send().unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(app.row_counts(), before);
+}

@@ -27,6 +27,40 @@ pub struct MeasuredGeometry {
     pub legal_area_m2: f64,
     /// Mã định danh thửa đất: GeoHash-12 of the interior point.
     pub national_id: String,
+    /// The geometry in the VN-2000 plane of `area_zone`, and its interior point there.
+    pub planar: MultiPolygon<f64>,
+    pub interior: Coord<f64>,
+}
+
+impl MeasuredGeometry {
+    /// Further candidate national ids, for when the first one was already issued (an id is
+    /// never reused: a parcel merged back to the shape of a retired one needs a new id).
+    /// Points on a spiral of 5 cm steps around the interior point, kept while they stay well
+    /// inside the parcel; deterministic, so the choice can be reproduced.
+    pub fn alternative_national_ids(&self, count: usize) -> Vec<String> {
+        use geo::Contains;
+        let mut out = Vec::with_capacity(count);
+        let zone = Crs::Vn2000(self.area_zone);
+        for step in 1..=2_000 {
+            if out.len() == count {
+                break;
+            }
+            // Golden-angle spiral: evenly spread, no repeats.
+            let r = 0.05 * (step as f64).sqrt();
+            let a = step as f64 * 2.399_963_229_728_653;
+            let p = Coord { x: self.interior.x + r * a.cos(), y: self.interior.y + r * a.sin() };
+            if !self.planar.contains(&geo_types::Point(p)) {
+                continue;
+            }
+            if let Ok(w) = zone.point_to_wgs84(p) {
+                let id = geohash::encode(w.x, w.y, 12);
+                if id != self.national_id && !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Validates a polygonal geometry in `source` and measures it. `area_zone` is the VN-2000 zone
@@ -58,13 +92,15 @@ pub fn measure(geom: &MultiPolygon<f64>, source: Crs, area_zone: Tm3Zone) -> Res
         message: "no interior point could be found".into(),
         location: None,
     })?;
-    let inside = Crs::Vn2000(zone).point_to_wgs84(inside).map_err(transform_error)?;
+    let inside_wgs84 = Crs::Vn2000(zone).point_to_wgs84(inside).map_err(transform_error)?;
     Ok(MeasuredGeometry {
         wgs84,
         source,
         area_zone: zone,
         legal_area_m2,
-        national_id: geohash::encode(inside.x, inside.y, 12),
+        national_id: geohash::encode(inside_wgs84.x, inside_wgs84.y, 12),
+        planar,
+        interior: inside,
     })
 }
 
@@ -114,6 +150,18 @@ mod tests {
         let again = measure(&m.wgs84, Crs::Wgs84, zone(9209)).unwrap();
         assert!((again.legal_area_m2 - 600.0).abs() <= 0.1, "{}", again.legal_area_m2);
         assert_eq!(again.national_id, m.national_id);
+    }
+
+    #[test]
+    fn alternative_ids_are_distinct_and_inside() {
+        let (e, n) = (553_000.0, 1_061_500.0);
+        let lot = MultiPolygon(vec![polygon![(x: e, y: n), (x: e + 20.0, y: n), (x: e + 20.0, y: n + 30.0), (x: e, y: n + 30.0), (x: e, y: n)]]);
+        let m = measure(&lot, Crs::from_epsg(9209).unwrap(), zone(9209)).unwrap();
+        let alternatives = m.alternative_national_ids(5);
+        assert_eq!(alternatives.len(), 5);
+        assert!(!alternatives.contains(&m.national_id));
+        let again = measure(&lot, Crs::from_epsg(9209).unwrap(), zone(9209)).unwrap().alternative_national_ids(5);
+        assert_eq!(alternatives, again, "deterministic");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
         super::ogc::landing, super::ogc::conformance, super::ogc::api, super::ogc::collections,
         super::ogc::collection, super::ogc::items, super::ogc::item,
         super::parcels::lookup, super::parcels::at, super::parcels::get, super::parcels::history,
-        super::parcels::create, super::parcels::replace_geometry,
+        super::parcels::create, super::parcels::replace_geometry, super::parcels::split, super::parcels::merge,
         super::auth::token,
         super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
         super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,
@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::dossiers::track, super::dossiers::timeliness, super::dossiers::procedures, super::dossiers::put_procedure,
     ),
     components(schemas(
+        crate::service::parcels::SplitRequest, crate::service::parcels::SplitPart, crate::service::parcels::MergeRequest,
         crate::service::checks::CheckRequest, crate::service::checks::HolderInput, crate::service::checks::SplitInput, crate::service::checks::SplitPartInput,
         crate::service::dossiers::NewDossier, crate::service::dossiers::ApplicantInput, crate::service::dossiers::DocumentInput,
         crate::service::dossiers::EventInput, crate::service::dossiers::ApologyInput, crate::service::dossiers::ProcedureInput,

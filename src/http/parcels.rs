@@ -5,12 +5,12 @@ use serde_json::Value;
 
 use super::query::Params;
 use super::{auth, base_url, with_conn, AppState, Problem};
-use crate::service::parcels::{self, GeometryChange, NewParcel};
+use crate::service::parcels::{self, GeometryChange, MergeRequest, NewParcel, SplitRequest};
 use crate::service::Error;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/parcels/{id}` so "lookup" and "at" are not taken for ids.
-    cfg.service(lookup).service(at).service(create).service(get).service(history).service(replace_geometry);
+    cfg.service(lookup).service(at).service(create).service(get).service(history).service(replace_geometry).service(merge).service(split);
 }
 
 fn geojson(body: Value) -> HttpResponse {
@@ -110,4 +110,32 @@ pub async fn replace_geometry(req: HttpRequest, path: web::Path<String>, state: 
     let actor = auth::actor(&req, &state).await?;
     let (id, body) = (path.into_inner(), body.into_inner());
     Ok(geojson(with_conn(&state, move |conn, settings| parcels::replace_geometry(conn, settings, &actor, &id, &body)).await?))
+}
+
+/// Splits a parcel (tách thửa, officer): the parts must exactly partition it (union equal within
+/// the sliver tolerance, no overlaps), each above the province's minimum area. The old parcel
+/// is retired and its certificate revoked; the parts keep its holders.
+#[utoipa::path(post, path = "/parcels/{id}/split", tag = "staff", request_body = SplitRequest,
+    params(("id" = String, Path, description = "national parcel id")), security(("bearer" = [])),
+    responses((status = 201, description = "{retired, parcels}"), (status = 422, description = "not a partition, below the minimum area, invalid geometry"),
+              (status = 409, description = "overlap or duplicate number")))]
+#[post("/parcels/{id}/split")]
+pub async fn split(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<SplitRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let (id, body) = (path.into_inner(), body.into_inner());
+    let result = with_conn(&state, move |conn, settings| parcels::split(conn, settings, &actor, &id, &body)).await?;
+    Ok(HttpResponse::Created().json(result))
+}
+
+/// Merges adjacent parcels of the same holders (hợp thửa, officer).
+#[utoipa::path(post, path = "/parcels/merge", tag = "staff", request_body = MergeRequest, security(("bearer" = [])),
+    responses((status = 201, description = "{retired, parcel}"), (status = 422, description = "not adjacent, different holders")))]
+#[post("/parcels/merge")]
+pub async fn merge(req: HttpRequest, state: web::Data<AppState>, body: web::Json<MergeRequest>) -> Result<HttpResponse, Problem> {
+    Params::parse(&req, &[])?;
+    let actor = auth::actor(&req, &state).await?;
+    let body = body.into_inner();
+    let result = with_conn(&state, move |conn, settings| parcels::merge(conn, settings, &actor, &body)).await?;
+    Ok(HttpResponse::Created().json(result))
 }

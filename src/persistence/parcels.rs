@@ -165,11 +165,11 @@ pub struct Overlap {
     pub geometry: String,
 }
 
-/// Current parcels (other than `except`) whose interiors overlap `geojson` by more than `min_area_m2`.
-pub fn overlaps(conn: &mut PgConnection, geojson: &str, except: Option<i64>, min_area_m2: f64) -> QueryResult<Vec<Overlap>> {
+/// Current parcels (other than those in `except`) whose interiors overlap `geojson` by more than `min_area_m2`.
+pub fn overlaps(conn: &mut PgConnection, geojson: &str, except: &[i64], min_area_m2: f64) -> QueryResult<Vec<Overlap>> {
     diesel::sql_query(include_str!("sql/overlaps.sql"))
         .bind::<Text, _>(geojson)
-        .bind::<BigInt, _>(except.unwrap_or(0))
+        .bind::<diesel::sql_types::Array<BigInt>, _>(except)
         .bind::<Double, _>(min_area_m2)
         .load(conn)
 }
@@ -350,4 +350,18 @@ pub fn count_current_in_commune(conn: &mut PgConnection, commune_id: i32) -> Que
         .bind::<Integer, _>(commune_id)
         .get_result(conn)?;
     Ok(n.n)
+}
+
+/// Marks a parcel as ceased (split or merged away) and closes its current version.
+pub fn retire(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<()> {
+    close_current_version(conn, parcel_id)?;
+    diesel::sql_query("UPDATE parcels SET retired_at = clock_timestamp() WHERE id = $1")
+        .bind::<BigInt, _>(parcel_id)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Has any parcel, current or retired, ever held this national id?
+pub fn national_id_taken(conn: &mut PgConnection, national_id: &str) -> QueryResult<bool> {
+    Ok(diesel::sql_query("SELECT 1 FROM parcels WHERE national_id = $1").bind::<Text, _>(national_id).execute(conn)? > 0)
 }

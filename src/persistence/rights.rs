@@ -64,3 +64,46 @@ pub fn insert_certificate(conn: &mut PgConnection, c: &NewCertificate) -> QueryR
     .get_result(conn)?;
     Ok(r.id)
 }
+
+/// The current use right of a parcel with its holders' (party id, share), if any.
+pub fn current_use_right(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<(i64, String, Vec<(i64, f64)>)>> {
+    #[derive(QueryableByName)]
+    struct R {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Nullable<Text>)]
+        use_form: Option<String>,
+    }
+    #[derive(QueryableByName)]
+    struct S {
+        #[diesel(sql_type = BigInt)]
+        party_id: i64,
+        #[diesel(sql_type = Double)]
+        share: f64,
+    }
+    let right: Option<R> = diesel::sql_query(
+        "SELECT id, use_form FROM rrrs WHERE parcel_id = $1 AND kind = 'use_right' AND valid_to IS NULL",
+    )
+    .bind::<BigInt, _>(parcel_id)
+    .get_result(conn)
+    .optional()?;
+    let Some(right) = right else { return Ok(None) };
+    let shares: Vec<S> = diesel::sql_query("SELECT party_id, share::float8 AS share FROM rrr_shares WHERE rrr_id = $1 ORDER BY party_id")
+        .bind::<BigInt, _>(right.id)
+        .load(conn)?;
+    Ok(Some((right.id, right.use_form.unwrap_or_else(|| "sole".into()), shares.into_iter().map(|s| (s.party_id, s.share)).collect())))
+}
+
+/// Ends a right, and revokes the valid certificates over it (the land they describe is gone).
+pub fn end_right(conn: &mut PgConnection, rrr_id: i64, reason: &str) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE certificates SET status = 'revoked', revoked_at = clock_timestamp(), revoked_reason = $2 \
+          WHERE rrr_id = $1 AND status = 'valid'",
+    )
+    .bind::<BigInt, _>(rrr_id)
+    .bind::<Text, _>(reason)
+    .execute(conn)?;
+    diesel::sql_query("UPDATE rrrs SET valid_to = clock_timestamp() WHERE id = $1 AND valid_to IS NULL")
+        .bind::<BigInt, _>(rrr_id)
+        .execute(conn)
+}

@@ -9,7 +9,8 @@ use crate::domain::crs::{nearest_zone, Crs, Tm3Zone};
 use crate::domain::geometry::{parse_polygonal, GeometryError};
 use crate::domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
 use crate::domain::{geohash, privacy};
-use crate::persistence::{admin, audit, parcels as db};
+use crate::domain::checks;
+use crate::persistence::{admin, audit, parcels as db, rights};
 
 /// `POST /parcels`: register a parcel (đăng ký thửa đất mới).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -222,7 +223,7 @@ fn check_placement(
     settings: &Settings,
     commune: &admin::UnitRow,
     measured: &MeasuredGeometry,
-    except_parcel: Option<i64>,
+    except_parcels: &[i64],
 ) -> Result<(), Error> {
     let geojson = geojson::Geometry::from(&measured.wgs84).to_string();
     if let Some(outside) = admin::area_outside(conn, commune.id, &geojson).context_db("checking the commune boundary")? {
@@ -233,7 +234,7 @@ fn check_placement(
             ));
         }
     }
-    let overlaps = db::overlaps(conn, &geojson, except_parcel, settings.sliver_tolerance_m2).context_db("checking overlaps")?;
+    let overlaps = db::overlaps(conn, &geojson, except_parcels, settings.sliver_tolerance_m2).context_db("checking overlaps")?;
     if !overlaps.is_empty() {
         return Err(Error::Conflict {
             message: format!("the parcel overlaps {} active parcel(s) by more than {} m²", overlaps.len(), settings.sliver_tolerance_m2),
@@ -282,6 +283,23 @@ fn land_uses(inputs: &[LandUseInput], legal_area_m2: f64) -> Result<Vec<db::NewL
     Ok(out)
 }
 
+
+/// The national id to issue: the GeoHash of the interior point, or, when a parcel (current or
+/// retired) already holds it, the first free alternative.
+fn unused_national_id(conn: &mut PgConnection, measured: &MeasuredGeometry) -> Result<String, Error> {
+    let taken = |conn: &mut PgConnection, id: &str| -> Result<bool, Error> {
+        Ok(db::national_id_taken(conn, id).context_db("checking the national id")?)
+    };
+    if !taken(conn, &measured.national_id)? {
+        return Ok(measured.national_id.clone());
+    }
+    for id in measured.alternative_national_ids(20) {
+        if !taken(conn, &id)? {
+            return Ok(id);
+        }
+    }
+    Err(Error::Conflict { message: format!("no free national id near {}", measured.national_id), errors: vec![] })
+}
 
 /// Who a write is recorded against in the audit log.
 pub struct Recorder<'a> {
@@ -337,17 +355,18 @@ pub fn register(
     };
     let measured = measure(geometry, crs, area_zone(commune, geometry, crs)).map_err(geometry_error)?;
     let land_uses = land_uses(&req.land_uses, measured.legal_area_m2)?;
-    check_placement(conn, settings, commune, &measured, None)?;
+    check_placement(conn, settings, commune, &measured, &[])?;
     if !db::by_key(conn, &[registered.id], req.sheet, req.parcel).context_db("checking the parcel number")?.is_empty() {
         return Err(Error::Conflict {
             message: format!("parcel {} on sheet {} of commune {} already exists", req.parcel, req.sheet, registered.code),
             errors: vec![FieldError::pointer("/parcel", "this parcel number is taken on this sheet")],
         });
     }
-    let parcel_id = db::insert_parcel(conn, &measured.national_id, &commune.province_code).map_err(|e| {
+    let national_id = unused_national_id(conn, &measured)?;
+    let parcel_id = db::insert_parcel(conn, &national_id, &commune.province_code).map_err(|e| {
         if is_unique_violation(&e) {
             Error::Conflict {
-                message: format!("national parcel id {} is already issued", measured.national_id),
+                message: format!("national parcel id {national_id} is already issued"),
                 errors: vec![FieldError::pointer("/geometry", "another parcel has the same interior point")],
             }
         } else {
@@ -368,7 +387,7 @@ pub fn register(
         land_uses: &land_uses,
     })
     .map_err(|e| foreign_key_or_db(e, "inserting the parcel version"))?;
-    let created = db::current_by_national_id(conn, &measured.national_id)
+    let created = db::current_by_national_id(conn, &national_id)
         .context_db("reading the parcel back")?
         .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
     let view = feature(&created);
@@ -377,7 +396,7 @@ pub fn register(
         actor: by.name,
         action: "parcel.create",
         entity: "parcel",
-        entity_id: &measured.national_id,
+        entity_id: &national_id,
         before: None,
         after: Some(view.clone()),
     })
@@ -412,7 +431,7 @@ pub fn replace_geometry(conn: &mut PgConnection, settings: &Settings, actor: &Ac
         let commune = admin::current_commune(conn, &current.commune_code).context_db("finding the commune")?
             .ok_or_else(|| anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code))?;
         let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
-        check_placement(conn, settings, &commune, &measured, Some(current.parcel_id))?;
+        check_placement(conn, settings, &commune, &measured, &[current.parcel_id])?;
         let land_uses: Vec<db::NewLandUse> = rescale_land_uses(&current, measured.legal_area_m2);
         let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
         db::insert_version(conn, current.parcel_id, version + 1, &db::NewVersion {
@@ -478,5 +497,306 @@ fn foreign_key_or_db(e: diesel::result::Error, context: &'static str) -> Error {
             Error::invalid("/land_uses", "unknown land-use code (see the land_use_types reference table)")
         }
         _ => Error::Database { context, source: e },
+    }
+}
+
+/// `POST /parcels/{id}/split` (tách thửa): the new parts must exactly partition the parcel.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRequest {
+    /// CRS of the parts' geometry (default CRS84).
+    pub crs: Option<String>,
+    pub parts: Vec<SplitPart>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitPart {
+    /// Map sheet of the new parcel (default: the old parcel's).
+    pub sheet: Option<i32>,
+    /// Its new parcel number.
+    pub parcel: i32,
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    pub land_uses: Vec<LandUseInput>,
+}
+
+/// `POST /parcels/merge` (hợp thửa): adjacent parcels with the same holders become one.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// National ids of the parcels to merge (two or more).
+    pub parcels: Vec<String>,
+    /// Map sheet of the merged parcel (default: the first parcel's).
+    pub sheet: Option<i32>,
+    /// Its new parcel number.
+    pub parcel: i32,
+    /// Land uses of the merged parcel (default: those of the parts, by area).
+    pub land_uses: Option<Vec<LandUseInput>>,
+    pub reason: String,
+}
+
+/// A stored parcel's geometry (WGS 84).
+fn stored_geometry(row: &db::ParcelRow) -> Result<geo_types::MultiPolygon<f64>, Error> {
+    let g: geojson::Geometry = serde_json::from_str(&row.geometry).map_err(|e| anyhow::anyhow!("stored geometry of {}: {e}", row.national_id))?;
+    Ok(parse_polygonal(&g).map_err(|e| anyhow::anyhow!("stored geometry of {}: {e}", row.national_id))?)
+}
+
+fn plane_of(row: &db::ParcelRow, zone: Tm3Zone) -> Result<geo_types::MultiPolygon<f64>, Error> {
+    Crs::Vn2000(zone).from_wgs84(&stored_geometry(row)?).map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))
+}
+
+/// The plane a stored parcel is measured in: its survey's zone, else its province's.
+fn zone_of(row: &db::ParcelRow, commune: &admin::UnitRow) -> Result<Tm3Zone, Error> {
+    Ok(match Crs::from_epsg(row.source_crs_epsg as u32) {
+        Some(Crs::Vn2000(z)) => z,
+        _ => area_zone(commune, &stored_geometry(row)?, Crs::Wgs84),
+    })
+}
+
+/// Registers one new parcel born of a split or merge, with the holders of the old right.
+#[allow(clippy::too_many_arguments)]
+fn register_successor(
+    conn: &mut PgConnection,
+    commune: &admin::UnitRow,
+    sheet: i32,
+    parcel: i32,
+    measured: &MeasuredGeometry,
+    land_uses: &[db::NewLandUse],
+    reason: &str,
+    right: Option<&(i64, String, Vec<(i64, f64)>)>,
+) -> Result<Value, Error> {
+    if !db::by_key(conn, &[commune.id], sheet, parcel).context_db("checking the parcel number")?.is_empty() {
+        return Err(Error::Conflict {
+            message: format!("parcel {parcel} on sheet {sheet} of commune {} already exists", commune.code),
+            errors: vec![FieldError::pointer("/parcel", "this parcel number is taken on this sheet")],
+        });
+    }
+    let national_id = unused_national_id(conn, measured)?;
+    let parcel_id = db::insert_parcel(conn, &national_id, &commune.province_code).map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::Conflict { message: format!("national parcel id {national_id} is already issued"), errors: vec![] }
+        } else {
+            Error::Database { context: "inserting the parcel", source: e }
+        }
+    })?;
+    db::insert_version(conn, parcel_id, 1, &db::NewVersion {
+        commune_id: commune.id,
+        registered_commune_id: commune.id,
+        sheet_no: sheet,
+        parcel_no: parcel,
+        geometry_wgs84: &measured.wgs84,
+        source_crs_epsg: measured.source.epsg() as i32,
+        legal_area_m2: measured.legal_area_m2,
+        address: None,
+        change_reason: reason,
+        is_synthetic: false,
+        land_uses,
+    })
+    .map_err(|e| foreign_key_or_db(e, "inserting the parcel version"))?;
+    if let Some((_, use_form, shares)) = right {
+        let rrr = rights::insert_use_right(conn, parcel_id, use_form, reason).context_db("moving the use right")?;
+        for (party, share) in shares {
+            rights::insert_share(conn, rrr, *party, *share).context_db("moving the shares")?;
+        }
+    }
+    let row = db::current_by_national_id(conn, &national_id).context_db("reading the parcel back")?
+        .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
+    Ok(feature(&row))
+}
+
+/// Splits a parcel: the old one is retired, its right ended (its valid certificate revoked:
+/// new certificates for the parts are issued through dossiers), each part registered with the
+/// same holders. One transaction, audited.
+pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, national_id: &str, req: &SplitRequest) -> Result<Value, Error> {
+    check_national_id(national_id)?;
+    if req.parts.len() < 2 {
+        return Err(Error::invalid("/parts", "a split needs at least two parts"));
+    }
+    if req.reason.trim().is_empty() {
+        return Err(Error::invalid("/reason", "say why the parcel is split"));
+    }
+    let mut geometries = Vec::with_capacity(req.parts.len());
+    let mut crs = Crs::Wgs84;
+    for (i, part) in req.parts.iter().enumerate() {
+        let (c, g) = parse_geometry(req.crs.as_deref(), &part.geometry).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
+        crs = c;
+        geometries.push(g);
+    }
+    conn.transaction(|conn| {
+        let old = db::current_by_national_id(conn, national_id).context_db("loading the parcel")?
+            .ok_or_else(|| not_found(national_id))?;
+        actor.require(&[Role::Officer], &old.province_code)?;
+        let commune = resolve_commune(conn, &old.commune_code, "/commune")?;
+        let zone = match crs {
+            Crs::Vn2000(z) => z,
+            Crs::Wgs84 => zone_of(&old, &commune)?,
+        };
+        let mut measured = Vec::new();
+        let mut planar_parts = Vec::new();
+        for (i, g) in geometries.iter().enumerate() {
+            let m = measure(g, crs, zone).map_err(|e| repoint(geometry_error(e), &format!("/parts/{i}")))?;
+            planar_parts.push(Crs::Vn2000(zone).from_wgs84(&m.wgs84).map_err(|e| Error::invalid(format!("/parts/{i}/geometry"), e.to_string()))?);
+            measured.push(m);
+        }
+        let old_plane = plane_of(&old, zone)?;
+        let partition = checks::partition(&old_plane, &planar_parts, settings.sliver_tolerance_m2);
+        if partition.outcome == checks::Outcome::Fail {
+            return Err(Error::Invalid(vec![FieldError::pointer("/parts", partition.message.clone())
+                .with_detail(json!({"measured_m2": partition.measured, "threshold_m2": partition.threshold}))]));
+        }
+        let table = crate::persistence::checks::reference_document(conn, "min-split-area").context_db("loading the minimum split areas")?.unwrap_or_default();
+        let table = checks::MinSplitAreaTable::from_csv(&table).map_err(|e| anyhow::anyhow!("min-split-area data: {e}"))?;
+        let split_request = checks::SplitRequest {
+            province_code: old.province_code.clone(),
+            parts: req.parts.iter().zip(&planar_parts).map(|(p, g)| checks::SplitPart {
+                id: p.parcel.to_string(),
+                land_category: p.land_uses.first().map(|l| l.code.clone()).unwrap_or_default(),
+                geometry: g.clone(),
+                frontage_m: None,
+            }).collect(),
+        };
+        let minimum = checks::r7_split_minimum(&split_request, &table);
+        if minimum.outcome == checks::Outcome::Fail {
+            return Err(Error::Invalid(vec![FieldError::pointer("/parts", minimum.message.clone())
+                .with_detail(json!({"threshold_source": minimum.threshold_source}))]));
+        }
+        for (i, m) in measured.iter().enumerate() {
+            check_placement(conn, settings, &commune, m, &[old.parcel_id]).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
+        }
+        let right = rights::current_use_right(conn, old.parcel_id).context_db("loading the use right")?;
+        let reason = format!("tách thửa từ thửa {} tờ {} ({}): {}", old.parcel_no, old.sheet_no, old.national_id, req.reason.trim());
+        db::retire(conn, old.parcel_id).context_db("retiring the parcel")?;
+        if let Some((rrr, ..)) = &right {
+            rights::end_right(conn, *rrr, &reason).context_db("ending the use right")?;
+        }
+        let mut created = Vec::new();
+        for (i, (part, m)) in req.parts.iter().zip(&measured).enumerate() {
+            let uses = land_uses(&part.land_uses, m.legal_area_m2).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
+            created.push(register_successor(conn, &commune, part.sheet.unwrap_or(old.sheet_no), part.parcel, m, &uses, &reason, right.as_ref())
+                .map_err(|e| repoint(e, &format!("/parts/{i}")))?);
+        }
+        let result = json!({"retired": old.national_id, "parcels": created});
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "parcel.split",
+            entity: "parcel",
+            entity_id: national_id,
+            before: Some(feature(&old)),
+            after: Some(result.clone()),
+        })
+        .context_db("writing the audit log")?;
+        Ok(result)
+    })
+}
+
+/// Merges adjacent parcels with the same holders into one. One transaction, audited.
+pub fn merge(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &MergeRequest) -> Result<Value, Error> {
+    use geo::BooleanOps;
+    let mut ids = req.parcels.clone();
+    ids.sort();
+    ids.dedup();
+    if ids.len() < 2 {
+        return Err(Error::invalid("/parcels", "name two or more different parcels"));
+    }
+    for id in &ids {
+        check_national_id(id).map_err(|_| Error::invalid("/parcels", format!("'{id}' is not a national parcel id")))?;
+    }
+    if req.reason.trim().is_empty() {
+        return Err(Error::invalid("/reason", "say why the parcels are merged"));
+    }
+    conn.transaction(|conn| {
+        let mut rows = Vec::new();
+        for id in &ids {
+            rows.push(db::current_by_national_id(conn, id).context_db("loading the parcel")?
+                .ok_or_else(|| Error::invalid("/parcels", format!("no current parcel has national id '{id}'")))?);
+        }
+        if rows.iter().any(|r| r.commune_code != rows[0].commune_code) {
+            return Err(Error::invalid("/parcels", "the parcels lie in different communes"));
+        }
+        actor.require(&[Role::Officer], &rows[0].province_code)?;
+        let commune = resolve_commune(conn, &rows[0].commune_code, "/parcels")?;
+        let zone = zone_of(&rows[0], &commune)?;
+        let mut union = plane_of(&rows[0], zone)?;
+        for r in &rows[1..] {
+            union = union.union(&plane_of(r, zone)?);
+        }
+        if union.0.len() != 1 {
+            return Err(Error::invalid("/parcels", format!("the parcels are not adjacent: their union has {} separate parts", union.0.len())));
+        }
+        // Holders must be the same people with the same shares.
+        let mut rights_of = Vec::new();
+        for r in &rows {
+            rights_of.push(rights::current_use_right(conn, r.parcel_id).context_db("loading the use right")?);
+        }
+        let holders = |x: &Option<(i64, String, Vec<(i64, f64)>)>| x.as_ref().map(|(_, _, s)| s.iter().map(|(p, sh)| (*p, (sh * 1e8).round() as i64)).collect::<Vec<_>>());
+        if rights_of.iter().any(|r| holders(r) != holders(&rights_of[0])) {
+            return Err(Error::invalid("/parcels", "the parcels have different holders or shares; merge only parcels of the same holders"));
+        }
+        let measured = measure(&union, Crs::Vn2000(zone), zone).map_err(geometry_error)?;
+        let all_ids: Vec<i64> = rows.iter().map(|r| r.parcel_id).collect();
+        check_placement(conn, settings, &commune, &measured, &all_ids)?;
+        let uses = match &req.land_uses {
+            Some(inputs) => land_uses(inputs, measured.legal_area_m2)?,
+            None => combined_land_uses(&rows, measured.legal_area_m2),
+        };
+        let reason = format!("hợp thửa {}: {}", ids.join(", "), req.reason.trim());
+        for (r, right) in rows.iter().zip(&rights_of) {
+            db::retire(conn, r.parcel_id).context_db("retiring a parcel")?;
+            if let Some((rrr, ..)) = right {
+                rights::end_right(conn, *rrr, &reason).context_db("ending a use right")?;
+            }
+        }
+        let merged = register_successor(conn, &commune, req.sheet.unwrap_or(rows[0].sheet_no), req.parcel, &measured, &uses, &reason, rights_of[0].as_ref())?;
+        audit::append(conn, audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action: "parcel.merge",
+            entity: "parcel",
+            entity_id: merged["id"].as_str().unwrap_or_default(),
+            before: Some(json!(rows.iter().map(feature).collect::<Vec<_>>())),
+            after: Some(merged.clone()),
+        })
+        .context_db("writing the audit log")?;
+        Ok(json!({"retired": ids, "parcel": merged}))
+    })
+}
+
+/// The land uses of merged parcels, summed per code and scaled to the merged legal area.
+fn combined_land_uses(rows: &[db::ParcelRow], new_area: f64) -> Vec<db::NewLandUse> {
+    let mut totals: Vec<(String, f64)> = Vec::new();
+    for r in rows {
+        for lu in serde_json::from_str::<Vec<Value>>(&r.land_uses).unwrap_or_default() {
+            let (code, area) = (lu["code"].as_str().unwrap_or_default().to_string(), lu["area_m2"].as_f64().unwrap_or(0.0));
+            match totals.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, a)) => *a += area,
+                None => totals.push((code, area)),
+            }
+        }
+    }
+    let sum: f64 = totals.iter().map(|(_, a)| a).sum();
+    totals
+        .into_iter()
+        .map(|(code, a)| db::NewLandUse { code, area_m2: if sum > 0.0 { (a / sum * new_area * 10.0).round() / 10.0 } else { new_area }, use_until: None, origin: None })
+        .collect()
+}
+
+/// Prefixes the pointers of a validation error with where the sub-document sits.
+fn repoint(e: Error, prefix: &str) -> Error {
+    let fix = |mut errors: Vec<FieldError>| {
+        for f in &mut errors {
+            if let super::Location::Pointer(p) = &mut f.location {
+                *p = format!("{prefix}{p}");
+            }
+        }
+        errors
+    };
+    match e {
+        Error::Invalid(errors) => Error::Invalid(fix(errors)),
+        Error::BadRequest(errors) => Error::BadRequest(fix(errors)),
+        Error::Conflict { message, errors } => Error::Conflict { message, errors: fix(errors) },
+        other => other,
     }
 }

@@ -8,7 +8,7 @@ SELECT national_id, area_m2, geometry FROM (
       FROM parcel_versions v
       JOIN parcels p ON p.id = v.parcel_id, candidate
      WHERE v.valid_to IS NULL
-       AND v.parcel_id <> $2
+       AND v.parcel_id <> ALL($2)
        AND v.geom && candidate.geom
        AND ST_Relate(v.geom, candidate.geom, '2********')
 ) o
