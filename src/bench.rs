@@ -726,16 +726,16 @@ fn load_average() -> f64 {
     fs::read_to_string("/proc/loadavg").ok().and_then(|t| t.split_whitespace().next()?.parse().ok()).unwrap_or(f64::NAN)
 }
 
-/// Waits (at most a minute) for the 1-minute load average to drop below half the cores,
+/// Waits (at most a minute) for the 1-minute load average to drop to the number of cores,
 /// so that our own previous runs and other work interfere less. Goes ahead regardless.
 fn wait_for_quiet_machine() {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
     let started = Instant::now();
-    while load_average() > cores / 2.0 && started.elapsed() < Duration::from_secs(60) {
+    while load_average() > cores && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_secs(5));
     }
     let load = load_average();
-    if load > cores / 2.0 {
+    if load > cores {
         eprintln!("bench: the machine is busy (load average {load:.1} on {cores} cores); measuring anyway, expect noise");
     }
 }

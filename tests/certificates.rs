@@ -5,13 +5,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::TestApp;
 use diachinh::domain::certificate::{parse_payload, verify_offline};
-use diachinh::service::Settings;
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
@@ -25,38 +23,12 @@ const N0: f64 = 1_061_700.0;
 const FIRST_REGISTRATION: &str = "1.012753";
 const TRANSFER: &str = "1.013831";
 
-/// A server whose signing seeds live in a private temporary directory, removed afterwards.
-struct App {
-    app: TestApp,
-    key_dir: PathBuf,
-}
-
-impl std::ops::Deref for App {
-    type Target = TestApp;
-    fn deref(&self) -> &TestApp {
-        &self.app
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.key_dir);
-    }
-}
-
-fn spawn() -> App {
-    let key_dir = std::env::temp_dir().join(format!("diachinh-test-keys-{}-{:08x}", std::process::id(), rand::random::<u32>()));
-    let app = TestApp::spawn_with(Settings { key_dir: key_dir.clone(), ..Settings::default() });
-    App { app, key_dir }
+fn spawn() -> TestApp {
+    TestApp::spawn_with_temp_keys()
 }
 
 fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = app.client.post(app.url(path)).bearer_auth(token).json(body).send().unwrap();
-    let status = r.status().as_u16();
-    if status >= 400 {
-        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
-    }
-    (status, r.json().unwrap_or(Value::Null))
+    app.post_json(token, path, body)
 }
 
 fn sql(app: &TestApp, query: &str) {

@@ -4,11 +4,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-use common::TestApp;
+use common::{rect, TestApp};
 use diachinh::domain::certificate::verify_offline;
-use diachinh::service::Settings;
 use serde_json::{json, Value};
 
 const TM3_105_30: &str = "http://www.opengis.net/def/crs/EPSG/0/9209";
@@ -17,40 +14,12 @@ const COMMUNE: &str = "31147";
 const E0: f64 = 554_500.0;
 const N0: f64 = 1_061_700.0;
 
-struct App {
-    app: TestApp,
-    key_dir: PathBuf,
-}
-
-impl std::ops::Deref for App {
-    type Target = TestApp;
-    fn deref(&self) -> &TestApp {
-        &self.app
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.key_dir);
-    }
-}
-
-fn spawn() -> App {
-    let key_dir = std::env::temp_dir().join(format!("diachinh-check-keys-{}-{:08x}", std::process::id(), rand::random::<u32>()));
-    App { app: TestApp::spawn_with(Settings { key_dir: key_dir.clone(), ..Settings::default() }), key_dir }
+fn spawn() -> TestApp {
+    TestApp::spawn_with_temp_keys()
 }
 
 fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = app.client.post(app.url(path)).bearer_auth(token).json(body).send().unwrap();
-    let status = r.status().as_u16();
-    if status >= 400 {
-        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
-    }
-    (status, r.json().unwrap_or(Value::Null))
-}
-
-fn rect(x0: f64, y0: f64, w: f64, h: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]]})
+    app.post_json(token, path, body)
 }
 
 fn outcomes(report: &Value) -> BTreeMap<String, String> {

@@ -9,12 +9,7 @@ use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let r = app.client.post(app.url(path)).bearer_auth(token).json(body).send().unwrap();
-    let status = r.status().as_u16();
-    if status >= 400 {
-        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
-    }
-    (status, r.json().unwrap_or(Value::Null))
+    app.post_json(token, path, body)
 }
 
 fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
@@ -39,8 +34,7 @@ fn a_parcel(app: &TestApp) -> String {
 
 #[test]
 fn receive_supplement_appraise_check_approve_issue_ready_and_return_by_post_with_tracking() {
-    let key_dir = std::env::temp_dir().join(format!("diachinh-dossier-keys-{}-{:08x}", std::process::id(), rand::random::<u32>()));
-    let app = TestApp::spawn_with(diachinh::service::Settings { key_dir: key_dir.clone(), ..Default::default() });
+    let app = TestApp::spawn_with_temp_keys();
     let officer = app.token("officer92");
     let approver = app.token("approver92");
     let admin = app.token("admin");
@@ -128,7 +122,6 @@ fn receive_supplement_appraise_check_approve_issue_ready_and_return_by_post_with
     assert_eq!(slip.status(), 200);
     let html = slip.text().unwrap();
     assert!(html.contains(&receipt) && html.contains("Thời gian trả kết quả"));
-    let _ = std::fs::remove_dir_all(key_dir);
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::TestApp;
+use common::{rect, TestApp};
 use diachinh::domain::crs::Crs;
 use diesel::RunQueryDsl;
 use geo_types::Coord;
@@ -20,9 +20,6 @@ const EPSG_3857: &str = "http://www.opengis.net/def/crs/EPSG/0/3857";
 const SOC_TRANG_BBOX: &str = "105.97,9.599,105.977,9.602";
 const SOC_TRANG_VN2000: [f64; 4] = [551_544.208, 1_061_653.7, 552_095.843, 1_061_851.076];
 
-fn rect(x0: f64, y0: f64, w: f64, h: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]]})
-}
 
 fn zone(code: &str, geometry: Value) -> Value {
     json!({"type": "Feature", "properties": {"land_use": code, "name": "vùng thử"}, "geometry": geometry})

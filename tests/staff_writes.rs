@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestApp;
+use common::{rect, TestApp};
 use serde_json::{json, Value};
 
 /// Phường Tân An (Cần Thơ): in force, no boundary on record, no sample parcels.
@@ -13,9 +13,6 @@ const TM3_105_30: &str = "http://www.opengis.net/def/crs/EPSG/0/9209";
 const E0: f64 = 554_000.0;
 const N0: f64 = 1_061_700.0;
 
-fn rect(x0: f64, y0: f64, w: f64, h: f64) -> Value {
-    json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]]})
-}
 
 fn new_parcel(parcel: i32, geometry: Value) -> Value {
     json!({

@@ -153,11 +153,21 @@ pub struct TestApp {
     pub pool: DbPool,
     handle: actix_web::dev::ServerHandle,
     pub client: reqwest::blocking::Client,
+    /// A private directory for the offices' signing seeds, removed on drop.
+    key_dir: Option<PathBuf>,
 }
 
 impl TestApp {
     pub fn spawn() -> TestApp {
         Self::spawn_with(Settings::default())
+    }
+
+    /// A server whose signing seeds live in a private temporary directory.
+    pub fn spawn_with_temp_keys() -> TestApp {
+        let key_dir = std::env::temp_dir().join(format!("diachinh-test-keys-{}-{}", std::process::id(), rand_suffix()));
+        let mut app = Self::spawn_with(Settings { key_dir: key_dir.clone(), ..Settings::default() });
+        app.key_dir = Some(key_dir);
+        app
     }
 
     pub fn spawn_with(settings: Settings) -> TestApp {
@@ -176,7 +186,7 @@ impl TestApp {
         });
         let handle = rx.recv().unwrap();
         let client = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
-        TestApp { base, db, pool, handle, client }
+        TestApp { base, db, pool, handle, client, key_dir: None }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -185,6 +195,16 @@ impl TestApp {
 
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
         self.client.get(self.url(path)).send().unwrap()
+    }
+
+    /// POSTs JSON with a bearer token; an error answer must be problem+json.
+    pub fn post_json(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.client.post(self.url(path)).bearer_auth(token).json(body).send().unwrap();
+        let status = r.status().as_u16();
+        if status >= 400 {
+            assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+        }
+        (status, r.json().unwrap_or(serde_json::Value::Null))
     }
 
     pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
@@ -228,8 +248,16 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = futures_stop(self.handle.clone());
+        futures_stop(self.handle.clone());
+        if let Some(dir) = &self.key_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+/// A w × h rectangle as a GeoJSON Polygon (coordinates in whatever CRS the caller names).
+pub fn rect(x0: f64, y0: f64, w: f64, h: f64) -> serde_json::Value {
+    serde_json::json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]]})
 }
 
 fn futures_stop(handle: actix_web::dev::ServerHandle) {
