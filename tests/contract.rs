@@ -89,3 +89,33 @@ fn every_foreign_key_says_what_happens_on_delete() {
     );
     assert!(silent.is_empty(), "foreign keys without ON DELETE: {silent:?}");
 }
+
+/// The schema as pg_dump prints it, without lines that name the server's version.
+fn schema_dump(url: &str) -> String {
+    let out = std::process::Command::new("/usr/lib/postgresql/15/bin/pg_dump")
+        .args(["--schema-only", "--no-owner", "--no-privileges", "--no-comments", "--exclude-table=spatial_ref_sys", url])
+        .output()
+        .expect("pg_dump runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("-- Dumped") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn committed_schema_dump_matches_the_migrations() {
+    let db = common::TestDb::new();
+    let dump = schema_dump(&db.url);
+    let path = common::repo_dir().join("schema/db.sql");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != dump {
+        if std::env::var("UPDATE_SCHEMA").is_ok() {
+            std::fs::write(&path, &dump).unwrap();
+        } else {
+            panic!("schema/db.sql is out of date with the migrations: run UPDATE_SCHEMA=1 cargo nextest run -E 'binary(contract)'");
+        }
+    }
+}

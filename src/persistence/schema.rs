@@ -79,6 +79,17 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     certificate_blanks (serial) {
         serial -> Text,
         province_code -> Text,
@@ -104,6 +115,24 @@ diesel::table! {
         qr_payload -> Nullable<Text>,
         signature -> Nullable<Text>,
         created_at -> Timestamptz,
+        registry_year -> Int4,
+        dossier_id -> Nullable<Int8>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+        content -> Nullable<Jsonb>,
+        key_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    dossier_documents (dossier_id, position) {
+        dossier_id -> Int8,
+        position -> Int4,
+        title -> Text,
+        copies -> Int4,
     }
 }
 
@@ -137,6 +166,19 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    dossier_pauses (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        reason -> Text,
+        from_day -> Date,
+        to_day -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     dossiers (id) {
         id -> Int8,
         receipt_no -> Text,
@@ -153,6 +195,10 @@ diesel::table! {
         returned_at -> Nullable<Timestamptz>,
         created_by -> Nullable<Int4>,
         created_at -> Timestamptz,
+        remote_commune -> Bool,
+        paused_since -> Nullable<Timestamptz>,
+        decided_at -> Nullable<Timestamptz>,
+        result_ready_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -166,6 +212,7 @@ diesel::table! {
         checked_at -> Timestamptz,
         outcome -> Text,
         report -> Jsonb,
+        parcel_id -> Nullable<Int8>,
     }
 }
 
@@ -298,6 +345,39 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    receipt_counters (province_code, day) {
+        province_code -> Text,
+        day -> Date,
+        last_no -> Int4,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    reference_documents (name) {
+        name -> Text,
+        content -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    registry_counters (province_code, year) {
+        province_code -> Text,
+        year -> Int4,
+        last_no -> Int4,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     rrr_shares (rrr_id, party_id) {
         rrr_id -> Int8,
         party_id -> Int8,
@@ -327,6 +407,18 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    signing_keys (key_id) {
+        key_id -> Text,
+        province_code -> Text,
+        public_key -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     users (id) {
         id -> Int4,
         username -> Text,
@@ -343,16 +435,21 @@ diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(apology_letters -> dossiers (dossier_id));
 diesel::joinable!(apology_letters -> users (issued_by));
 diesel::joinable!(audit_log -> users (actor_id));
+diesel::joinable!(certificates -> dossiers (dossier_id));
 diesel::joinable!(certificates -> rrrs (rrr_id));
+diesel::joinable!(certificates -> signing_keys (key_id));
+diesel::joinable!(dossier_documents -> dossiers (dossier_id));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(dossier_events -> users (actor_id));
 diesel::joinable!(dossier_parcels -> dossiers (dossier_id));
 diesel::joinable!(dossier_parcels -> parcels (parcel_id));
+diesel::joinable!(dossier_pauses -> dossiers (dossier_id));
 diesel::joinable!(dossiers -> admin_units (commune_id));
 diesel::joinable!(dossiers -> parties (applicant_party_id));
 diesel::joinable!(dossiers -> procedures (procedure_code));
 diesel::joinable!(dossiers -> users (created_by));
 diesel::joinable!(geometry_checks -> dossiers (dossier_id));
+diesel::joinable!(geometry_checks -> parcels (parcel_id));
 diesel::joinable!(parcel_land_uses -> land_use_types (land_use_code));
 diesel::joinable!(parcel_land_uses -> parcel_versions (parcel_version_id));
 diesel::joinable!(parcel_versions -> parcels (parcel_id));
@@ -370,10 +467,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     apology_letters,
     audit_log,
+    calendar_days,
     certificate_blanks,
     certificates,
+    dossier_documents,
     dossier_events,
     dossier_parcels,
+    dossier_pauses,
     dossiers,
     geometry_checks,
     land_use_types,
@@ -384,7 +484,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     planning_plans,
     planning_zones,
     procedures,
+    receipt_counters,
+    reference_documents,
+    registry_counters,
     rrr_shares,
     rrrs,
+    signing_keys,
     users,
 );

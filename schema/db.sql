@@ -1,0 +1,1746 @@
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: postgis; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
+
+
+--
+-- Name: audit_log_append_only(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.audit_log_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+
+--
+-- Name: audit_log_chain(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.audit_log_chain() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('audit_log_chain'));
+    SELECT hash INTO NEW.prev_hash FROM audit_log ORDER BY id DESC LIMIT 1;
+    NEW.hash := sha256(
+        coalesce(NEW.prev_hash, '\x'::bytea)
+        || convert_to(concat_ws('|', NEW.id, NEW.at, NEW.actor, NEW.action, NEW.entity,
+                                NEW.entity_id, NEW.before::text, NEW.after::text), 'UTF8'));
+    RETURN NEW;
+END $$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: __diesel_schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.__diesel_schema_migrations (
+    version character varying(50) NOT NULL,
+    run_on timestamp without time zone DEFAULT CURRENT_TIMESTAMP NOT NULL
+);
+
+
+--
+-- Name: admin_unit_predecessors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.admin_unit_predecessors (
+    unit_id integer NOT NULL,
+    predecessor_id integer NOT NULL,
+    CONSTRAINT admin_unit_predecessors_check CHECK ((unit_id <> predecessor_id))
+);
+
+
+--
+-- Name: admin_units; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.admin_units (
+    id integer NOT NULL,
+    level text NOT NULL,
+    code text NOT NULL,
+    name text NOT NULL,
+    division_type text NOT NULL,
+    parent_id integer,
+    province_code text NOT NULL,
+    valid_from date NOT NULL,
+    valid_to date,
+    boundary public.geometry(MultiPolygon,4326),
+    boundary_source text,
+    default_crs_epsg integer,
+    CONSTRAINT admin_units_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from))),
+    CONSTRAINT admin_units_check1 CHECK (((boundary IS NULL) = (boundary_source IS NULL))),
+    CONSTRAINT admin_units_code_check CHECK ((code ~ '^[0-9]{2,5}$'::text)),
+    CONSTRAINT admin_units_level_check CHECK ((level = ANY (ARRAY['province'::text, 'district'::text, 'commune'::text]))),
+    CONSTRAINT admin_units_name_check CHECK ((length(name) > 0)),
+    CONSTRAINT admin_units_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text))
+);
+
+
+--
+-- Name: admin_units_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.admin_units_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: admin_units_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.admin_units_id_seq OWNED BY public.admin_units.id;
+
+
+--
+-- Name: api_tokens; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_tokens (
+    token_hash bytea NOT NULL,
+    user_id integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT api_tokens_check CHECK ((expires_at > created_at)),
+    CONSTRAINT api_tokens_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+
+--
+-- Name: apology_letters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.apology_letters (
+    id bigint NOT NULL,
+    dossier_id bigint NOT NULL,
+    reason text NOT NULL,
+    new_due_on date NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    issued_by integer,
+    CONSTRAINT apology_letters_reason_check CHECK ((length(reason) > 0))
+);
+
+
+--
+-- Name: apology_letters_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.apology_letters_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: apology_letters_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.apology_letters_id_seq OWNED BY public.apology_letters.id;
+
+
+--
+-- Name: audit_log; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_log (
+    id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor_id integer,
+    actor text NOT NULL,
+    action text NOT NULL,
+    entity text NOT NULL,
+    entity_id text NOT NULL,
+    before jsonb,
+    after jsonb,
+    prev_hash bytea,
+    hash bytea NOT NULL
+);
+
+
+--
+-- Name: audit_log_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: audit_log_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
+
+
+--
+-- Name: calendar_days; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.calendar_days (
+    day date NOT NULL,
+    kind text NOT NULL,
+    note text DEFAULT ''::text NOT NULL,
+    CONSTRAINT calendar_days_kind_check CHECK ((kind = ANY (ARRAY['off'::text, 'working'::text, 'tet'::text])))
+);
+
+
+--
+-- Name: certificate_blanks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.certificate_blanks (
+    serial text NOT NULL,
+    province_code text NOT NULL,
+    status text DEFAULT 'unused'::text NOT NULL,
+    voided_reason text,
+    CONSTRAINT certificate_blanks_check CHECK (((status = 'voided'::text) = (voided_reason IS NOT NULL))),
+    CONSTRAINT certificate_blanks_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT certificate_blanks_serial_check CHECK ((serial ~ '^[A-ZĐ]{2}[0-9]{8}$'::text)),
+    CONSTRAINT certificate_blanks_status_check CHECK ((status = ANY (ARRAY['unused'::text, 'issued'::text, 'voided'::text])))
+);
+
+
+--
+-- Name: certificates; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.certificates (
+    id bigint NOT NULL,
+    serial text NOT NULL,
+    registry_no text NOT NULL,
+    province_code text NOT NULL,
+    rrr_id bigint NOT NULL,
+    issued_on date NOT NULL,
+    issuing_authority text NOT NULL,
+    status text DEFAULT 'valid'::text NOT NULL,
+    replaced_by_id bigint,
+    qr_payload text,
+    signature text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    registry_year integer NOT NULL,
+    dossier_id bigint,
+    revoked_at timestamp with time zone,
+    revoked_reason text,
+    content jsonb,
+    key_id text,
+    CONSTRAINT certificates_check CHECK (((status = 'replaced'::text) = (replaced_by_id IS NOT NULL))),
+    CONSTRAINT certificates_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT certificates_revocation CHECK (((status = 'revoked'::text) = (revoked_at IS NOT NULL))),
+    CONSTRAINT certificates_serial_check CHECK ((serial ~ '^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$'::text)),
+    CONSTRAINT certificates_status_check CHECK ((status = ANY (ARRAY['valid'::text, 'revoked'::text, 'replaced'::text])))
+);
+
+
+--
+-- Name: certificates_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.certificates_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: certificates_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.certificates_id_seq OWNED BY public.certificates.id;
+
+
+--
+-- Name: dossier_documents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_documents (
+    dossier_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    title text NOT NULL,
+    copies integer DEFAULT 1 NOT NULL,
+    CONSTRAINT dossier_documents_copies_check CHECK ((copies > 0)),
+    CONSTRAINT dossier_documents_position_check CHECK (("position" > 0)),
+    CONSTRAINT dossier_documents_title_check CHECK ((length(title) > 0))
+);
+
+
+--
+-- Name: dossier_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_events (
+    id bigint NOT NULL,
+    dossier_id bigint NOT NULL,
+    action text NOT NULL,
+    from_state text,
+    to_state text NOT NULL,
+    actor_id integer,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    note text
+);
+
+
+--
+-- Name: dossier_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.dossier_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: dossier_events_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.dossier_events_id_seq OWNED BY public.dossier_events.id;
+
+
+--
+-- Name: dossier_parcels; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_parcels (
+    dossier_id bigint NOT NULL,
+    parcel_id bigint NOT NULL
+);
+
+
+--
+-- Name: dossier_pauses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_pauses (
+    id bigint NOT NULL,
+    dossier_id bigint NOT NULL,
+    reason text NOT NULL,
+    from_day date NOT NULL,
+    to_day date,
+    CONSTRAINT dossier_pauses_check CHECK (((to_day IS NULL) OR (to_day >= from_day))),
+    CONSTRAINT dossier_pauses_reason_check CHECK ((reason = ANY (ARRAY['supplement'::text, 'financial_obligation'::text])))
+);
+
+
+--
+-- Name: dossier_pauses_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.dossier_pauses_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: dossier_pauses_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.dossier_pauses_id_seq OWNED BY public.dossier_pauses.id;
+
+
+--
+-- Name: dossiers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossiers (
+    id bigint NOT NULL,
+    receipt_no text NOT NULL,
+    procedure_code text NOT NULL,
+    province_code text NOT NULL,
+    commune_id integer,
+    channel text NOT NULL,
+    applicant_party_id bigint NOT NULL,
+    state text NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    statutory_days integer NOT NULL,
+    due_on date NOT NULL,
+    return_method text,
+    returned_at timestamp with time zone,
+    created_by integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    remote_commune boolean DEFAULT false NOT NULL,
+    paused_since timestamp with time zone,
+    decided_at timestamp with time zone,
+    result_ready_at timestamp with time zone,
+    CONSTRAINT dossiers_channel_check CHECK ((channel = ANY (ARRAY['counter'::text, 'online'::text, 'postal'::text]))),
+    CONSTRAINT dossiers_check CHECK (((state = 'returned'::text) = (returned_at IS NOT NULL))),
+    CONSTRAINT dossiers_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT dossiers_return_method_check CHECK ((return_method = ANY (ARRAY['counter'::text, 'postal'::text, 'online'::text]))),
+    CONSTRAINT dossiers_state_check CHECK ((state = ANY (ARRAY['received'::text, 'supplement_requested'::text, 'appraising'::text, 'approved'::text, 'rejected'::text, 'result_ready'::text, 'returned'::text, 'withdrawn'::text]))),
+    CONSTRAINT dossiers_statutory_days_check CHECK ((statutory_days >= 0))
+);
+
+
+--
+-- Name: dossiers_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.dossiers_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: dossiers_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.dossiers_id_seq OWNED BY public.dossiers.id;
+
+
+--
+-- Name: geometry_checks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.geometry_checks (
+    id bigint NOT NULL,
+    dossier_id bigint,
+    checked_at timestamp with time zone DEFAULT now() NOT NULL,
+    outcome text NOT NULL,
+    report jsonb NOT NULL,
+    parcel_id bigint,
+    CONSTRAINT geometry_checks_outcome_check CHECK ((outcome = ANY (ARRAY['pass'::text, 'warn'::text, 'fail'::text])))
+);
+
+
+--
+-- Name: geometry_checks_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.geometry_checks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: geometry_checks_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.geometry_checks_id_seq OWNED BY public.geometry_checks.id;
+
+
+--
+-- Name: land_use_types; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.land_use_types (
+    code text NOT NULL,
+    name text NOT NULL,
+    category text NOT NULL,
+    CONSTRAINT land_use_types_category_check CHECK ((category = ANY (ARRAY['NNP'::text, 'PNN'::text, 'CSD'::text]))),
+    CONSTRAINT land_use_types_code_check CHECK ((code ~ '^[A-Z]{3}$'::text))
+);
+
+
+--
+-- Name: parcel_land_uses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.parcel_land_uses (
+    parcel_version_id bigint NOT NULL,
+    land_use_code text NOT NULL,
+    area_m2 numeric(14,1) NOT NULL,
+    use_until date,
+    origin text,
+    CONSTRAINT parcel_land_uses_area_m2_check CHECK ((area_m2 > (0)::numeric))
+);
+
+
+--
+-- Name: parcel_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.parcel_versions (
+    id bigint NOT NULL,
+    parcel_id bigint NOT NULL,
+    version integer NOT NULL,
+    commune_id integer NOT NULL,
+    registered_commune_id integer NOT NULL,
+    sheet_no integer NOT NULL,
+    parcel_no integer NOT NULL,
+    geom public.geometry(MultiPolygon,4326) NOT NULL,
+    source_crs_epsg integer NOT NULL,
+    legal_area_m2 numeric(14,1) NOT NULL,
+    address text,
+    valid_from timestamp with time zone DEFAULT now() NOT NULL,
+    valid_to timestamp with time zone,
+    change_reason text NOT NULL,
+    is_synthetic boolean DEFAULT false NOT NULL,
+    CONSTRAINT parcel_versions_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from))),
+    CONSTRAINT parcel_versions_geom_check CHECK ((NOT public.st_isempty(geom))),
+    CONSTRAINT parcel_versions_legal_area_m2_check CHECK ((legal_area_m2 > (0)::numeric)),
+    CONSTRAINT parcel_versions_parcel_no_check CHECK ((parcel_no > 0)),
+    CONSTRAINT parcel_versions_sheet_no_check CHECK ((sheet_no > 0)),
+    CONSTRAINT parcel_versions_version_check CHECK ((version > 0))
+);
+
+
+--
+-- Name: parcel_versions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.parcel_versions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: parcel_versions_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.parcel_versions_id_seq OWNED BY public.parcel_versions.id;
+
+
+--
+-- Name: parcels; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.parcels (
+    id bigint NOT NULL,
+    national_id text NOT NULL,
+    province_code text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
+    CONSTRAINT parcels_national_id_check CHECK ((national_id ~ '^[0-9b-hjkmnp-z]{12}$'::text)),
+    CONSTRAINT parcels_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text))
+);
+
+
+--
+-- Name: parcels_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.parcels_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: parcels_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.parcels_id_seq OWNED BY public.parcels.id;
+
+
+--
+-- Name: parties; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.parties (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    full_name text NOT NULL,
+    id_number text,
+    birth_year integer,
+    address text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT parties_birth_year_check CHECK (((birth_year >= 1880) AND (birth_year <= 2100))),
+    CONSTRAINT parties_full_name_check CHECK ((length(full_name) > 0)),
+    CONSTRAINT parties_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'household'::text, 'organisation'::text])))
+);
+
+
+--
+-- Name: parties_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.parties_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: parties_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.parties_id_seq OWNED BY public.parties.id;
+
+
+--
+-- Name: planning_plans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.planning_plans (
+    id integer NOT NULL,
+    level text NOT NULL,
+    admin_unit_id integer NOT NULL,
+    name text NOT NULL,
+    period_start integer NOT NULL,
+    period_end integer NOT NULL,
+    decision_no text,
+    decision_date date,
+    status text DEFAULT 'draft'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    is_synthetic boolean DEFAULT false NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT planning_plans_check CHECK ((period_end >= period_start)),
+    CONSTRAINT planning_plans_check1 CHECK (((status = 'draft'::text) OR ((decision_no IS NOT NULL) AND (decision_date IS NOT NULL)))),
+    CONSTRAINT planning_plans_level_check CHECK ((level = ANY (ARRAY['province'::text, 'commune'::text]))),
+    CONSTRAINT planning_plans_period_start_check CHECK (((period_start >= 2000) AND (period_start <= 2100))),
+    CONSTRAINT planning_plans_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'approved'::text, 'superseded'::text])))
+);
+
+
+--
+-- Name: planning_plans_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.planning_plans_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: planning_plans_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.planning_plans_id_seq OWNED BY public.planning_plans.id;
+
+
+--
+-- Name: planning_zones; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.planning_zones (
+    id bigint NOT NULL,
+    plan_id integer NOT NULL,
+    land_use_code text NOT NULL,
+    name text,
+    geom public.geometry(MultiPolygon,4326) NOT NULL,
+    source_crs_epsg integer NOT NULL,
+    is_synthetic boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT planning_zones_geom_check CHECK ((NOT public.st_isempty(geom)))
+);
+
+
+--
+-- Name: planning_zones_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.planning_zones_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: planning_zones_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.planning_zones_id_seq OWNED BY public.planning_zones.id;
+
+
+--
+-- Name: procedures; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.procedures (
+    code text NOT NULL,
+    name text NOT NULL,
+    working_days integer NOT NULL,
+    remote_extra_days integer DEFAULT 0 NOT NULL,
+    online_level text NOT NULL,
+    required_documents jsonb DEFAULT '[]'::jsonb NOT NULL,
+    CONSTRAINT procedures_code_check CHECK ((code ~ '^[0-9]\.[0-9]{6}$'::text)),
+    CONSTRAINT procedures_online_level_check CHECK ((online_level = ANY (ARRAY['full'::text, 'partial'::text, 'none'::text]))),
+    CONSTRAINT procedures_remote_extra_days_check CHECK ((remote_extra_days >= 0)),
+    CONSTRAINT procedures_working_days_check CHECK ((working_days >= 0))
+);
+
+
+--
+-- Name: receipt_counters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.receipt_counters (
+    province_code text NOT NULL,
+    day date NOT NULL,
+    last_no integer NOT NULL,
+    CONSTRAINT receipt_counters_last_no_check CHECK ((last_no > 0)),
+    CONSTRAINT receipt_counters_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text))
+);
+
+
+--
+-- Name: reference_documents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reference_documents (
+    name text NOT NULL,
+    content text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reference_documents_name_check CHECK ((name = ANY (ARRAY['area-tolerance'::text, 'min-split-area'::text])))
+);
+
+
+--
+-- Name: registry_counters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.registry_counters (
+    province_code text NOT NULL,
+    year integer NOT NULL,
+    last_no integer NOT NULL,
+    CONSTRAINT registry_counters_last_no_check CHECK ((last_no >= 0)),
+    CONSTRAINT registry_counters_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text))
+);
+
+
+--
+-- Name: rrr_shares; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rrr_shares (
+    rrr_id bigint NOT NULL,
+    party_id bigint NOT NULL,
+    share numeric(9,8) NOT NULL,
+    CONSTRAINT rrr_shares_share_check CHECK (((share > (0)::numeric) AND (share <= (1)::numeric)))
+);
+
+
+--
+-- Name: rrrs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rrrs (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    parcel_id bigint NOT NULL,
+    parcel_version_id bigint NOT NULL,
+    use_form text,
+    blocking boolean DEFAULT false NOT NULL,
+    source_document text NOT NULL,
+    description text,
+    valid_from timestamp with time zone DEFAULT now() NOT NULL,
+    valid_to timestamp with time zone,
+    CONSTRAINT rrrs_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from))),
+    CONSTRAINT rrrs_kind_check CHECK ((kind = ANY (ARRAY['use_right'::text, 'mortgage'::text, 'lease'::text, 'restriction'::text, 'dispute'::text]))),
+    CONSTRAINT rrrs_use_form_check CHECK ((use_form = ANY (ARRAY['sole'::text, 'joint'::text])))
+);
+
+
+--
+-- Name: rrrs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.rrrs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: rrrs_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.rrrs_id_seq OWNED BY public.rrrs.id;
+
+
+--
+-- Name: signing_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.signing_keys (
+    key_id text NOT NULL,
+    province_code text NOT NULL,
+    public_key bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT signing_keys_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT signing_keys_public_key_check CHECK ((length(public_key) = 32))
+);
+
+
+--
+-- Name: users; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.users (
+    id integer NOT NULL,
+    username text NOT NULL,
+    full_name text NOT NULL,
+    password_hash text NOT NULL,
+    role text NOT NULL,
+    province_code text,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_check CHECK (((role = 'admin'::text) OR (province_code IS NOT NULL))),
+    CONSTRAINT users_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['officer'::text, 'approver'::text, 'planner'::text, 'admin'::text]))),
+    CONSTRAINT users_username_check CHECK ((username ~ '^[a-z0-9._-]{3,64}$'::text))
+);
+
+
+--
+-- Name: users_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.users_id_seq
+    AS integer
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: users_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.users_id_seq OWNED BY public.users.id;
+
+
+--
+-- Name: admin_units id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.admin_units ALTER COLUMN id SET DEFAULT nextval('public.admin_units_id_seq'::regclass);
+
+
+--
+-- Name: apology_letters id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.apology_letters ALTER COLUMN id SET DEFAULT nextval('public.apology_letters_id_seq'::regclass);
+
+
+--
+-- Name: audit_log id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log ALTER COLUMN id SET DEFAULT nextval('public.audit_log_id_seq'::regclass);
+
+
+--
+-- Name: certificates id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates ALTER COLUMN id SET DEFAULT nextval('public.certificates_id_seq'::regclass);
+
+
+--
+-- Name: dossier_events id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events ALTER COLUMN id SET DEFAULT nextval('public.dossier_events_id_seq'::regclass);
+
+
+--
+-- Name: dossier_pauses id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_pauses ALTER COLUMN id SET DEFAULT nextval('public.dossier_pauses_id_seq'::regclass);
+
+
+--
+-- Name: dossiers id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers ALTER COLUMN id SET DEFAULT nextval('public.dossiers_id_seq'::regclass);
+
+
+--
+-- Name: geometry_checks id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.geometry_checks ALTER COLUMN id SET DEFAULT nextval('public.geometry_checks_id_seq'::regclass);
+
+
+--
+-- Name: parcel_versions id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_versions ALTER COLUMN id SET DEFAULT nextval('public.parcel_versions_id_seq'::regclass);
+
+
+--
+-- Name: parcels id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcels ALTER COLUMN id SET DEFAULT nextval('public.parcels_id_seq'::regclass);
+
+
+--
+-- Name: parties id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parties ALTER COLUMN id SET DEFAULT nextval('public.parties_id_seq'::regclass);
+
+
+--
+-- Name: planning_plans id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_plans ALTER COLUMN id SET DEFAULT nextval('public.planning_plans_id_seq'::regclass);
+
+
+--
+-- Name: planning_zones id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_zones ALTER COLUMN id SET DEFAULT nextval('public.planning_zones_id_seq'::regclass);
+
+
+--
+-- Name: rrrs id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs ALTER COLUMN id SET DEFAULT nextval('public.rrrs_id_seq'::regclass);
+
+
+--
+-- Name: users id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users ALTER COLUMN id SET DEFAULT nextval('public.users_id_seq'::regclass);
+
+
+--
+-- Name: __diesel_schema_migrations __diesel_schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.__diesel_schema_migrations
+    ADD CONSTRAINT __diesel_schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: admin_unit_predecessors admin_unit_predecessors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.admin_unit_predecessors
+    ADD CONSTRAINT admin_unit_predecessors_pkey PRIMARY KEY (unit_id, predecessor_id);
+
+
+--
+-- Name: admin_units admin_units_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.admin_units
+    ADD CONSTRAINT admin_units_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: api_tokens api_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (token_hash);
+
+
+--
+-- Name: apology_letters apology_letters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.apology_letters
+    ADD CONSTRAINT apology_letters_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: calendar_days calendar_days_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.calendar_days
+    ADD CONSTRAINT calendar_days_pkey PRIMARY KEY (day);
+
+
+--
+-- Name: certificate_blanks certificate_blanks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificate_blanks
+    ADD CONSTRAINT certificate_blanks_pkey PRIMARY KEY (serial);
+
+
+--
+-- Name: certificates certificates_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: certificates certificates_registry_unique; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_registry_unique UNIQUE (province_code, registry_year, registry_no);
+
+
+--
+-- Name: certificates certificates_serial_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_serial_key UNIQUE (serial);
+
+
+--
+-- Name: dossier_documents dossier_documents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_documents
+    ADD CONSTRAINT dossier_documents_pkey PRIMARY KEY (dossier_id, "position");
+
+
+--
+-- Name: dossier_events dossier_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events
+    ADD CONSTRAINT dossier_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: dossier_parcels dossier_parcels_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_parcels
+    ADD CONSTRAINT dossier_parcels_pkey PRIMARY KEY (dossier_id, parcel_id);
+
+
+--
+-- Name: dossier_pauses dossier_pauses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_pauses
+    ADD CONSTRAINT dossier_pauses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: dossiers dossiers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: dossiers dossiers_receipt_no_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_receipt_no_key UNIQUE (receipt_no);
+
+
+--
+-- Name: geometry_checks geometry_checks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.geometry_checks
+    ADD CONSTRAINT geometry_checks_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: land_use_types land_use_types_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.land_use_types
+    ADD CONSTRAINT land_use_types_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: parcel_land_uses parcel_land_uses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_land_uses
+    ADD CONSTRAINT parcel_land_uses_pkey PRIMARY KEY (parcel_version_id, land_use_code);
+
+
+--
+-- Name: parcel_versions parcel_versions_parcel_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_versions
+    ADD CONSTRAINT parcel_versions_parcel_id_version_key UNIQUE (parcel_id, version);
+
+
+--
+-- Name: parcel_versions parcel_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_versions
+    ADD CONSTRAINT parcel_versions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: parcels parcels_national_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcels
+    ADD CONSTRAINT parcels_national_id_key UNIQUE (national_id);
+
+
+--
+-- Name: parcels parcels_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcels
+    ADD CONSTRAINT parcels_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: parties parties_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parties
+    ADD CONSTRAINT parties_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: planning_plans planning_plans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_plans
+    ADD CONSTRAINT planning_plans_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: planning_zones planning_zones_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_zones
+    ADD CONSTRAINT planning_zones_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: procedures procedures_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.procedures
+    ADD CONSTRAINT procedures_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: receipt_counters receipt_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.receipt_counters
+    ADD CONSTRAINT receipt_counters_pkey PRIMARY KEY (province_code, day);
+
+
+--
+-- Name: reference_documents reference_documents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reference_documents
+    ADD CONSTRAINT reference_documents_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: registry_counters registry_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.registry_counters
+    ADD CONSTRAINT registry_counters_pkey PRIMARY KEY (province_code, year);
+
+
+--
+-- Name: rrr_shares rrr_shares_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_shares
+    ADD CONSTRAINT rrr_shares_pkey PRIMARY KEY (rrr_id, party_id);
+
+
+--
+-- Name: rrrs rrrs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs
+    ADD CONSTRAINT rrrs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: signing_keys signing_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.signing_keys
+    ADD CONSTRAINT signing_keys_pkey PRIMARY KEY (key_id);
+
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: users users_username_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_username_key UNIQUE (username);
+
+
+--
+-- Name: admin_unit_predecessors_predecessor; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX admin_unit_predecessors_predecessor ON public.admin_unit_predecessors USING btree (predecessor_id);
+
+
+--
+-- Name: admin_units_boundary; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX admin_units_boundary ON public.admin_units USING gist (boundary);
+
+
+--
+-- Name: admin_units_code; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX admin_units_code ON public.admin_units USING btree (code);
+
+
+--
+-- Name: admin_units_current_code; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX admin_units_current_code ON public.admin_units USING btree (level, code) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: admin_units_parent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX admin_units_parent ON public.admin_units USING btree (parent_id);
+
+
+--
+-- Name: api_tokens_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_tokens_user ON public.api_tokens USING btree (user_id);
+
+
+--
+-- Name: apology_letters_dossier; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX apology_letters_dossier ON public.apology_letters USING btree (dossier_id);
+
+
+--
+-- Name: certificate_blanks_unused; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX certificate_blanks_unused ON public.certificate_blanks USING btree (province_code, serial) WHERE (status = 'unused'::text);
+
+
+--
+-- Name: certificates_one_valid_per_right; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX certificates_one_valid_per_right ON public.certificates USING btree (rrr_id) WHERE (status = 'valid'::text);
+
+
+--
+-- Name: dossier_events_dossier; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_events_dossier ON public.dossier_events USING btree (dossier_id, at);
+
+
+--
+-- Name: dossier_parcels_parcel; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_parcels_parcel ON public.dossier_parcels USING btree (parcel_id);
+
+
+--
+-- Name: dossier_pauses_dossier; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_pauses_dossier ON public.dossier_pauses USING btree (dossier_id);
+
+
+--
+-- Name: dossiers_state; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_state ON public.dossiers USING btree (province_code, state, due_on);
+
+
+--
+-- Name: geometry_checks_dossier; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX geometry_checks_dossier ON public.geometry_checks USING btree (dossier_id, checked_at);
+
+
+--
+-- Name: geometry_checks_parcel; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX geometry_checks_parcel ON public.geometry_checks USING btree (parcel_id);
+
+
+--
+-- Name: parcel_versions_commune; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX parcel_versions_commune ON public.parcel_versions USING btree (commune_id) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: parcel_versions_current_geom; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX parcel_versions_current_geom ON public.parcel_versions USING gist (geom) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: parcel_versions_current_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX parcel_versions_current_key ON public.parcel_versions USING btree (registered_commune_id, sheet_no, parcel_no) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: parcel_versions_geom; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX parcel_versions_geom ON public.parcel_versions USING gist (geom);
+
+
+--
+-- Name: parcel_versions_one_current; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX parcel_versions_one_current ON public.parcel_versions USING btree (parcel_id) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: planning_plans_one_approved; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX planning_plans_one_approved ON public.planning_plans USING btree (admin_unit_id, level) WHERE (status = 'approved'::text);
+
+
+--
+-- Name: planning_plans_unit; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX planning_plans_unit ON public.planning_plans USING btree (admin_unit_id, status);
+
+
+--
+-- Name: planning_zones_geom; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX planning_zones_geom ON public.planning_zones USING gist (geom);
+
+
+--
+-- Name: planning_zones_plan; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX planning_zones_plan ON public.planning_zones USING btree (plan_id);
+
+
+--
+-- Name: rrr_shares_party; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX rrr_shares_party ON public.rrr_shares USING btree (party_id);
+
+
+--
+-- Name: rrrs_one_current_use_right; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX rrrs_one_current_use_right ON public.rrrs USING btree (parcel_id) WHERE ((kind = 'use_right'::text) AND (valid_to IS NULL));
+
+
+--
+-- Name: rrrs_parcel; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX rrrs_parcel ON public.rrrs USING btree (parcel_id) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: audit_log audit_log_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_log_append_only BEFORE DELETE OR UPDATE ON public.audit_log FOR EACH ROW EXECUTE FUNCTION public.audit_log_append_only();
+
+
+--
+-- Name: audit_log audit_log_chain; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_log_chain BEFORE INSERT ON public.audit_log FOR EACH ROW EXECUTE FUNCTION public.audit_log_chain();
+
+
+--
+-- Name: audit_log audit_log_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION public.audit_log_append_only();
+
+
+--
+-- Name: admin_unit_predecessors admin_unit_predecessors_predecessor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.admin_unit_predecessors
+    ADD CONSTRAINT admin_unit_predecessors_predecessor_id_fkey FOREIGN KEY (predecessor_id) REFERENCES public.admin_units(id) ON DELETE CASCADE;
+
+
+--
+-- Name: admin_unit_predecessors admin_unit_predecessors_unit_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.admin_unit_predecessors
+    ADD CONSTRAINT admin_unit_predecessors_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES public.admin_units(id) ON DELETE CASCADE;
+
+
+--
+-- Name: admin_units admin_units_parent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.admin_units
+    ADD CONSTRAINT admin_units_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: api_tokens api_tokens_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT api_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: apology_letters apology_letters_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.apology_letters
+    ADD CONSTRAINT apology_letters_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: apology_letters apology_letters_issued_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.apology_letters
+    ADD CONSTRAINT apology_letters_issued_by_fkey FOREIGN KEY (issued_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: audit_log audit_log_actor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: certificates certificates_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: certificates certificates_key_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_key_id_fkey FOREIGN KEY (key_id) REFERENCES public.signing_keys(key_id) ON DELETE RESTRICT;
+
+
+--
+-- Name: certificates certificates_replaced_by_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_replaced_by_id_fkey FOREIGN KEY (replaced_by_id) REFERENCES public.certificates(id) ON DELETE RESTRICT DEFERRABLE;
+
+
+--
+-- Name: certificates certificates_rrr_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.certificates
+    ADD CONSTRAINT certificates_rrr_id_fkey FOREIGN KEY (rrr_id) REFERENCES public.rrrs(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: dossier_documents dossier_documents_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_documents
+    ADD CONSTRAINT dossier_documents_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: dossier_events dossier_events_actor_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events
+    ADD CONSTRAINT dossier_events_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: dossier_events dossier_events_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events
+    ADD CONSTRAINT dossier_events_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: dossier_parcels dossier_parcels_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_parcels
+    ADD CONSTRAINT dossier_parcels_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: dossier_parcels dossier_parcels_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_parcels
+    ADD CONSTRAINT dossier_parcels_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: dossier_pauses dossier_pauses_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_pauses
+    ADD CONSTRAINT dossier_pauses_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: dossiers dossiers_applicant_party_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_applicant_party_id_fkey FOREIGN KEY (applicant_party_id) REFERENCES public.parties(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: dossiers dossiers_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_commune_id_fkey FOREIGN KEY (commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: dossiers dossiers_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: dossiers dossiers_procedure_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_procedure_code_fkey FOREIGN KEY (procedure_code) REFERENCES public.procedures(code) ON DELETE RESTRICT;
+
+
+--
+-- Name: geometry_checks geometry_checks_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.geometry_checks
+    ADD CONSTRAINT geometry_checks_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: geometry_checks geometry_checks_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.geometry_checks
+    ADD CONSTRAINT geometry_checks_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: parcel_land_uses parcel_land_uses_land_use_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_land_uses
+    ADD CONSTRAINT parcel_land_uses_land_use_code_fkey FOREIGN KEY (land_use_code) REFERENCES public.land_use_types(code) ON DELETE RESTRICT;
+
+
+--
+-- Name: parcel_land_uses parcel_land_uses_parcel_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_land_uses
+    ADD CONSTRAINT parcel_land_uses_parcel_version_id_fkey FOREIGN KEY (parcel_version_id) REFERENCES public.parcel_versions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: parcel_versions parcel_versions_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_versions
+    ADD CONSTRAINT parcel_versions_commune_id_fkey FOREIGN KEY (commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: parcel_versions parcel_versions_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_versions
+    ADD CONSTRAINT parcel_versions_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: parcel_versions parcel_versions_registered_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcel_versions
+    ADD CONSTRAINT parcel_versions_registered_commune_id_fkey FOREIGN KEY (registered_commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: planning_plans planning_plans_admin_unit_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_plans
+    ADD CONSTRAINT planning_plans_admin_unit_id_fkey FOREIGN KEY (admin_unit_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: planning_zones planning_zones_land_use_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_zones
+    ADD CONSTRAINT planning_zones_land_use_code_fkey FOREIGN KEY (land_use_code) REFERENCES public.land_use_types(code) ON DELETE RESTRICT;
+
+
+--
+-- Name: planning_zones planning_zones_plan_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.planning_zones
+    ADD CONSTRAINT planning_zones_plan_id_fkey FOREIGN KEY (plan_id) REFERENCES public.planning_plans(id) ON DELETE CASCADE;
+
+
+--
+-- Name: rrr_shares rrr_shares_party_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_shares
+    ADD CONSTRAINT rrr_shares_party_id_fkey FOREIGN KEY (party_id) REFERENCES public.parties(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_shares rrr_shares_rrr_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_shares
+    ADD CONSTRAINT rrr_shares_rrr_id_fkey FOREIGN KEY (rrr_id) REFERENCES public.rrrs(id) ON DELETE CASCADE;
+
+
+--
+-- Name: rrrs rrrs_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs
+    ADD CONSTRAINT rrrs_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrrs rrrs_parcel_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs
+    ADD CONSTRAINT rrrs_parcel_version_id_fkey FOREIGN KEY (parcel_version_id) REFERENCES public.parcel_versions(id) ON DELETE RESTRICT;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+
