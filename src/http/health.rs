@@ -1,7 +1,6 @@
 //! Liveness and readiness.
 
 use actix_web::{get, web, HttpResponse};
-use diesel::RunQueryDsl;
 
 use super::{with_conn, AppState, Problem};
 use crate::service::Error;
@@ -21,10 +20,6 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    with_conn(&state, |conn, _| {
-        diesel::sql_query("SELECT 1").execute(conn).map_err(|e| Error::Unavailable(e.into()))?;
-        Ok(())
-    })
-    .await?;
+    with_conn(&state, |conn, _| crate::persistence::ping(conn).map_err(|e| Error::Unavailable(e.into()))).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }

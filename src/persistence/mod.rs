@@ -51,3 +51,9 @@ pub fn revert_all(conn: &mut PgConnection) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("while reverting migrations: {e}"))?;
     Ok(())
 }
+
+/// Does the database answer?
+pub fn ping(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}

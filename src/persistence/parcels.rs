@@ -365,3 +365,25 @@ pub fn retire(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<()> {
 pub fn national_id_taken(conn: &mut PgConnection, national_id: &str) -> QueryResult<bool> {
     Ok(diesel::sql_query("SELECT 1 FROM parcels WHERE national_id = $1").bind::<Text, _>(national_id).execute(conn)? > 0)
 }
+
+/// National ids of a commune's current parcels, by sheet and parcel number.
+pub fn current_ids_in_commune(conn: &mut PgConnection, commune_code: &str) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct P {
+        #[diesel(sql_type = Text)]
+        national_id: String,
+    }
+    let rows: Vec<P> = diesel::sql_query(
+        "SELECT p.national_id FROM parcels p JOIN parcel_versions v ON v.parcel_id = p.id AND v.valid_to IS NULL \
+         JOIN admin_units c ON c.id = v.commune_id WHERE c.code = $1 AND c.valid_to IS NULL ORDER BY v.sheet_no, v.parcel_no",
+    )
+    .bind::<Text, _>(commune_code)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.national_id).collect())
+}
+
+/// Refreshes the planner's statistics after a bulk load.
+pub fn analyze(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("ANALYZE parcels, parcel_versions, parcel_land_uses").execute(conn)?;
+    Ok(())
+}

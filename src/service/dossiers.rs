@@ -606,7 +606,6 @@ pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow:
 /// the same use cases as the API with simulated clocks (synthetic, deterministic). Skipped
 /// when dossiers exist.
 pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTime<Utc>, per_commune: usize) -> anyhow::Result<usize> {
-    use diesel::RunQueryDsl;
     if crate::persistence::reference::count(conn, "dossiers")? > 0 {
         return Ok(0);
     }
@@ -621,17 +620,7 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
     let procedures = ["1.013831", "1.012783", "1.012786", "1.013833", "1.012784", "1.013992"];
     let mut made = 0;
     for sample in &super::seed::SAMPLE_COMMUNES {
-        #[derive(diesel::QueryableByName)]
-        struct P {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            national_id: String,
-        }
-        let parcels: Vec<P> = diesel::sql_query(
-            "SELECT p.national_id FROM parcels p JOIN parcel_versions v ON v.parcel_id = p.id AND v.valid_to IS NULL \
-             JOIN admin_units c ON c.id = v.commune_id WHERE c.code = $1 ORDER BY v.sheet_no, v.parcel_no",
-        )
-        .bind::<diesel::sql_types::Text, _>(sample.code)
-        .load(conn)?;
+        let parcels = crate::persistence::parcels::current_ids_in_commune(conn, sample.code)?;
         for i in 0..per_commune {
             // Receipts spread over 365 days, office hours 7:30–17:00 Vietnam time.
             let day = local_day(until) - chrono::Duration::days(365 - (i as i64 * 365 / per_commune as i64));
@@ -646,7 +635,7 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
                 channel: channel.into(),
                 commune: sample.code.into(),
                 applicant: ApplicantInput { kind: "person".into(), name: format!("Người nộp mẫu {} (tổng hợp)", i + 1), id_number: None, address: None },
-                parcels: parcels.get(i % parcels.len().max(1)).map(|p| vec![p.national_id.clone()]).unwrap_or_default(),
+                parcels: parcels.get(i % parcels.len().max(1)).map(|p| vec![p.clone()]).unwrap_or_default(),
                 documents: vec![DocumentInput { title: "Đơn đăng ký biến động (Mẫu 18)".into(), copies: 1 }],
                 remote: false,
                 received_at: Some(received_at),
@@ -677,14 +666,7 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
             let decision = if rng.below(100) < 92 { "approve" } else { "reject" };
             if !step(conn, decision, None, 1, &mut clock)? { made += 1; continue; }
             // Most results are ready by the due date; about one in twelve is late by 1–3 days.
-            let current_due: NaiveDate = {
-                #[derive(diesel::QueryableByName)]
-                struct Due {
-                    #[diesel(sql_type = diesel::sql_types::Date)]
-                    due_on: NaiveDate,
-                }
-                diesel::sql_query("SELECT due_on FROM dossiers WHERE id = $1").bind::<diesel::sql_types::BigInt, _>(id).get_result::<Due>(conn)?.due_on
-            };
+            let current_due = load(conn, id).map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?.due_on;
             let target = if rng.below(12) == 0 {
                 let mut d = current_due;
                 for _ in 0..(1 + rng.below(3)) {

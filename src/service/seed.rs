@@ -437,7 +437,7 @@ pub fn load_synthetic(conn: &mut PgConnection, count: usize, per_commune: usize,
         done += flush(conn, commune, zone_epsg, &mut batch)?;
         progress(done, count);
     }
-    diesel::RunQueryDsl::execute(diesel::sql_query("ANALYZE parcels, parcel_versions, parcel_land_uses"), conn)?;
+    parcel_db::analyze(conn)?;
     tracing::info!(parcels = done, seconds = started.elapsed().as_secs_f64(), "synthetic load finished");
     Ok(done)
 }
