@@ -4,6 +4,7 @@
 #   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
 #   make bench      load-test the release build (wrk, pgbench); writes BENCHMARKS.md
 #   make bench-tiles  the same for vector tiles (z14–z17 parcel tiles); its own section of BENCHMARKS.md
+#   make bench-check  latency of the certificate check (200-vertex requests); its own section of BENCHMARKS.md
 #   make db-stop    stop both clusters;  make clean-db  also deletes their data
 #
 # The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
@@ -26,7 +27,7 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs build db run test bench bench-tiles db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs build db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
@@ -69,6 +70,12 @@ BENCH_TILES_ARGS ?=
 bench-tiles: prereqs bench-prereqs
 	$(CARGO) build --release --bins
 	$(DB_ENV) target/release/diachinh bench-tiles $(BENCH_TILES_ARGS)
+
+# Certificate checks on the same datasets, e.g. make bench-check BENCH_CHECK_ARGS="--parcels 0 --requests 50"
+BENCH_CHECK_ARGS ?=
+bench-check: prereqs bench-prereqs
+	$(CARGO) build --release --bins
+	$(DB_ENV) target/release/diachinh bench-check $(BENCH_CHECK_ARGS)
 
 # stop_cluster(dir, env): `diachinh db stop`, or pg_ctl directly when the binary is
 # missing or fails. Fine when the cluster is not running or does not exist.

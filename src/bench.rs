@@ -1085,7 +1085,7 @@ fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -1224,6 +1224,9 @@ Caveats: wrk, our server, PostgreSQL and pgbench share one machine (here 2 cores
 work: see the load averages), so the figures are noisy — compare runs on the same machine only, and
 look at the individual runs before trusting a difference of 10–20 %. wrk sends no `Accept-Encoding`, so
 responses are not compressed; the per-request access log is off during the bench.
+
+Each command rewrites only its own section (between its `<!-- …:start -->` and `<!-- …:end -->`
+markers); other sections come from `make bench-tiles` and `make bench-check`.
 ";
 
 /// Replaces the section between the markers in `path` (creating the file if needed).

@@ -3,6 +3,7 @@
 //! Layers point downward only: `http` → `service` → `domain` / `persistence`.
 
 pub mod bench;
+pub mod bench_check;
 pub mod bench_tiles;
 pub mod cluster;
 pub mod config;

@@ -97,6 +97,27 @@ enum Command {
         #[arg(long, default_value = "sample-data")]
         dir: PathBuf,
     },
+    /// Latency of the certificate check (POST /certificate-checks) for 200-vertex requests:
+    /// p50/p95/p99 from one client, req/s from several, the rules alone and the SQL alone
+    /// (pgbench); shares `bench`'s datasets. Writes its section of --out.
+    BenchCheck {
+        /// Synthetic parcels in the large dataset (0 = sample data only).
+        #[arg(long, default_value_t = 1_000_000)]
+        parcels: usize,
+        /// Random parcels (distinct requests) per dataset.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        /// Concurrent clients of the throughput run (= pgbench clients = pool size).
+        #[arg(long, default_value_t = 4)]
+        clients: u32,
+        /// Seconds of the throughput run and of each pgbench run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+        #[arg(long, default_value = "sample-data")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,7 +148,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The bench keeps the per-request access log out of its measurements (and its output).
     let default_filter = match cli.command {
-        Command::Bench { .. } | Command::BenchTiles { .. } => "info,actix_web::middleware::logger=warn",
+        Command::Bench { .. } | Command::BenchTiles { .. } | Command::BenchCheck { .. } => "info,actix_web::middleware::logger=warn",
         _ => "info",
     };
     tracing_subscriber::fmt()
@@ -151,6 +172,9 @@ fn main() -> anyhow::Result<()> {
         }
         Command::BenchTiles { parcels, seconds, connections, repeats, out, dir } => {
             diachinh::bench_tiles::run(&diachinh::bench_tiles::Options { parcels, seconds, connections, repeats, out, sample_dir: dir })?;
+        }
+        Command::BenchCheck { parcels, requests, clients, seconds, out, dir } => {
+            diachinh::bench_check::run(&diachinh::bench_check::Options { parcels, requests, clients, seconds, out, sample_dir: dir })?;
         }
         Command::SampleData { dir } => {
             for path in seed::write_sample_files(&dir)? {

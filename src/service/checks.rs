@@ -122,11 +122,22 @@ fn parse_geometry(value: &Value, pointer: &str) -> Result<geojson::Geometry, Err
 }
 
 fn load_tables(conn: &mut PgConnection) -> Result<(AreaToleranceTable, MinSplitAreaTable), Error> {
-    let area = db::reference_document(conn, "area-tolerance").context_db("loading the area tolerances")?.unwrap_or_default();
-    let split = db::reference_document(conn, "min-split-area").context_db("loading the minimum split areas")?.unwrap_or_default();
-    let area = AreaToleranceTable::from_csv(&area).map_err(|e| anyhow::anyhow!("area-tolerance data: {e}"))?;
-    let split = MinSplitAreaTable::from_csv(&split).map_err(|e| anyhow::anyhow!("min-split-area data: {e}"))?;
+    // A table not loaded yet (`diachinh seed` loads them) is empty: the rules that need it
+    // warn that the data is missing instead of failing the request.
+    let area = match db::reference_document(conn, "area-tolerance").context_db("loading the area tolerances")? {
+        Some(text) => AreaToleranceTable::from_csv(&text).map_err(|e| anyhow::anyhow!("area-tolerance data: {e}"))?,
+        None => AreaToleranceTable { rows: vec![] },
+    };
+    let split = load_min_split_areas(conn)?;
     Ok((area, split))
+}
+
+/// The minimum split areas (empty when not loaded).
+pub fn load_min_split_areas(conn: &mut PgConnection) -> Result<MinSplitAreaTable, Error> {
+    Ok(match db::reference_document(conn, "min-split-area").context_db("loading the minimum split areas")? {
+        Some(text) => MinSplitAreaTable::from_csv(&text).map_err(|e| anyhow::anyhow!("min-split-area data: {e}"))?,
+        None => MinSplitAreaTable { rows: vec![] },
+    })
 }
 
 /// Runs the check. `parcel_hint` is the dossier's parcel when the request names none.

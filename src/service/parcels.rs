@@ -646,8 +646,7 @@ pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, nation
             return Err(Error::Invalid(vec![FieldError::pointer("/parts", partition.message.clone())
                 .with_detail(json!({"measured_m2": partition.measured, "threshold_m2": partition.threshold}))]));
         }
-        let table = crate::persistence::checks::reference_document(conn, "min-split-area").context_db("loading the minimum split areas")?.unwrap_or_default();
-        let table = checks::MinSplitAreaTable::from_csv(&table).map_err(|e| anyhow::anyhow!("min-split-area data: {e}"))?;
+        let table = super::checks::load_min_split_areas(conn)?;
         let split_request = checks::SplitRequest {
             province_code: old.province_code.clone(),
             parts: req.parts.iter().zip(&planar_parts).map(|(p, g)| checks::SplitPart {
