@@ -53,6 +53,7 @@ use serde_json::{json, Value};
 use crate::cluster::PG_BIN;
 use crate::domain::checks::{self as rules, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
 use crate::domain::crs::{Crs, Tm3Zone};
+use crate::domain::projection::{plane_to_wgs84, wgs84_text_to_plane};
 use crate::persistence::{admin, checks as check_db, parcels as parcel_db, users};
 use crate::service::checks::CheckRequest;
 use crate::service::{auth, seed, Role, Settings};
@@ -423,46 +424,6 @@ fn write_params_table(conn: &mut PgConnection, requests: &[Request]) -> Result<(
     exec(conn, "ANALYZE bench_check_params")
 }
 
-// ---------------------------------------------------------------------------------------
-// The service's projections (private in service::checks), replicated.
-
-fn map_positions(g: &geojson::Geometry, f: &dyn Fn(f64, f64) -> Option<(f64, f64)>) -> Option<geojson::Geometry> {
-    use geojson::{GeometryValue as V, Position};
-    let p = |pos: &Position| -> Option<Position> {
-        let s = pos.as_slice();
-        if s.len() < 2 {
-            return Some(pos.clone());
-        }
-        let (x, y) = f(s[0], s[1])?;
-        Some(Position::from(vec![x, y]))
-    };
-    let line = |l: &Vec<Position>| l.iter().map(p).collect::<Option<Vec<_>>>();
-    let poly = |r: &Vec<Vec<Position>>| r.iter().map(line).collect::<Option<Vec<_>>>();
-    let value = match &g.value {
-        V::Point { coordinates } => V::Point { coordinates: p(coordinates)? },
-        V::MultiPoint { coordinates } => V::MultiPoint { coordinates: line(coordinates)? },
-        V::LineString { coordinates } => V::LineString { coordinates: line(coordinates)? },
-        V::MultiLineString { coordinates } => V::MultiLineString { coordinates: poly(coordinates)? },
-        V::Polygon { coordinates } => V::Polygon { coordinates: poly(coordinates)? },
-        V::MultiPolygon { coordinates } => V::MultiPolygon { coordinates: coordinates.iter().map(poly).collect::<Option<Vec<_>>>()? },
-        V::GeometryCollection { geometries } => V::GeometryCollection { geometries: geometries.iter().map(|g| map_positions(g, f)).collect::<Option<Vec<_>>>()? },
-    };
-    Some(geojson::Geometry::new(value))
-}
-
-fn plane_to_wgs84(g: &geojson::Geometry, zone: Tm3Zone) -> Option<geojson::Geometry> {
-    map_positions(g, &|x, y| Crs::Vn2000(zone).point_to_wgs84(Coord { x, y }).ok().map(|c| (c.x, c.y)))
-}
-
-fn wgs84_text_to_plane(text: &str, zone: Tm3Zone) -> Option<MultiPolygon<f64>> {
-    let g: geojson::Geometry = serde_json::from_str(text).ok()?;
-    let mp = match geo_types::Geometry::<f64>::try_from(g.value).ok()? {
-        geo_types::Geometry::Polygon(p) => MultiPolygon(vec![p]),
-        geo_types::Geometry::MultiPolygon(mp) => mp,
-        _ => return None,
-    };
-    Crs::Vn2000(zone).from_wgs84(&mp).ok()
-}
 
 // ---------------------------------------------------------------------------------------
 // A minimal HTTP/1.1 client (keep-alive, Content-Length or chunked bodies).

@@ -11,5 +11,6 @@ pub mod ogc_crs;
 pub mod parcel;
 pub mod planning;
 pub mod privacy;
+pub mod projection;
 pub mod tiles;
 pub mod timeliness;
