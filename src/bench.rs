@@ -119,7 +119,7 @@ pub fn check_sql_matches_persistence() -> Result<()> {
 }
 
 /// Rust string continuations (`\` + newline + indentation) removed, as the compiler does.
-fn join_continuation_lines(source: &str) -> String {
+pub(crate) fn join_continuation_lines(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
     let mut chars = source.chars().peekable();
     while let Some(c) = chars.next() {

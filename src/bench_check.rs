@@ -50,6 +50,8 @@ use diesel::{Connection, QueryableByName, RunQueryDsl};
 use geo_types::{Coord, MultiPolygon};
 use serde_json::{json, Value};
 
+use crate::bench::join_continuation_lines;
+use crate::bench_tiles::run_bounded;
 use crate::cluster::PG_BIN;
 use crate::domain::checks::{self as rules, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
 use crate::domain::crs::{Crs, Tm3Zone};
@@ -137,22 +139,6 @@ pub fn check_sql_matches_persistence() -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Rust string continuations (`\` + newline + indentation) removed, as the compiler does.
-fn join_continuation_lines(source: &str) -> String {
-    let mut out = String::with_capacity(source.len());
-    let mut chars = source.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' && chars.peek() == Some(&'\n') {
-            while chars.peek().is_some_and(|c| c.is_whitespace()) {
-                chars.next();
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The pgbench script: draw a request of the list, run the three statements with its
@@ -965,33 +951,6 @@ fn outcome_text(o: Outcome) -> &'static str {
     }
 }
 
-/// Runs a command with its output in files, killed after `limit`; returns stdout.
-fn run_bounded(mut cmd: Command, work: &Path, name: &str, limit: Duration) -> Result<String> {
-    let (out_path, err_path) = (work.join(format!("{name}.stdout")), work.join(format!("{name}.stderr")));
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(&out_path)?)
-        .stderr(fs::File::create(&err_path)?)
-        .spawn()
-        .with_context(|| format!("while starting {name}"))?;
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait()? {
-            break s;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("{name} did not finish within {} s", limit.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let stdout = fs::read_to_string(&out_path)?;
-    if !status.success() {
-        bail!("{name} failed: {stdout}\n{}", fs::read_to_string(&err_path).unwrap_or_default());
-    }
-    Ok(stdout)
-}
 
 /// (tps, average latency ms, failed transactions) of one `pgbench -M prepared` run.
 fn run_pgbench(pgbench: &Path, script: &Path, url: &str, clients: u32, seconds: u64, work: &Path) -> Result<(f64, f64, u64)> {

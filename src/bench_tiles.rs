@@ -290,7 +290,7 @@ end
 }
 
 /// Runs a command with its output in files, killed after `limit`; returns stdout.
-fn run_bounded(mut cmd: Command, work: &Path, name: &str, limit: Duration) -> Result<String> {
+pub(crate) fn run_bounded(mut cmd: Command, work: &Path, name: &str, limit: Duration) -> Result<String> {
     let (out_path, err_path) = (work.join(format!("{name}.stdout")), work.join(format!("{name}.stderr")));
     let mut child = cmd.stdin(Stdio::null()).stdout(fs::File::create(&out_path)?).stderr(fs::File::create(&err_path)?).spawn().with_context(|| format!("while starting {name}"))?;
     let started = Instant::now();
