@@ -2,19 +2,22 @@
 #
 #   make run        build, start the private PostGIS cluster (./var/pg), migrate, seed, serve
 #   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
+#   make lint       cargo fmt --check and cargo clippy -D warnings over the workspace (part of make test)
 #   make bench      load-test the release build (wrk, pgbench); writes BENCHMARKS.md
 #   make bench-tiles  the same for vector tiles (z14–z17 parcel tiles); its own section of BENCHMARKS.md
 #   make bench-check  latency of the certificate check (200-vertex requests); its own section of BENCHMARKS.md
 #   make db-stop    stop both clusters;  make clean-db  also deletes their data
 #
 # The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
-# the environment it uses that database instead.
+# the environment it uses that database instead. Benchmarks and the generator are another
+# binary, diachinh-tools (crates/tools), never linked into the server.
 
 CARGO ?= cargo
 PORT ?= 8080
 PG_PORT ?= 54320
 TEST_PG_PORT ?= 54321
 BIN = target/debug/diachinh
+TOOLS_RELEASE = target/release/diachinh-tools
 
 PG_DIR = var/pg
 TEST_PG_DIR = var/pg-test
@@ -27,7 +30,7 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs build db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs build lint db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
@@ -39,6 +42,11 @@ bench-prereqs:
 build: prereqs
 	$(CARGO) build --bins
 
+# Formatting and lints over every crate and target; make test runs it first.
+lint: prereqs
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
 db: build
 	$(DB_ENV) $(BIN) db start
 
@@ -48,34 +56,34 @@ run: build
 	$(DB_ENV) $(BIN) seed
 	$(DB_ENV) $(BIN) serve --bind 127.0.0.1:$(PORT)
 
-test: build
+test: build lint
 	$(TEST_DB_ENV) $(BIN) db start
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
-	    $(CARGO) nextest run --no-fail-fast; \
+	    $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
 	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
-	    $(CARGO) test --no-fail-fast; \
+	    $(CARGO) test --workspace --no-fail-fast; \
 	fi
 
 # Load test against the private cluster; results go to BENCHMARKS.md. Options, e.g.
 #   make bench BENCH_ARGS="--parcels 0 --seconds 5 --repeats 1"
 BENCH_ARGS ?=
 bench: prereqs bench-prereqs
-	$(CARGO) build --release --bins
-	$(DB_ENV) target/release/diachinh bench $(BENCH_ARGS)
+	$(CARGO) build --release --workspace --bins
+	$(DB_ENV) $(TOOLS_RELEASE) bench $(BENCH_ARGS)
 
 # Vector tiles on the same datasets, e.g. make bench-tiles BENCH_TILES_ARGS="--parcels 0 --seconds 5"
 BENCH_TILES_ARGS ?=
 bench-tiles: prereqs bench-prereqs
-	$(CARGO) build --release --bins
-	$(DB_ENV) target/release/diachinh bench-tiles $(BENCH_TILES_ARGS)
+	$(CARGO) build --release --workspace --bins
+	$(DB_ENV) $(TOOLS_RELEASE) bench-tiles $(BENCH_TILES_ARGS)
 
 # Certificate checks on the same datasets, e.g. make bench-check BENCH_CHECK_ARGS="--parcels 0 --requests 50"
 BENCH_CHECK_ARGS ?=
 bench-check: prereqs bench-prereqs
-	$(CARGO) build --release --bins
-	$(DB_ENV) target/release/diachinh bench-check $(BENCH_CHECK_ARGS)
+	$(CARGO) build --release --workspace --bins
+	$(DB_ENV) $(TOOLS_RELEASE) bench-check $(BENCH_CHECK_ARGS)
 
 # stop_cluster(dir, env): `diachinh db stop`, or pg_ctl directly when the binary is
 # missing or fails. Fine when the cluster is not running or does not exist.

@@ -72,11 +72,7 @@ impl Cluster {
     /// `dir` e.g. `./var/pg`; `durable=false` sets `fsync=off`,
     /// `synchronous_commit=off`, `full_page_writes=off` (for the test cluster).
     pub fn new(dir: impl Into<PathBuf>, port: u16, durable: bool) -> Self {
-        Cluster {
-            dir: dir.into(),
-            port,
-            durable,
-        }
+        Cluster { dir: dir.into(), port, durable }
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/DBNAME`
@@ -113,8 +109,7 @@ impl Cluster {
             Status::Stopped | Status::NotInitialised => self.start_server(&runner, &data)?,
         }
 
-        self.ensure_app_db()
-            .with_context(|| format!("while creating database {APP_DB} on port {}", self.port))
+        self.ensure_app_db().with_context(|| format!("while creating database {APP_DB} on port {}", self.port))
     }
 
     /// `pg_ctl stop -m fast`; fine if it is not running (or was never created).
@@ -141,12 +136,7 @@ impl Cluster {
             if let Ok(Status::Stopped) = pg_status(&runner, &data) {
                 return Ok(());
             }
-            bail!(
-                "pg_ctl stop failed in {}: {}{}",
-                data.display(),
-                output_text(&out),
-                log_tail_section(&data)
-            );
+            bail!("pg_ctl stop failed in {}: {}{}", data.display(), output_text(&out), log_tail_section(&data));
         }
         Ok(())
     }
@@ -165,8 +155,7 @@ impl Cluster {
 
     /// Absolute form of `dir` (symlinks not resolved).
     fn abs_dir(&self) -> Result<PathBuf> {
-        std::path::absolute(&self.dir)
-            .with_context(|| format!("cannot make {} absolute", self.dir.display()))
+        std::path::absolute(&self.dir).with_context(|| format!("cannot make {} absolute", self.dir.display()))
     }
 
     /// The real data directory if it exists already (following a relocation symlink);
@@ -186,15 +175,9 @@ impl Cluster {
     /// `db start`s must not run initdb twice). Held until the returned file is dropped.
     fn lock(&self) -> Result<fs::File> {
         let abs = self.abs_dir()?;
-        let parent = abs
-            .parent()
-            .ok_or_else(|| anyhow!("{} has no parent", abs.display()))?;
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        let name = abs
-            .file_name()
-            .unwrap_or(OsStr::new("pg"))
-            .to_string_lossy();
+        let parent = abs.parent().ok_or_else(|| anyhow!("{} has no parent", abs.display()))?;
+        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        let name = abs.file_name().unwrap_or(OsStr::new("pg")).to_string_lossy();
         let path = parent.join(format!(".{name}.lock"));
         let file = fs::OpenOptions::new()
             .create(true)
@@ -202,8 +185,7 @@ impl Cluster {
             .write(true)
             .open(&path)
             .with_context(|| format!("cannot open lock file {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("cannot lock {}", path.display()))?;
+        file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(file)
     }
 
@@ -217,19 +199,16 @@ impl Cluster {
             // Relocated earlier (see below): follow the link, recreating its target if
             // something (a /var/tmp clean-up) removed it.
             Ok(meta) if meta.file_type().is_symlink() => {
-                let target = fs::read_link(&abs)
-                    .with_context(|| format!("cannot read symlink {}", abs.display()))?;
+                let target = fs::read_link(&abs).with_context(|| format!("cannot read symlink {}", abs.display()))?;
                 let target = match abs.parent() {
                     Some(parent) if target.is_relative() => parent.join(target),
                     _ => target,
                 };
                 create_dir_all_public(&target)?;
-                fs::canonicalize(&target)
-                    .with_context(|| format!("cannot resolve {}", target.display()))?
+                fs::canonicalize(&target).with_context(|| format!("cannot resolve {}", target.display()))?
             }
             Ok(meta) if meta.is_dir() => {
-                let real = fs::canonicalize(&abs)
-                    .with_context(|| format!("cannot resolve {}", abs.display()))?;
+                let real = fs::canonicalize(&abs).with_context(|| format!("cannot resolve {}", abs.display()))?;
                 if root && !postgres_can_reach(&real)? {
                     if is_initialised(&real) || !dir_is_empty(&real)? {
                         bail!(
@@ -239,8 +218,7 @@ impl Cluster {
                             real.display()
                         );
                     }
-                    fs::remove_dir(&real)
-                        .with_context(|| format!("cannot remove empty {}", real.display()))?;
+                    fs::remove_dir(&real).with_context(|| format!("cannot remove empty {}", real.display()))?;
                     relocate(&abs)?
                 } else {
                     real
@@ -248,11 +226,8 @@ impl Cluster {
             }
             Ok(_) => bail!("{} exists and is not a directory", abs.display()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let parent = abs
-                    .parent()
-                    .ok_or_else(|| anyhow!("{} has no parent directory", abs.display()))?;
-                fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
+                let parent = abs.parent().ok_or_else(|| anyhow!("{} has no parent directory", abs.display()))?;
+                fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
                 // A fresh clone may live where `postgres` cannot enter (e.g. under a mode
                 // 0700 /root). PostgreSQL cannot run as root, and the server must be able
                 // to reach its data directory, so in that case the data lives under
@@ -260,10 +235,8 @@ impl Cluster {
                 if root && !postgres_can_reach(parent)? {
                     relocate(&abs)?
                 } else {
-                    fs::create_dir(&abs)
-                        .with_context(|| format!("cannot create {}", abs.display()))?;
-                    fs::canonicalize(&abs)
-                        .with_context(|| format!("cannot resolve {}", abs.display()))?
+                    fs::create_dir(&abs).with_context(|| format!("cannot create {}", abs.display()))?;
+                    fs::canonicalize(&abs).with_context(|| format!("cannot resolve {}", abs.display()))?
                 }
             }
             Err(e) => return Err(e).with_context(|| format!("cannot stat {}", abs.display())),
@@ -283,26 +256,15 @@ impl Cluster {
         if !dir_is_empty(data)? {
             for entry in fs::read_dir(data)? {
                 let path = entry?.path();
-                if path.is_dir() && !path.is_symlink() {
-                    fs::remove_dir_all(&path)
-                } else {
-                    fs::remove_file(&path)
-                }
-                .with_context(|| format!("cannot clean up {}", path.display()))?;
+                if path.is_dir() && !path.is_symlink() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) }
+                    .with_context(|| format!("cannot clean up {}", path.display()))?;
             }
         }
         let out = runner
             .pg_command("initdb", data)
             .arg("-D")
             .arg(data)
-            .args([
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "-U",
-                PG_USER,
-            ])
+            .args(["--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-U", PG_USER])
             .output()
             .with_context(|| format!("while running initdb in {}", data.display()))?;
         if !out.status.success() {
@@ -310,8 +272,7 @@ impl Cluster {
         }
         // Hook our settings file into postgresql.conf (once).
         let conf = data.join("postgresql.conf");
-        let mut text =
-            fs::read_to_string(&conf).with_context(|| format!("cannot read {}", conf.display()))?;
+        let mut text = fs::read_to_string(&conf).with_context(|| format!("cannot read {}", conf.display()))?;
         if !text.lines().any(|l| l.trim() == INCLUDE_LINE) {
             text.push_str("\n# Settings managed by diachinh (rewritten on every start)\n");
             text.push_str(INCLUDE_LINE);
@@ -330,8 +291,7 @@ impl Cluster {
                 socket_dir.display()
             );
         }
-        fs::create_dir_all(&socket_dir)
-            .with_context(|| format!("cannot create {}", socket_dir.display()))?;
+        fs::create_dir_all(&socket_dir).with_context(|| format!("cannot create {}", socket_dir.display()))?;
         fs::set_permissions(&socket_dir, fs::Permissions::from_mode(0o700))
             .with_context(|| format!("cannot chmod {}", socket_dir.display()))?;
         if runner.as_postgres {
@@ -339,11 +299,8 @@ impl Cluster {
         }
 
         let conf_path = data.join(CONF_FILE);
-        fs::write(
-            &conf_path,
-            config_text(self.port, &socket_dir, self.durable),
-        )
-        .with_context(|| format!("cannot write {}", conf_path.display()))?;
+        fs::write(&conf_path, config_text(self.port, &socket_dir, self.durable))
+            .with_context(|| format!("cannot write {}", conf_path.display()))?;
         if runner.as_postgres {
             chown_to_postgres(&conf_path)?;
         }
@@ -401,15 +358,7 @@ impl Cluster {
     /// Runs one SQL command with `psql` over TCP and returns its unaligned output.
     fn psql(&self, dbname: &str, sql: &str) -> Result<String> {
         let out = Command::new(Path::new(PG_BIN).join("psql"))
-            .args([
-                "-X",
-                "-q",
-                "-tA",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-            ])
+            .args(["-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
             .arg("-p")
             .arg(self.port.to_string())
             .args(["-U", PG_USER, "-d", dbname, "-c", sql])
@@ -433,11 +382,7 @@ fn config_text(port: u16, socket_dir: &Path, durable: bool) -> String {
     s.push_str("# Generated by diachinh on every `db start`; edits will be overwritten.\n");
     s.push_str("listen_addresses = '127.0.0.1'\n");
     let _ = writeln!(s, "port = {port}");
-    let _ = writeln!(
-        s,
-        "unix_socket_directories = '{}'",
-        conf_escape(&socket_dir.to_string_lossy())
-    );
+    let _ = writeln!(s, "unix_socket_directories = '{}'", conf_escape(&socket_dir.to_string_lossy()));
     s.push_str("max_connections = 200\n");
     s.push_str("shared_buffers = 256MB\n");
     if !durable {
@@ -459,10 +404,7 @@ fn is_initialised(data: &Path) -> bool {
 }
 
 fn dir_is_empty(dir: &Path) -> Result<bool> {
-    Ok(fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .next()
-        .is_none())
+    Ok(fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?.next().is_none())
 }
 
 /// `pg_ctl status`: exit 0 = running, 3 = not running, 4 = no usable data directory.
@@ -486,22 +428,14 @@ fn pg_status(runner: &Runner, data: &Path) -> Result<Status> {
         }
         Some(3) => Ok(Status::Stopped),
         Some(4) => Ok(Status::NotInitialised),
-        _ => bail!(
-            "pg_ctl status failed in {}: {}",
-            data.display(),
-            output_text(&out)
-        ),
+        _ => bail!("pg_ctl status failed in {}: {}", data.display(), output_text(&out)),
     }
 }
 
 /// Extracts `1234` from `pg_ctl: server is running (PID: 1234)`.
 fn parse_status_pid(text: &str) -> Option<u32> {
     let rest = &text[text.find("PID:")? + 4..];
-    let digits: String = rest
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
 
@@ -518,11 +452,7 @@ fn parse_pidfile_port(text: &str) -> Option<u16> {
 fn log_tail_section(data: &Path) -> String {
     match log_tail(&data.join(LOG_FILE), 30) {
         Some(tail) if !tail.trim().is_empty() => {
-            format!(
-                "\n--- last lines of {} ---\n{}",
-                data.join(LOG_FILE).display(),
-                tail
-            )
+            format!("\n--- last lines of {} ---\n{}", data.join(LOG_FILE).display(), tail)
         }
         _ => String::new(),
     }
@@ -587,9 +517,7 @@ impl Runner {
         // Our cwd may be unreadable for `postgres`; the data dir is always fine once it exists.
         cmd.current_dir(if data.is_dir() { data } else { Path::new("/") });
         cmd.stdin(Stdio::null());
-        cmd.env_remove("PGDATA")
-            .env_remove("PGPORT")
-            .env_remove("PGHOST");
+        cmd.env_remove("PGDATA").env_remove("PGPORT").env_remove("PGHOST");
         cmd
     }
 }
@@ -649,12 +577,7 @@ fn postgres_can_reach(dir: &Path) -> Result<bool> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .with_context(|| {
-            format!(
-                "while checking whether {PG_USER} can reach {}",
-                dir.display()
-            )
-        })?;
+        .with_context(|| format!("while checking whether {PG_USER} can reach {}", dir.display()))?;
     Ok(status.success())
 }
 
@@ -671,36 +594,24 @@ fn relocate(abs: &Path) -> Result<PathBuf> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", target.display())),
     }
-    std::os::unix::fs::symlink(&target, abs).with_context(|| {
-        format!(
-            "cannot create symlink {} -> {}",
-            abs.display(),
-            target.display()
-        )
-    })?;
+    std::os::unix::fs::symlink(&target, abs)
+        .with_context(|| format!("cannot create symlink {} -> {}", abs.display(), target.display()))?;
     Ok(target)
 }
 
 /// `/var/tmp/diachinh-<hash of abs>/<file name of abs>`
 fn relocation_target(abs: &Path) -> PathBuf {
     let name = abs.file_name().unwrap_or(OsStr::new("pg"));
-    Path::new(RELOCATE_ROOT)
-        .join(relocation_dir_name(abs))
-        .join(name)
+    Path::new(RELOCATE_ROOT).join(relocation_dir_name(abs)).join(name)
 }
 
 fn relocation_dir_name(abs: &Path) -> String {
-    format!(
-        "diachinh-{:012x}",
-        fnv1a64(abs.as_os_str().as_encoded_bytes()) >> 16
-    )
+    format!("diachinh-{:012x}", fnv1a64(abs.as_os_str().as_encoded_bytes()) >> 16)
 }
 
 /// FNV-1a: tiny and stable across Rust versions (unlike `DefaultHasher`).
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// `create_dir_all`, then make the leaf searchable by everyone (mode 0755) so that
@@ -723,14 +634,8 @@ mod tests {
     #[test]
     fn url_format() {
         let c = Cluster::new("var/pg", 54320, true);
-        assert_eq!(
-            c.url("diachinh"),
-            "postgres://postgres@127.0.0.1:54320/diachinh"
-        );
-        assert_eq!(
-            c.url("postgres"),
-            "postgres://postgres@127.0.0.1:54320/postgres"
-        );
+        assert_eq!(c.url("diachinh"), "postgres://postgres@127.0.0.1:54320/diachinh");
+        assert_eq!(c.url("postgres"), "postgres://postgres@127.0.0.1:54320/postgres");
     }
 
     #[test]
@@ -763,10 +668,7 @@ mod tests {
 
     #[test]
     fn status_pid() {
-        assert_eq!(
-            parse_status_pid("pg_ctl: server is running (PID: 4242)\n/usr/lib/..."),
-            Some(4242)
-        );
+        assert_eq!(parse_status_pid("pg_ctl: server is running (PID: 4242)\n/usr/lib/..."), Some(4242));
         assert_eq!(parse_status_pid("pg_ctl: no server running"), None);
     }
 
@@ -779,10 +681,7 @@ mod tests {
 
     #[test]
     fn proc_uid() {
-        assert_eq!(
-            parse_proc_uid("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t1\n"),
-            Some(0)
-        );
+        assert_eq!(parse_proc_uid("Name:\tx\nUid:\t1000\t0\t0\t0\nGid:\t1\n"), Some(0));
         assert_eq!(parse_proc_uid("Uid:\t1000\t1000\t1000\t1000\n"), Some(1000));
     }
 
@@ -796,14 +695,8 @@ mod tests {
     #[test]
     fn relocation_name_is_stable_and_short() {
         let a = relocation_dir_name(Path::new("/root/src/diachinh/var/pg"));
-        assert_eq!(
-            a,
-            relocation_dir_name(Path::new("/root/src/diachinh/var/pg"))
-        );
-        assert_ne!(
-            a,
-            relocation_dir_name(Path::new("/root/src/diachinh/var/pg-test"))
-        );
+        assert_eq!(a, relocation_dir_name(Path::new("/root/src/diachinh/var/pg")));
+        assert_ne!(a, relocation_dir_name(Path::new("/root/src/diachinh/var/pg-test")));
         assert_eq!(a.len(), "diachinh-".len() + 12);
         assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);

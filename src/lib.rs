@@ -1,14 +1,9 @@
-//! diachinh — a land-records (cadastral) database service for Vietnam.
+//! diachinh — a land-records (cadastral) database service for Vietnam: the server.
 //!
-//! Layers point downward only: `http` → `service` → `domain` / `persistence`.
+//! Layers are crates: [`domain`] (pure rules) and [`store`] (PostgreSQL) below, this crate's
+//! `service` (use cases) and `http` (handlers, views, OpenAPI) above. See ARCHITECTURE.md.
 
-pub mod bench;
-pub mod bench_check;
-pub mod bench_tiles;
 pub mod cluster;
 pub mod config;
-pub mod domain;
 pub mod http;
-pub mod persistence;
 pub mod service;
-pub mod synthetic;

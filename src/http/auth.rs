@@ -24,14 +24,15 @@ pub struct TokenRequest {
 #[post("/auth/token")]
 pub async fn token(state: web::Data<AppState>, body: web::Json<TokenRequest>) -> Result<HttpResponse, Problem> {
     let body = body.into_inner();
-    let issued = with_conn(&state, move |conn, settings| auth::issue_token(conn, settings, &body.username, &body.password, chrono::Utc::now())).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({
-            "access_token": issued.token,
-            "token_type": "Bearer",
-            "expires_at": issued.expires_at,
-        })))
+    let issued = with_conn(&state, move |conn, settings| {
+        auth::issue_token(conn, settings, &body.username, &body.password, chrono::Utc::now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_at": issued.expires_at,
+    })))
 }
 
 /// The staff member behind the request's `Authorization: Bearer …` header.

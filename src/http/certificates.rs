@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::query::Params;
 use super::{auth, base_url, with_conn, AppState, Problem};
-use crate::service::certificates::{self, BlankRangeRequest, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest};
+use crate::service::certificates::{
+    self, BlankRangeRequest, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/certificates/{serial}` so "keys" and "verify" are not taken for serials.
@@ -34,7 +36,11 @@ fn created(req: &HttpRequest, view: Value) -> HttpResponse {
     responses((status = 201, description = "{province, prefix, first, last, count}"), (status = 403, description = "not an admin"),
               (status = 409, description = "overlaps serials on record"), (status = 422, description = "bad prefix or range")))]
 #[post("/certificate-blanks")]
-pub async fn register_blanks(req: HttpRequest, state: web::Data<AppState>, body: web::Json<BlankRangeRequest>) -> Result<HttpResponse, Problem> {
+pub async fn register_blanks(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<BlankRangeRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
@@ -49,11 +55,17 @@ pub async fn register_blanks(req: HttpRequest, state: web::Data<AppState>, body:
     responses((status = 200, description = "voided"), (status = 404, description = "no such blank"),
               (status = 409, description = "already voided or issued")))]
 #[post("/certificate-blanks/{serial}/void")]
-pub async fn void_blank(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ReasonRequest>) -> Result<HttpResponse, Problem> {
+pub async fn void_blank(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<ReasonRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (serial, body) = (path.into_inner(), body.into_inner());
-    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::void_blank(conn, &actor, &serial, &body)).await?))
+    Ok(HttpResponse::Ok()
+        .json(with_conn(&state, move |conn, _| certificates::void_blank(conn, &actor, &serial, &body)).await?))
 }
 
 /// Issues the certificate of an approved dossier (approver of its province). Requires the
@@ -68,11 +80,19 @@ pub async fn void_blank(req: HttpRequest, path: web::Path<String>, state: web::D
               (status = 409, description = "not approved, no fresh passing check, already issued, current right exists, or no blank stock"),
               (status = 422, description = "holders or shares invalid")))]
 #[post("/dossiers/{id}/certificate")]
-pub async fn issue(req: HttpRequest, path: web::Path<i64>, state: web::Data<AppState>, body: web::Json<IssueRequest>) -> Result<HttpResponse, Problem> {
+pub async fn issue(
+    req: HttpRequest,
+    path: web::Path<i64>,
+    state: web::Data<AppState>,
+    body: web::Json<IssueRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (id, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
-    let view = with_conn(&state, move |conn, settings| certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now(), &base)).await?;
+    let view = with_conn(&state, move |conn, settings| {
+        certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now(), &base)
+    })
+    .await?;
     Ok(created(&req, view))
 }
 
@@ -91,7 +111,11 @@ pub async fn keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     params(("serial" = String, Path, description = "số phát hành: 2 letters + 8 digits")),
     responses((status = 200, description = "status"), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial")))]
 #[get("/certificates/verify/{serial}")]
-pub async fn verify(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn verify(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let serial = path.into_inner();
     let view = with_conn(&state, move |conn, _| certificates::verify(conn, &serial)).await?;
@@ -105,7 +129,11 @@ pub async fn verify(req: HttpRequest, path: web::Path<String>, state: web::Data<
     security(("bearer" = [])),
     responses((status = 200, description = "staff view with content and QR payload"), (status = 404, description = "unknown serial")))]
 #[get("/certificates/{serial}")]
-pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let serial = path.into_inner();
@@ -119,7 +147,11 @@ pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<App
     security(("bearer" = [])),
     responses((status = 200, description = "text/html", content_type = "text/html"), (status = 404, description = "unknown serial")))]
 #[get("/certificates/{serial}/print")]
-pub async fn print(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn print(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let serial = path.into_inner();
@@ -139,11 +171,17 @@ pub async fn print(req: HttpRequest, path: web::Path<String>, state: web::Data<A
     responses((status = 200, description = "revoked"), (status = 404, description = "unknown serial"),
               (status = 409, description = "not valid (already revoked or replaced)")))]
 #[post("/certificates/{serial}/revoke")]
-pub async fn revoke(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ReasonRequest>) -> Result<HttpResponse, Problem> {
+pub async fn revoke(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<ReasonRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (serial, body) = (path.into_inner(), body.into_inner());
-    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::revoke(conn, &actor, &serial, &body)).await?))
+    Ok(HttpResponse::Ok()
+        .json(with_conn(&state, move |conn, _| certificates::revoke(conn, &actor, &serial, &body)).await?))
 }
 
 /// Re-issues a certificate over the same right with a new serial (cấp lại: lost; cấp đổi:
@@ -154,11 +192,19 @@ pub async fn revoke(req: HttpRequest, path: web::Path<String>, state: web::Data<
     responses((status = 201, description = "the new certificate"), (status = 404, description = "unknown serial"),
               (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "unknown reason")))]
 #[post("/certificates/{serial}/replace")]
-pub async fn replace(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ReplaceRequest>) -> Result<HttpResponse, Problem> {
+pub async fn replace(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<ReplaceRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
-    let view = with_conn(&state, move |conn, settings| certificates::replace(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)).await?;
+    let view = with_conn(&state, move |conn, settings| {
+        certificates::replace(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)
+    })
+    .await?;
     Ok(created(&req, view))
 }
 
@@ -170,10 +216,18 @@ pub async fn replace(req: HttpRequest, path: web::Path<String>, state: web::Data
     responses((status = 201, description = "the new certificate"), (status = 404, description = "unknown serial"),
               (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "holders or shares invalid")))]
 #[post("/certificates/{serial}/transfer")]
-pub async fn transfer(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<TransferRequest>) -> Result<HttpResponse, Problem> {
+pub async fn transfer(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<TransferRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
-    let view = with_conn(&state, move |conn, settings| certificates::transfer(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)).await?;
+    let view = with_conn(&state, move |conn, settings| {
+        certificates::transfer(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)
+    })
+    .await?;
     Ok(created(&req, view))
 }

@@ -16,12 +16,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(post, path = "/certificate-checks", tag = "certificates", request_body = CheckRequest, security(("bearer" = [])),
     responses((status = 200, description = "the report: outcome and one entry per rule"), (status = 422, description = "unreadable request")))]
 #[post("/certificate-checks")]
-pub async fn check_request(req: HttpRequest, state: web::Data<AppState>, body: web::Json<CheckRequest>) -> Result<HttpResponse, Problem> {
+pub async fn check_request(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<CheckRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     // Staff only: the report reveals neighbours and legal facts.
     let _actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
-    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, settings| checks::check_request(conn, settings, &body)).await?))
+    Ok(HttpResponse::Ok()
+        .json(with_conn(&state, move |conn, settings| checks::check_request(conn, settings, &body)).await?))
 }
 
 /// Checks a dossier's request and keeps the report; issuance needs a fresh one without failures.
@@ -29,11 +34,21 @@ pub async fn check_request(req: HttpRequest, state: web::Data<AppState>, body: w
     params(("id" = i64, Path, description = "dossier id")),
     responses((status = 201, description = "the stored report"), (status = 404, description = "no such dossier")))]
 #[post("/dossiers/{id}/checks")]
-pub async fn check_dossier(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<CheckRequest>) -> Result<HttpResponse, Problem> {
+pub async fn check_dossier(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<CheckRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
-    let id = path.parse::<i64>().ok().filter(|i| *i > 0).ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))?;
+    let id = path
+        .parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))?;
     let actor = auth::actor(&req, &state).await?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    let report = with_conn(&state, move |conn, settings| checks::check_dossier(conn, settings, &actor, id, &body, now)).await?;
+    let report =
+        with_conn(&state, move |conn, settings| checks::check_dossier(conn, settings, &actor, id, &body, now)).await?;
     Ok(HttpResponse::Created().json(report))
 }

@@ -34,7 +34,10 @@ fn html(body: String) -> HttpResponse {
 }
 
 fn dossier_id(text: &str) -> Result<i64, Problem> {
-    text.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))
 }
 
 /// Receives a dossier (officer): returns the receipt number and the promised date, computed in
@@ -43,15 +46,17 @@ fn dossier_id(text: &str) -> Result<i64, Problem> {
 #[utoipa::path(post, path = "/dossiers", tag = "dossiers", request_body = NewDossier, security(("bearer" = [])),
     responses((status = 201, description = "the dossier, with receipt_no and due_on"), (status = 422, description = "invalid field")))]
 #[post("/dossiers")]
-pub async fn receive(req: HttpRequest, state: web::Data<AppState>, body: web::Json<NewDossier>) -> Result<HttpResponse, Problem> {
+pub async fn receive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<NewDossier>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let now = chrono::Utc::now();
     let view = with_conn(&state, move |conn, settings| dossiers::receive(conn, settings, &actor, &body, now)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/dossiers/{}", view["id"])))
-        .json(view))
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/dossiers/{}", view["id"]))).json(view))
 }
 
 /// The officers' queue: `state`, `overdue=true`, `province`, `commune`, `procedure`, keyset paging.
@@ -87,7 +92,11 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 #[utoipa::path(get, path = "/dossiers/{id}", tag = "dossiers", security(("bearer" = [])),
     params(("id" = i64, Path, description = "dossier id")), responses((status = 200, description = "the dossier"), (status = 404, description = "not found")))]
 #[get("/dossiers/{id}")]
-pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = dossier_id(&path)?;
     let actor = auth::actor(&req, &state).await?;
@@ -100,7 +109,12 @@ pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<App
     params(("id" = i64, Path, description = "dossier id")),
     responses((status = 200, description = "the dossier after the step"), (status = 409, description = "not allowed in this state")))]
 #[post("/dossiers/{id}/events")]
-pub async fn event(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<EventInput>) -> Result<HttpResponse, Problem> {
+pub async fn event(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<EventInput>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = dossier_id(&path)?;
     let actor = auth::actor(&req, &state).await?;
@@ -113,7 +127,12 @@ pub async fn event(req: HttpRequest, path: web::Path<String>, state: web::Data<A
     params(("id" = i64, Path, description = "dossier id")),
     responses((status = 201, description = "the apology"), (status = 409, description = "the dossier is not late")))]
 #[post("/dossiers/{id}/apologies")]
-pub async fn apologise(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ApologyInput>) -> Result<HttpResponse, Problem> {
+pub async fn apologise(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<ApologyInput>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = dossier_id(&path)?;
     let actor = auth::actor(&req, &state).await?;
@@ -126,7 +145,11 @@ pub async fn apologise(req: HttpRequest, path: web::Path<String>, state: web::Da
 #[utoipa::path(get, path = "/dossiers/{id}/receipt", tag = "dossiers", security(("bearer" = [])),
     params(("id" = i64, Path, description = "dossier id")), responses((status = 200, description = "HTML")))]
 #[get("/dossiers/{id}/receipt")]
-pub async fn receipt_slip(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn receipt_slip(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = dossier_id(&path)?;
     let actor = auth::actor(&req, &state).await?;
@@ -139,7 +162,11 @@ pub async fn receipt_slip(req: HttpRequest, path: web::Path<String>, state: web:
 #[utoipa::path(get, path = "/dossiers/{id}/apologies/{apology}", tag = "dossiers", security(("bearer" = [])),
     params(("id" = i64, Path, description = "dossier id"), ("apology" = i64, Path, description = "apology id")), responses((status = 200, description = "HTML")))]
 #[get("/dossiers/{id}/apologies/{apology}")]
-pub async fn apology_letter(req: HttpRequest, path: web::Path<(String, String)>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn apology_letter(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let (id, apology) = path.into_inner();
     let id = dossier_id(&id)?;
@@ -156,7 +183,11 @@ pub async fn apology_letter(req: HttpRequest, path: web::Path<(String, String)>,
     params(("receipt_no" = String, Path, description = "receipt number, e.g. 92.261123.0001")),
     responses((status = 200, description = "tracking view"), (status = 404, description = "unknown receipt number")))]
 #[get("/dossiers/track/{receipt_no}")]
-pub async fn track(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn track(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let receipt = path.into_inner();
     if receipt.len() > 32 || !receipt.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
@@ -168,7 +199,10 @@ pub async fn track(req: HttpRequest, path: web::Path<String>, state: web::Data<A
 
 fn date_param(p: &Params, name: &str) -> Result<Option<NaiveDate>, Problem> {
     p.get(name)
-        .map(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| Problem(Error::bad_parameter(name, "a date as YYYY-MM-DD"))))
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| Problem(Error::bad_parameter(name, "a date as YYYY-MM-DD")))
+        })
         .transpose()
 }
 
@@ -204,7 +238,12 @@ pub async fn procedures(req: HttpRequest, state: web::Data<AppState>) -> Result<
 #[utoipa::path(put, path = "/procedures/{code}", tag = "staff", request_body = ProcedureInput, security(("bearer" = [])),
     params(("code" = String, Path, description = "TTHC code, e.g. 1.012783")), responses((status = 200, description = "the procedure")))]
 #[put("/procedures/{code}")]
-pub async fn put_procedure(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ProcedureInput>) -> Result<HttpResponse, Problem> {
+pub async fn put_procedure(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<ProcedureInput>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (code, body) = (path.into_inner(), body.into_inner());

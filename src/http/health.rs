@@ -20,6 +20,6 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    with_conn(&state, |conn, _| crate::persistence::ping(conn).map_err(|e| Error::Unavailable(e.into()))).await?;
+    with_conn(&state, |conn, _| store::ping(conn).map_err(|e| Error::Unavailable(e.into()))).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }

@@ -21,9 +21,9 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpRequest, HttpServer};
 
-use crate::persistence::{DbConn, DbPool};
 use crate::service::{Error, FieldError, Settings};
 pub use problem::Problem;
+use store::{DbConn, DbPool};
 
 /// Shared by all workers.
 #[derive(Clone)]
@@ -40,7 +40,8 @@ where
 {
     let state = state.clone();
     web::block(move || {
-        let mut conn = state.pool.get().map_err(|e| Error::Unavailable(anyhow::anyhow!("while taking a connection: {e}")))?;
+        let mut conn =
+            state.pool.get().map_err(|e| Error::Unavailable(anyhow::anyhow!("while taking a connection: {e}")))?;
         f(&mut conn, &state.settings)
     })
     .await
@@ -59,11 +60,16 @@ pub fn base_url(req: &HttpRequest) -> String {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::JsonConfig::default().limit(16 * 1024 * 1024).error_handler(|err, _req| {
         let message = err.to_string();
-        Problem(Error::BadRequest(vec![FieldError::pointer("", format!("the body is not valid JSON for this request: {message}"))])).into()
+        Problem(Error::BadRequest(vec![FieldError::pointer(
+            "",
+            format!("the body is not valid JSON for this request: {message}"),
+        )]))
+        .into()
     }))
-    .app_data(web::PathConfig::default().error_handler(|err, _req| {
-        Problem(Error::bad_parameter("path", err.to_string())).into()
-    }))
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _req| Problem(Error::bad_parameter("path", err.to_string())).into()),
+    )
     .configure(health::routes)
     .configure(ogc::routes)
     .configure(parcels::routes)

@@ -7,11 +7,11 @@ use serde_json::{json, Value};
 
 use super::query::Params;
 use super::{base_url, with_conn, AppState, Problem};
-use crate::domain::crs::CRS84_URI;
-use crate::domain::ogc_crs::OgcCrs;
-use crate::domain::parcel::VIETNAM_EXTENT;
 use crate::service::features::{self, ItemsQuery};
 use crate::service::Error;
+use domain::crs::CRS84_URI;
+use domain::ogc_crs::OgcCrs;
+use domain::parcel::VIETNAM_EXTENT;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(landing)
@@ -130,7 +130,9 @@ pub async fn collection(req: HttpRequest, path: web::Path<String>) -> Result<Htt
 
 /// A CRS parameter (`crs` or `bbox-crs`); CRS84 when absent.
 fn crs_param(params: &Params, name: &str) -> Result<OgcCrs, Error> {
-    params.get(name).map_or(Ok(OgcCrs::Crs84), |text| OgcCrs::parse(text).map_err(|e| Error::bad_parameter(name, e.to_string())))
+    params
+        .get(name)
+        .map_or(Ok(OgcCrs::Crs84), |text| OgcCrs::parse(text).map_err(|e| Error::bad_parameter(name, e.to_string())))
 }
 
 /// `bbox`: checked as lon/lat for CRS84; for another `bbox-crs`, four numbers that the service
@@ -145,10 +147,14 @@ fn bbox_param(params: &Params, bbox_crs: OgcCrs) -> Result<Option<[f64; 4]>, Err
     if bbox_crs == OgcCrs::Crs84 {
         return params.bbox();
     }
-    let numbers: Vec<f64> = text.split(',').filter_map(|p| p.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+    let numbers: Vec<f64> =
+        text.split(',').filter_map(|p| p.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect();
     match numbers.as_slice() {
         [a, b, c, d] if text.split(',').count() == 4 => Ok(Some([*a, *b, *c, *d])),
-        _ => Err(Error::bad_parameter("bbox", format!("expected 4 comma-separated numbers in {} axis order", bbox_crs.uri()))),
+        _ => Err(Error::bad_parameter(
+            "bbox",
+            format!("expected 4 comma-separated numbers in {} axis order", bbox_crs.uri()),
+        )),
     }
 }
 
@@ -173,7 +179,11 @@ fn with_content_crs(mut response: HttpResponse, crs: OgcCrs) -> HttpResponse {
         ("f" = Option<String>, Query, description = "json")),
     responses((status = 200, description = "GeoJSON FeatureCollection"), (status = 400, description = "bad parameter (problem+json)")))]
 #[get("/collections/{collection}/items")]
-pub async fn items(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn items(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let (id, ..) = find_collection(&path)?;
     let params = Params::parse(&req, &["bbox", "bbox-crs", "crs", "limit", "cursor", "datetime", "plan", "f"])?;
     params.check_format()?;
@@ -187,11 +197,14 @@ pub async fn items(req: HttpRequest, path: web::Path<String>, state: web::Data<A
     }
     let as_of = match (params.get("datetime"), *id) {
         (None, _) => None,
-        (Some(t), "parcels") => Some(
-            chrono::DateTime::parse_from_rfc3339(t)
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .map_err(|_| Error::bad_parameter("datetime", "an RFC 3339 instant, e.g. 2025-07-01T00:00:00Z (intervals are not supported)"))?,
-        ),
+        (Some(t), "parcels") => {
+            Some(chrono::DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&chrono::Utc)).map_err(|_| {
+                Error::bad_parameter(
+                    "datetime",
+                    "an RFC 3339 instant, e.g. 2025-07-01T00:00:00Z (intervals are not supported)",
+                )
+            })?)
+        }
         (Some(_), other) => return Err(Error::bad_parameter("datetime", format!("{other} have no time filter")).into()),
     };
     let plan = match (params.number::<i32>("plan")?, *id) {
@@ -209,7 +222,8 @@ pub async fn items(req: HttpRequest, path: web::Path<String>, state: web::Data<A
         json!({"href": format!("{base}/collections/{id}"), "rel": "collection", "type": "application/json"}),
     ];
     if let (Some(last), true) = (page.last_id, returned == limit) {
-        let mut next: Vec<(String, String)> = vec![("limit".into(), limit.to_string()), ("cursor".into(), last.to_string())];
+        let mut next: Vec<(String, String)> =
+            vec![("limit".into(), limit.to_string()), ("cursor".into(), last.to_string())];
         for key in ["bbox", "bbox-crs", "crs", "datetime", "plan"] {
             if let Some(v) = params.get(key) {
                 next.push((key.into(), v.into()));
@@ -239,7 +253,11 @@ pub async fn items(req: HttpRequest, path: web::Path<String>, state: web::Data<A
            ("crs" = Option<String>, Query, description = "CRS of the response geometry (OGC URI); the response says Content-Crs")),
     responses((status = 200, description = "GeoJSON Feature"), (status = 400, description = "bad parameter"), (status = 404, description = "not found")))]
 #[get("/collections/{collection}/items/{id}")]
-pub async fn item(req: HttpRequest, path: web::Path<(String, String)>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn item(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let (collection_id, id) = path.into_inner();
     let (cid, ..) = find_collection(&collection_id)?;
     let params = Params::parse(&req, &["crs", "f"])?;

@@ -10,7 +10,14 @@ use crate::service::Error;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/parcels/{id}` so "lookup" and "at" are not taken for ids.
-    cfg.service(lookup).service(at).service(create).service(get).service(history).service(replace_geometry).service(merge).service(split);
+    cfg.service(lookup)
+        .service(at)
+        .service(create)
+        .service(get)
+        .service(history)
+        .service(replace_geometry)
+        .service(merge)
+        .service(split);
 }
 
 fn geojson(body: Value) -> HttpResponse {
@@ -32,7 +39,8 @@ pub async fn lookup(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         return Err(Error::bad_parameter("commune", "a commune code is 5 digits").into());
     }
     let sheet = p.number::<i32>("sheet")?.ok_or_else(|| Error::bad_parameter("sheet", "this parameter is required"))?;
-    let parcel = p.number::<i32>("parcel")?.ok_or_else(|| Error::bad_parameter("parcel", "this parameter is required"))?;
+    let parcel =
+        p.number::<i32>("parcel")?.ok_or_else(|| Error::bad_parameter("parcel", "this parameter is required"))?;
     Ok(geojson(with_conn(&state, move |conn, _| parcels::lookup(conn, &commune, sheet, parcel)).await?))
 }
 
@@ -60,7 +68,11 @@ pub async fn at(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
     params(("id" = String, Path, description = "national parcel id: 12-character GeoHash")),
     responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "not found")))]
 #[get("/parcels/{id}")]
-pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = path.into_inner();
     Ok(geojson(with_conn(&state, move |conn, _| parcels::get(conn, &id)).await?))
@@ -71,7 +83,11 @@ pub async fn get(req: HttpRequest, path: web::Path<String>, state: web::Data<App
     params(("id" = String, Path, description = "national parcel id")),
     responses((status = 200, description = "GeoJSON FeatureCollection of versions"), (status = 404, description = "not found")))]
 #[get("/parcels/{id}/history")]
-pub async fn history(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn history(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = path.into_inner();
     Ok(geojson(with_conn(&state, move |conn, _| parcels::history(conn, &id)).await?))
@@ -86,7 +102,11 @@ pub async fn history(req: HttpRequest, path: web::Path<String>, state: web::Data
               (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
               (status = 409, description = "overlap or duplicate number"), (status = 422, description = "invalid geometry or field")))]
 #[post("/parcels")]
-pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Json<NewParcel>) -> Result<HttpResponse, Problem> {
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<NewParcel>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
@@ -105,11 +125,18 @@ pub async fn create(req: HttpRequest, state: web::Data<AppState>, body: web::Jso
     responses((status = 200, description = "the new version"), (status = 404, description = "not found"),
               (status = 409, description = "overlap"), (status = 422, description = "invalid geometry")))]
 #[put("/parcels/{id}/geometry")]
-pub async fn replace_geometry(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<GeometryChange>) -> Result<HttpResponse, Problem> {
+pub async fn replace_geometry(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<GeometryChange>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (id, body) = (path.into_inner(), body.into_inner());
-    Ok(geojson(with_conn(&state, move |conn, settings| parcels::replace_geometry(conn, settings, &actor, &id, &body)).await?))
+    Ok(geojson(
+        with_conn(&state, move |conn, settings| parcels::replace_geometry(conn, settings, &actor, &id, &body)).await?,
+    ))
 }
 
 /// Splits a parcel (tách thửa, officer): the parts must exactly partition it (union equal within
@@ -120,7 +147,12 @@ pub async fn replace_geometry(req: HttpRequest, path: web::Path<String>, state: 
     responses((status = 201, description = "{retired, parcels}"), (status = 422, description = "not a partition, below the minimum area, invalid geometry"),
               (status = 409, description = "overlap or duplicate number")))]
 #[post("/parcels/{id}/split")]
-pub async fn split(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<SplitRequest>) -> Result<HttpResponse, Problem> {
+pub async fn split(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<SplitRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let (id, body) = (path.into_inner(), body.into_inner());
@@ -132,7 +164,11 @@ pub async fn split(req: HttpRequest, path: web::Path<String>, state: web::Data<A
 #[utoipa::path(post, path = "/parcels/merge", tag = "staff", request_body = MergeRequest, security(("bearer" = [])),
     responses((status = 201, description = "{retired, parcel}"), (status = 422, description = "not adjacent, different holders")))]
 #[post("/parcels/merge")]
-pub async fn merge(req: HttpRequest, state: web::Data<AppState>, body: web::Json<MergeRequest>) -> Result<HttpResponse, Problem> {
+pub async fn merge(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();

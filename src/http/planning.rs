@@ -30,7 +30,11 @@ fn plan_id(text: &str) -> Result<i32, Problem> {
               (status = 409, description = "the unit already has an approved plan of this level"),
               (status = 422, description = "invalid field (problem+json lists each)")))]
 #[post("/planning/plans")]
-pub async fn create_plan(req: HttpRequest, state: web::Data<AppState>, body: web::Json<NewPlan>) -> Result<HttpResponse, Problem> {
+pub async fn create_plan(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<NewPlan>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
@@ -47,7 +51,11 @@ pub async fn create_plan(req: HttpRequest, state: web::Data<AppState>, body: web
     params(("id" = i32, Path, description = "plan id")),
     responses((status = 200, description = "the plan"), (status = 404, description = "no such plan")))]
 #[get("/planning/plans/{id}")]
-pub async fn get_plan(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn get_plan(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = plan_id(&path)?;
     let plan = with_conn(&state, move |conn, _| planning::get_plan(conn, id)).await?;
@@ -64,7 +72,12 @@ pub async fn get_plan(req: HttpRequest, path: web::Path<String>, state: web::Dat
               (status = 404, description = "no such plan"), (status = 409, description = "not allowed from the current status"),
               (status = 422, description = "missing decision")))]
 #[post("/planning/plans/{id}/status")]
-pub async fn change_status(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<PlanStatusChange>) -> Result<HttpResponse, Problem> {
+pub async fn change_status(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<PlanStatusChange>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = plan_id(&path)?;
     let actor = auth::actor(&req, &state).await?;
@@ -86,12 +99,18 @@ pub async fn change_status(req: HttpRequest, path: web::Path<String>, state: web
               (status = 404, description = "no such plan"), (status = 409, description = "the plan is superseded"),
               (status = 422, description = "bad features, every one listed; nothing imported")))]
 #[post("/planning/plans/{id}/zones")]
-pub async fn import_zones(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>, body: web::Json<ZoneImport>) -> Result<HttpResponse, Problem> {
+pub async fn import_zones(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    body: web::Json<ZoneImport>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = plan_id(&path)?;
     let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
-    let result = with_conn(&state, move |conn, settings| planning::import_zones(conn, settings, &actor, id, &body)).await?;
+    let result =
+        with_conn(&state, move |conn, settings| planning::import_zones(conn, settings, &actor, id, &body)).await?;
     let location = format!("{}/collections/planning-zones/items?plan={id}", base_url(&req));
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
@@ -108,7 +127,11 @@ pub async fn import_zones(req: HttpRequest, path: web::Path<String>, state: web:
     responses((status = 200, description = "{plans, zones: [{land_use, area_m2, percent, conflicts_with_current}], area_basis, …}"),
               (status = 404, description = "no such parcel")))]
 #[get("/parcels/{id}/planning")]
-pub async fn parcel_planning(req: HttpRequest, path: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn parcel_planning(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let id = path.into_inner();
     let impact = with_conn(&state, move |conn, settings| planning::parcel_impact(conn, settings, &id)).await?;

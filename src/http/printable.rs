@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-pub use crate::domain::certificate::print::escape;
+pub use domain::certificate::print::escape;
 
 fn s(v: &Value) -> String {
     escape(&match v {
@@ -42,7 +42,14 @@ pub fn receipt_slip(view: &Value) -> String {
         .as_array()
         .map(|docs| {
             docs.iter()
-                .map(|d| format!("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", s(&d["position"]), s(&d["title"]), s(&d["copies"])))
+                .map(|d| {
+                    format!(
+                        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        s(&d["position"]),
+                        s(&d["title"]),
+                        s(&d["copies"])
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::service::{Error, FieldError};
+use store::StoreError;
 
 /// A service error on its way out as `application/problem+json`.
 #[derive(Debug)]
@@ -22,18 +23,6 @@ impl std::fmt::Display for Problem {
     }
 }
 
-fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-}
-
-fn is_connection_error(e: &diesel::result::Error) -> bool {
-    matches!(
-        e,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ClosedConnection, _)
-            | diesel::result::Error::BrokenTransactionManager
-    )
-}
-
 /// Status, short title and problem type for each error.
 pub fn classify(e: &Error) -> (StatusCode, &'static str, &'static str) {
     match e {
@@ -43,12 +32,14 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, &'static str) {
         Error::Conflict { .. } => (StatusCode::CONFLICT, "Conflict", "conflict"),
         Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "Authentication required", "unauthenticated"),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden", "forbidden"),
-        Error::Database { source, .. } if is_unique_violation(source) => (StatusCode::CONFLICT, "Conflict", "conflict"),
-        Error::Database { source, .. } if is_connection_error(source) => {
+        Error::Database { source: StoreError::Unique { .. }, .. } => (StatusCode::CONFLICT, "Conflict", "conflict"),
+        Error::Database { source: StoreError::Unavailable | StoreError::Timeout, .. } => {
             (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "unavailable")
         }
         Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "unavailable"),
-        Error::Database { .. } | Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "internal"),
+        Error::Database { .. } | Error::Internal(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "internal")
+        }
     }
 }
 
@@ -114,16 +105,9 @@ mod tests {
             (Error::Forbidden("x".into()), 403),
             (Error::Unavailable(anyhow::anyhow!("down")), 503),
             (Error::Internal(anyhow::anyhow!("boom")), 500),
-            (
-                Error::Database {
-                    context: "x",
-                    source: diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        Box::new("dup".to_string()),
-                    ),
-                },
-                409,
-            ),
+            (Error::Database { context: "x", source: StoreError::Unique { constraint: None } }, 409),
+            (Error::Database { context: "x", source: StoreError::Timeout }, 503),
+            (Error::Database { context: "x", source: StoreError::ForeignKey { constraint: None } }, 500),
         ];
         for (e, status) in cases {
             assert_eq!(classify(&e).0.as_u16(), status, "{e:?}");
@@ -139,7 +123,8 @@ mod tests {
 
     #[test]
     fn field_errors_are_listed() {
-        let r = Problem(Error::Invalid(vec![FieldError::pointer("/geometry/coordinates/0", "not closed")])).error_response();
+        let r = Problem(Error::Invalid(vec![FieldError::pointer("/geometry/coordinates/0", "not closed")]))
+            .error_response();
         assert_eq!(r.headers().get("content-type").unwrap(), "application/problem+json");
         let body = actix_web::rt::System::new().block_on(actix_web::body::to_bytes(r.into_body())).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();

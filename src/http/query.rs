@@ -19,12 +19,19 @@ impl Params {
         let mut errors = Vec::new();
         for (k, v) in pairs {
             if !allowed.contains(&k.as_str()) {
-                errors.push(FieldError::parameter(&k, format!("unknown parameter; this endpoint accepts: {}", allowed.join(", "))));
+                errors.push(FieldError::parameter(
+                    &k,
+                    format!("unknown parameter; this endpoint accepts: {}", allowed.join(", ")),
+                ));
             } else if map.insert(k.clone(), v).is_some() {
                 errors.push(FieldError::parameter(&k, "given more than once"));
             }
         }
-        if errors.is_empty() { Ok(Params(map)) } else { Err(Error::BadRequest(errors)) }
+        if errors.is_empty() {
+            Ok(Params(map))
+        } else {
+            Err(Error::BadRequest(errors))
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -38,7 +45,11 @@ impl Params {
     /// A number parameter, if present.
     pub fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, Error> {
         self.get(name)
-            .map(|v| v.trim().parse::<T>().map_err(|_| Error::bad_parameter(name, format!("'{v}' is not a valid number here"))))
+            .map(|v| {
+                v.trim()
+                    .parse::<T>()
+                    .map_err(|_| Error::bad_parameter(name, format!("'{v}' is not a valid number here")))
+            })
             .transpose()
     }
 
@@ -74,7 +85,8 @@ pub fn parse_bbox(text: &str) -> Result<[f64; 4], String> {
     }
     let mut v = [0.0; 4];
     for (i, p) in parts.iter().enumerate() {
-        v[i] = p.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("'{p}' is not a number"))?;
+        v[i] =
+            p.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("'{p}' is not a number"))?;
     }
     let [x0, y0, x1, y1] = v;
     if !(-180.0..=180.0).contains(&x0) || !(-180.0..=180.0).contains(&x1) {
@@ -100,7 +112,17 @@ mod tests {
     fn bbox_table() {
         assert_eq!(parse_bbox("105,9,106,10"), Ok([105.0, 9.0, 106.0, 10.0]));
         assert_eq!(parse_bbox(" 105 , 9 , 106 , 10 "), Ok([105.0, 9.0, 106.0, 10.0]));
-        for bad in ["105,9,106", "105,9,106,10,0,1", "a,9,106,10", "105,91,106,92", "181,9,182,10", "106,9,105,10", "105,10,106,9", "NaN,9,106,10", "inf,9,106,10"] {
+        for bad in [
+            "105,9,106",
+            "105,9,106,10,0,1",
+            "a,9,106,10",
+            "105,91,106,92",
+            "181,9,182,10",
+            "106,9,105,10",
+            "105,10,106,9",
+            "NaN,9,106,10",
+            "inf,9,106,10",
+        ] {
             assert!(parse_bbox(bad).is_err(), "{bad}");
         }
     }

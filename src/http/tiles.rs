@@ -12,10 +12,10 @@ use serde_json::{json, Map, Value};
 
 use super::query::Params;
 use super::{base_url, with_conn, AppState, Problem};
-use crate::domain::parcel::VIETNAM_EXTENT;
-use crate::domain::tiles::{Layer, TileCoord};
 use crate::service::tiles::{self, TileBody};
 use crate::service::Error;
+use domain::parcel::VIETNAM_EXTENT;
+use domain::tiles::{Layer, TileCoord};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(tilejson).service(tile);
@@ -26,7 +26,8 @@ pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 const CACHE_CONTROL: &str = "public, no-cache";
 
 fn layer(name: &str) -> Result<Layer, Problem> {
-    Layer::parse(name).ok_or_else(|| Problem(Error::NotFound(format!("tile layer '{name}' (layers: parcels, planning-zones)"))))
+    Layer::parse(name)
+        .ok_or_else(|| Problem(Error::NotFound(format!("tile layer '{name}' (layers: parcels, planning-zones)"))))
 }
 
 fn description(layer: Layer) -> &'static str {
@@ -47,7 +48,11 @@ fn description(layer: Layer) -> &'static str {
               (status = 400, description = "z, x or y outside the grid (problem+json)"),
               (status = 404, description = "unknown layer")))]
 #[get("/tiles/{layer}/{z}/{x}/{y}.mvt")]
-pub async fn tile(req: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn tile(
+    req: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     Params::parse(&req, &[])?;
     let (name, z, x, y) = path.into_inner();
     let layer = layer(&name)?;

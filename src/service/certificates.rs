@@ -15,11 +15,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Actor, DbContext, Error, FieldError, Role, Settings};
-use crate::domain::certificate::{self as cert, print, Content, Holder, LandUse, ParcelBlock, Predecessor, Sealed, UseForm};
-use crate::domain::crs::{nearest_zone, Crs};
-use crate::domain::parcel::is_land_use_code;
-use crate::persistence::parcels::ParcelRow;
-use crate::persistence::{audit, certificates as db, rights};
+use domain::certificate::{self as cert, print, Content, Holder, LandUse, ParcelBlock, Predecessor, Sealed, UseForm};
+use domain::crs::{nearest_zone, Crs};
+use domain::parcel::is_land_use_code;
+use store::parcels::ParcelRow;
+use store::{audit, certificates as db, rights};
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -124,7 +124,10 @@ fn parse_terms(terms: Option<&[LandUseTerm]>) -> Result<Terms, Error> {
     let mut out: Terms = Vec::new();
     for (i, t) in terms.unwrap_or_default().iter().enumerate() {
         if !is_land_use_code(&t.code) {
-            return Err(Error::invalid(format!("/land_uses/{i}/code"), "a land-use code is three capital letters, e.g. ODT"));
+            return Err(Error::invalid(
+                format!("/land_uses/{i}/code"),
+                "a land-use code is three capital letters, e.g. ODT",
+            ));
         }
         if out.iter().any(|(c, _)| c == &t.code) {
             return Err(Error::invalid(format!("/land_uses/{i}/code"), "given twice"));
@@ -150,7 +153,10 @@ fn check_serial(serial: &str) -> Result<(), Error> {
     if cert::is_certificate_serial(serial) {
         Ok(())
     } else {
-        Err(Error::bad_parameter("serial", "a serial is two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)"))
+        Err(Error::bad_parameter(
+            "serial",
+            "a serial is two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)",
+        ))
     }
 }
 
@@ -160,11 +166,13 @@ fn conflict(message: impl Into<String>) -> Error {
 
 /// Unique violations raised by the database's own guarantees, as 409 with what they mean.
 fn conflict_or_db(e: diesel::result::Error, context: &'static str) -> Error {
-    use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
-        let message = match info.constraint_name() {
+    let e = store::StoreError::from(e);
+    if let store::StoreError::Unique { constraint } = &e {
+        let message = match constraint.as_deref() {
             Some("certificates_one_valid_per_right") => "the right already has a valid certificate",
-            Some("rrrs_one_current_use_right") => "the parcel already has a current use right: a certificate was issued for it meanwhile",
+            Some("rrrs_one_current_use_right") => {
+                "the parcel already has a current use right: a certificate was issued for it meanwhile"
+            }
             Some("certificate_blanks_pkey") => "some of these serials are already registered",
             Some("certificates_serial_key") => "this serial has already been used",
             Some("certificates_registry_unique") => "this registry number is already taken",
@@ -173,7 +181,7 @@ fn conflict_or_db(e: diesel::result::Error, context: &'static str) -> Error {
         };
         return conflict(message);
     }
-    Error::Database { context, source: e }
+    Error::db(context, e)
 }
 
 fn not_found(serial: &str) -> Error {
@@ -185,7 +193,8 @@ fn not_found(serial: &str) -> Error {
 
 /// `POST /certificate-blanks` (admin): registers a range of unused blanks for a province.
 pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeRequest) -> Result<Value, Error> {
-    let range = cert::BlankRange::new(&req.prefix, req.first, req.last).map_err(|e| Error::invalid(e.pointer, e.message))?;
+    let range =
+        cert::BlankRange::new(&req.prefix, req.first, req.last).map_err(|e| Error::invalid(e.pointer, e.message))?;
     conn.transaction(|conn| {
         let province = db::province(conn, &req.province)
             .context_db("finding the province")?
@@ -195,7 +204,11 @@ pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeR
             .context_db("checking the range against serials on record")?;
         if !taken.is_empty() {
             return Err(Error::Conflict {
-                message: format!("the range {}–{} overlaps serials already on record; serials are never reused", range.first_serial(), range.last_serial()),
+                message: format!(
+                    "the range {}–{} overlaps serials already on record; serials are never reused",
+                    range.first_serial(),
+                    range.last_serial()
+                ),
                 errors: vec![FieldError::pointer("/first", format!("already on record: {}", taken.join(", ")))],
             });
         }
@@ -208,15 +221,18 @@ pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeR
             "last": range.last_serial().to_string(),
             "count": n,
         });
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "certificate_blanks.register",
-            entity: "certificate_blanks",
-            entity_id: &format!("{}..{}", range.first_serial(), range.last_serial()),
-            before: None,
-            after: Some(view.clone()),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "certificate_blanks.register",
+                entity: "certificate_blanks",
+                entity_id: &format!("{}..{}", range.first_serial(), range.last_serial()),
+                before: None,
+                after: Some(view.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(view)
     })
@@ -228,24 +244,33 @@ pub fn void_blank(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &Re
     let serial = cert::Serial::parse(serial).map_err(|m| Error::bad_parameter("serial", m))?.to_string();
     let reason = required_text("/reason", &req.reason)?;
     conn.transaction(|conn| {
-        let blank = db::blank_for_update(conn, &serial).context_db("loading the blank")?.ok_or_else(|| Error::NotFound(format!("blank {serial}")))?;
+        let blank = db::blank_for_update(conn, &serial)
+            .context_db("loading the blank")?
+            .ok_or_else(|| Error::NotFound(format!("blank {serial}")))?;
         actor.require(&[Role::Approver], &blank.province_code)?;
         match blank.status.as_str() {
             "unused" => {}
             "voided" => return Err(conflict(format!("blank {serial} is already voided"))),
-            _ => return Err(conflict(format!("blank {serial} carries an issued certificate: revoke or replace the certificate instead"))),
+            _ => {
+                return Err(conflict(format!(
+                    "blank {serial} carries an issued certificate: revoke or replace the certificate instead"
+                )))
+            }
         }
         db::void_blank(conn, &serial, &reason).context_db("voiding the blank")?;
         let view = json!({"serial": serial, "province": blank.province_code, "status": "voided", "reason": reason});
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "certificate_blank.void",
-            entity: "certificate_blank",
-            entity_id: &serial,
-            before: Some(json!({"serial": serial, "status": blank.status})),
-            after: Some(view.clone()),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "certificate_blank.void",
+                entity: "certificate_blank",
+                entity_id: &serial,
+                before: Some(json!({"serial": serial, "status": blank.status})),
+                after: Some(view.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(view)
     })
@@ -263,11 +288,21 @@ struct RecordedLandUse {
 
 /// Section 2 from a parcel version. Terms come from `previous` (the certificate being
 /// superseded) where it names the same land use, then from the request's `terms`.
-fn parcel_block(conn: &mut PgConnection, parcel: &ParcelRow, use_form: UseForm, previous: Option<&[LandUse]>, terms: &Terms) -> Result<ParcelBlock, Error> {
-    let recorded: Vec<RecordedLandUse> = serde_json::from_str(&parcel.land_uses).map_err(|e| anyhow::anyhow!("land uses of parcel {}: {e}", parcel.national_id))?;
+fn parcel_block(
+    conn: &mut PgConnection,
+    parcel: &ParcelRow,
+    use_form: UseForm,
+    previous: Option<&[LandUse]>,
+    terms: &Terms,
+) -> Result<ParcelBlock, Error> {
+    let recorded: Vec<RecordedLandUse> = serde_json::from_str(&parcel.land_uses)
+        .map_err(|e| anyhow::anyhow!("land uses of parcel {}: {e}", parcel.national_id))?;
     for (i, (code, _)) in terms.iter().enumerate() {
         if !recorded.iter().any(|r| &r.code == code) {
-            return Err(Error::invalid(format!("/land_uses/{i}/code"), format!("parcel {} has no land use {code}", parcel.national_id)));
+            return Err(Error::invalid(
+                format!("/land_uses/{i}/code"),
+                format!("parcel {} has no land use {code}", parcel.national_id),
+            ));
         }
     }
     let codes: Vec<String> = recorded.iter().map(|r| r.code.clone()).collect();
@@ -303,8 +338,12 @@ fn parcel_block(conn: &mut PgConnection, parcel: &ParcelRow, use_form: UseForm, 
 
 /// The office's signing key, its public half registered for verifiers.
 fn office_key(conn: &mut PgConnection, settings: &Settings, province_code: &str) -> Result<SigningKey, Error> {
-    let seed = db::office_seed(&settings.key_dir, province_code)
-        .map_err(|e| anyhow::anyhow!("while reading the signing key of province {province_code} under {}: {e}", settings.key_dir.display()))?;
+    let seed = db::office_seed(&settings.key_dir, province_code).map_err(|e| {
+        anyhow::anyhow!(
+            "while reading the signing key of province {province_code} under {}: {e}",
+            settings.key_dir.display()
+        )
+    })?;
     let key = SigningKey::from_bytes(&seed);
     let public = key.verifying_key();
     db::register_key(conn, &cert::key_id(province_code, &public), province_code, public.as_bytes())
@@ -357,21 +396,24 @@ fn write_certificate(
     };
     let key = office_key(conn, settings, &province.code)?;
     let sealed = cert::seal(&content, &key, base_url);
-    let id = db::insert(conn, &db::NewCertificate {
-        id: draft.reserved_id,
-        serial: &content.serial,
-        registry_no: &content.registry_no,
-        registry_year: year,
-        province_code: &province.code,
-        rrr_id: draft.rrr_id,
-        issued_on,
-        issuing_authority: &content.authority,
-        dossier_id: draft.dossier_id,
-        content: &serde_json::to_value(&content).map_err(anyhow::Error::from)?,
-        key_id: &sealed.key_id,
-        signature: &sealed.signature,
-        qr_payload: &sealed.qr_payload,
-    })
+    let id = db::insert(
+        conn,
+        &db::NewCertificate {
+            id: draft.reserved_id,
+            serial: &content.serial,
+            registry_no: &content.registry_no,
+            registry_year: year,
+            province_code: &province.code,
+            rrr_id: draft.rrr_id,
+            issued_on,
+            issuing_authority: &content.authority,
+            dossier_id: draft.dossier_id,
+            content: &serde_json::to_value(&content).map_err(anyhow::Error::from)?,
+            key_id: &sealed.key_id,
+            signature: &sealed.signature,
+            qr_payload: &sealed.qr_payload,
+        },
+    )
     .map_err(|e| conflict_or_db(e, "inserting the certificate"))?;
     Ok((id, content))
 }
@@ -381,7 +423,8 @@ fn new_right(conn: &mut PgConnection, parcel_id: i64, holders: &[Holder], source
     let rrr = rights::insert_use_right(conn, parcel_id, UseForm::for_holders(holders).as_str(), source_document)
         .map_err(|e| conflict_or_db(e, "recording the use right"))?;
     for h in holders {
-        let party = rights::insert_party(conn, h.kind.as_str(), &h.name, h.id_number.as_deref(), None).context_db("recording a holder")?;
+        let party = rights::insert_party(conn, h.kind.as_str(), &h.name, h.id_number.as_deref(), None)
+            .context_db("recording a holder")?;
         rights::insert_share(conn, rrr, party, h.share).context_db("recording a share")?;
     }
     Ok(rrr)
@@ -423,16 +466,26 @@ fn reload(conn: &mut PgConnection, id: i64) -> Result<db::CertificateRow, Error>
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("certificate {id} vanished inside its own transaction")))
 }
 
-fn audit_certificate(conn: &mut PgConnection, actor: &Actor, action: &str, serial: &str, before: Option<Value>, after: Value) -> Result<(), Error> {
-    audit::append(conn, audit::AuditEntry {
-        actor_id: Some(actor.user_id),
-        actor: &actor.username,
-        action,
-        entity: "certificate",
-        entity_id: serial,
-        before,
-        after: Some(after),
-    })
+fn audit_certificate(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: &str,
+    serial: &str,
+    before: Option<Value>,
+    after: Value,
+) -> Result<(), Error> {
+    audit::append(
+        conn,
+        audit::AuditEntry {
+            actor_id: Some(actor.user_id),
+            actor: &actor.username,
+            action,
+            entity: "certificate",
+            entity_id: serial,
+            before,
+            after: Some(after),
+        },
+    )
     .context_db("writing the audit log")
 }
 
@@ -531,12 +584,20 @@ pub fn issue(
 
 /// Loads a certificate for a change: locked, in the actor's province, and valid.
 fn valid_for_change(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<db::CertificateRow, Error> {
-    let row = db::by_serial_for_update(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
+    let row = db::by_serial_for_update(conn, serial)
+        .context_db("loading the certificate")?
+        .ok_or_else(|| not_found(serial))?;
     actor.require(&[Role::Approver], &row.province_code)?;
     match row.status.as_str() {
         "valid" => Ok(row),
-        "revoked" => Err(conflict(format!("certificate {serial} was revoked{}", row.revoked_at.map(|t| format!(" at {t}")).unwrap_or_default()))),
-        _ => Err(conflict(format!("certificate {serial} was replaced by {}", row.replaced_by_serial.as_deref().unwrap_or("another certificate")))),
+        "revoked" => Err(conflict(format!(
+            "certificate {serial} was revoked{}",
+            row.revoked_at.map(|t| format!(" at {t}")).unwrap_or_default()
+        ))),
+        _ => Err(conflict(format!(
+            "certificate {serial} was replaced by {}",
+            row.replaced_by_serial.as_deref().unwrap_or("another certificate")
+        ))),
     }
 }
 
@@ -546,7 +607,9 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &Reason
     let reason = required_text("/reason", &req.reason)?;
     conn.transaction(|conn| {
         let row = valid_for_change(conn, actor, serial)?;
-        db::revoke(conn, row.id, &reason).context_db("revoking the certificate")?.ok_or_else(|| conflict(format!("certificate {serial} is no longer valid")))?;
+        db::revoke(conn, row.id, &reason)
+            .context_db("revoking the certificate")?
+            .ok_or_else(|| conflict(format!("certificate {serial} is no longer valid")))?;
         let after = reload(conn, row.id)?;
         audit_certificate(conn, actor, "certificate.revoke", serial, Some(brief(&row)), brief(&after))?;
         Ok(staff_view(&after))
@@ -557,7 +620,8 @@ pub fn revoke(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &Reason
 /// recorded without one (imports, sample data).
 fn recorded_content(conn: &mut PgConnection, row: &db::CertificateRow) -> Result<Content, Error> {
     if let Some(value) = &row.content {
-        return serde_json::from_value(value.clone()).map_err(|e| Error::Internal(anyhow::anyhow!("content of certificate {}: {e}", row.serial)));
+        return serde_json::from_value(value.clone())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("content of certificate {}: {e}", row.serial)));
     }
     let holders: Vec<Holder> = db::right_holders(conn, row.rrr_id)
         .context_db("loading the holders")?
@@ -595,9 +659,18 @@ fn recorded_content(conn: &mut PgConnection, row: &db::CertificateRow) -> Result
 
 /// `POST /certificates/{serial}/replace` (approver): cấp lại / cấp đổi. A new serial from
 /// blank stock over the same right; the old certificate becomes replaced.
-pub fn replace(conn: &mut PgConnection, settings: &Settings, actor: &Actor, serial: &str, req: &ReplaceRequest, now: DateTime<Utc>, base_url: &str) -> Result<Value, Error> {
+pub fn replace(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    serial: &str,
+    req: &ReplaceRequest,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<Value, Error> {
     check_serial(serial)?;
-    let reason = cert::ReplaceReason::parse(&req.reason).ok_or_else(|| Error::invalid("/reason", "one of lost, damaged, exchange"))?;
+    let reason = cert::ReplaceReason::parse(&req.reason)
+        .ok_or_else(|| Error::invalid("/reason", "one of lost, damaged, exchange"))?;
     let notes = optional_text("/notes", req.notes.as_deref())?;
     conn.transaction(|conn| {
         let old = valid_for_change(conn, actor, serial)?;
@@ -627,9 +700,23 @@ pub fn replace(conn: &mut PgConnection, settings: &Settings, actor: &Actor, seri
             dossier_id: None,
             reserved_id: Some(new_id),
         };
-        let (id, content) = write_certificate(conn, settings, settings.public_base_url.as_deref().unwrap_or(base_url), now, &province, draft)?;
+        let (id, content) = write_certificate(
+            conn,
+            settings,
+            settings.public_base_url.as_deref().unwrap_or(base_url),
+            now,
+            &province,
+            draft,
+        )?;
         let row = reload(conn, id)?;
-        audit_certificate(conn, actor, "certificate.replace", &content.serial, Some(brief(&old)), json!({"reason": reason.as_str(), "certificate": brief(&row), "content": row.content}))?;
+        audit_certificate(
+            conn,
+            actor,
+            "certificate.replace",
+            &content.serial,
+            Some(brief(&old)),
+            json!({"reason": reason.as_str(), "certificate": brief(&row), "content": row.content}),
+        )?;
         Ok(staff_view(&row))
     })
 }
@@ -637,9 +724,18 @@ pub fn replace(conn: &mut PgConnection, settings: &Settings, actor: &Actor, seri
 /// `POST /certificates/{serial}/transfer` (approver): chuyển nhượng / thừa kế / tặng cho. The
 /// old right ends, a new one with the new holders and shares starts on the parcel's current
 /// version, and a new certificate supersedes the old one; all history stays.
-pub fn transfer(conn: &mut PgConnection, settings: &Settings, actor: &Actor, serial: &str, req: &TransferRequest, now: DateTime<Utc>, base_url: &str) -> Result<Value, Error> {
+pub fn transfer(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    serial: &str,
+    req: &TransferRequest,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<Value, Error> {
     check_serial(serial)?;
-    let kind = cert::TransferKind::parse(&req.kind).ok_or_else(|| Error::invalid("/kind", "one of transfer, inheritance, gift"))?;
+    let kind = cert::TransferKind::parse(&req.kind)
+        .ok_or_else(|| Error::invalid("/kind", "one of transfer, inheritance, gift"))?;
     let holders = parse_holders(&req.holders)?;
     let terms = parse_terms(req.land_uses.as_deref())?;
     let notes = optional_text("/notes", req.notes.as_deref())?;
@@ -655,7 +751,8 @@ pub fn transfer(conn: &mut PgConnection, settings: &Settings, actor: &Actor, ser
         let province = province_row(conn, &old.province_code)?;
         db::close_right(conn, old.rrr_id).context_db("ending the old right")?;
         let rrr_id = new_right(conn, old.parcel_id, &holders, &format!("{} ({serial})", kind.origin()))?;
-        let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), Some(&previous.parcel.land_uses), &terms)?;
+        let block =
+            parcel_block(conn, &parcel, UseForm::for_holders(&holders), Some(&previous.parcel.land_uses), &terms)?;
         let draft = Draft {
             rrr_id,
             holders,
@@ -666,10 +763,24 @@ pub fn transfer(conn: &mut PgConnection, settings: &Settings, actor: &Actor, ser
             dossier_id: None,
             reserved_id: None,
         };
-        let (id, content) = write_certificate(conn, settings, settings.public_base_url.as_deref().unwrap_or(base_url), now, &province, draft)?;
+        let (id, content) = write_certificate(
+            conn,
+            settings,
+            settings.public_base_url.as_deref().unwrap_or(base_url),
+            now,
+            &province,
+            draft,
+        )?;
         db::mark_replaced(conn, old.id, id).context_db("marking the old certificate replaced")?;
         let row = reload(conn, id)?;
-        audit_certificate(conn, actor, "certificate.transfer", &content.serial, Some(brief(&old)), json!({"kind": kind.as_str(), "certificate": brief(&row), "content": row.content}))?;
+        audit_certificate(
+            conn,
+            actor,
+            "certificate.transfer",
+            &content.serial,
+            Some(brief(&old)),
+            json!({"kind": kind.as_str(), "certificate": brief(&row), "content": row.content}),
+        )?;
         Ok(staff_view(&row))
     })
 }
@@ -735,7 +846,9 @@ pub fn print(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Str
     let content = recorded_content(conn, &row)?;
     let version = db::parcel_version(conn, row.parcel_id, content.parcel.version)
         .context_db("loading the parcel version")?
-        .ok_or_else(|| anyhow::anyhow!("version {} of the parcel of certificate {serial} is missing", content.parcel.version))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("version {} of the parcel of certificate {serial} is missing", content.parcel.version)
+        })?;
     let province = province_row(conn, &row.province_code)?;
     let diagram = diagram_of(&version, province.default_crs_epsg)?;
     let qr = row.qr_payload.as_deref().and_then(print::qr_svg);
@@ -757,8 +870,10 @@ pub fn print(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Str
 /// The diagram of a parcel version in its VN-2000 plane: the zone it was surveyed in, or for
 /// WGS 84 submissions the province's zone (the nearest meridian when none is configured).
 fn diagram_of(version: &ParcelRow, province_epsg: Option<i32>) -> Result<print::Diagram, Error> {
-    let geometry: geojson::Geometry = version.geometry.parse().map_err(|e| anyhow::anyhow!("geometry of parcel {}: {e}", version.national_id))?;
-    let wgs84 = crate::domain::geometry::parse_polygonal(&geometry).map_err(|e| anyhow::anyhow!("geometry of parcel {}: {}", version.national_id, e.message))?;
+    let geometry: geojson::Geometry =
+        version.geometry.parse().map_err(|e| anyhow::anyhow!("geometry of parcel {}: {e}", version.national_id))?;
+    let wgs84 = domain::geometry::parse_polygonal(&geometry)
+        .map_err(|e| anyhow::anyhow!("geometry of parcel {}: {}", version.national_id, e.message))?;
     let crs = match Crs::from_epsg(version.source_crs_epsg as u32) {
         Some(c @ Crs::Vn2000(_)) => c,
         _ => match province_epsg.and_then(|e| Crs::from_epsg(e as u32)) {
@@ -769,7 +884,8 @@ fn diagram_of(version: &ParcelRow, province_epsg: Option<i32>) -> Result<print::
             }
         },
     };
-    let planar = crs.from_wgs84(&wgs84).map_err(|e| anyhow::anyhow!("projecting parcel {}: {e}", version.national_id))?;
+    let planar =
+        crs.from_wgs84(&wgs84).map_err(|e| anyhow::anyhow!("projecting parcel {}: {e}", version.national_id))?;
     Ok(print::diagram(&planar, crs.epsg()))
 }
 
@@ -779,13 +895,25 @@ fn diagram_of(version: &ParcelRow, province_epsg: Option<i32>) -> Result<print::
 /// Seals a certificate recorded without content (sample data, imports): builds its content from
 /// the records, signs it with the office's key, and records its serial as an issued blank so
 /// the serial can never be registered or issued again. Runs inside the caller's transaction.
-pub fn seal_recorded(conn: &mut PgConnection, settings: &Settings, certificate_id: i64, base_url: &str) -> Result<Sealed, Error> {
+pub fn seal_recorded(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    certificate_id: i64,
+    base_url: &str,
+) -> Result<Sealed, Error> {
     let row = reload(conn, certificate_id)?;
     let content = recorded_content(conn, &row)?;
     let key = office_key(conn, settings, &row.province_code)?;
     let sealed = cert::seal(&content, &key, base_url);
-    db::set_seal(conn, row.id, &serde_json::to_value(&content).map_err(anyhow::Error::from)?, &sealed.key_id, &sealed.signature, &sealed.qr_payload)
-        .context_db("storing the signature")?;
+    db::set_seal(
+        conn,
+        row.id,
+        &serde_json::to_value(&content).map_err(anyhow::Error::from)?,
+        &sealed.key_id,
+        &sealed.signature,
+        &sealed.qr_payload,
+    )
+    .context_db("storing the signature")?;
     if cert::Serial::parse(&row.serial).is_ok() {
         db::record_issued_blank(conn, &row.serial, &row.province_code).context_db("recording the blank")?;
     }

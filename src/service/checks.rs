@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Actor, DbContext, Error, Role, Settings};
-use crate::domain::checks::{self, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
-use crate::domain::crs::{nearest_zone, Crs};
-use crate::domain::projection::{plane_to_wgs84, to_plane_raw, wgs84_text_to_plane};
-use crate::persistence::{admin, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
+use domain::checks::{self, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
+use domain::crs::{nearest_zone, Crs};
+use domain::projection::{plane_to_wgs84, to_plane_raw, wgs84_text_to_plane};
+use store::{admin, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
 
 /// The body of `POST /certificate-checks` and `POST /dossiers/{id}/checks`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -89,7 +89,12 @@ pub fn load_min_split_areas(conn: &mut PgConnection) -> Result<MinSplitAreaTable
 }
 
 /// Runs the check. `parcel_hint` is the dossier's parcel when the request names none.
-fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parcel_hint: Option<&str>) -> Result<(Value, Outcome, Option<i64>), Error> {
+fn check(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    req: &CheckRequest,
+    parcel_hint: Option<&str>,
+) -> Result<(Value, Outcome, Option<i64>), Error> {
     let source = match &req.crs {
         None => Crs::Wgs84,
         Some(text) => Crs::parse(text).map_err(|e| Error::invalid("/crs", e.to_string()))?,
@@ -105,7 +110,10 @@ fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parce
         ),
         None => None,
     };
-    let commune_code = req.commune.clone().or_else(|| registered.as_ref().map(|r| r.commune_code.clone()))
+    let commune_code = req
+        .commune
+        .clone()
+        .or_else(|| registered.as_ref().map(|r| r.commune_code.clone()))
         .ok_or_else(|| Error::invalid("/commune", "name the commune (or the registered parcel)"))?;
     let commune = admin::current_commune(conn, &commune_code)
         .context_db("finding the commune")?
@@ -115,8 +123,14 @@ fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parce
         Crs::Vn2000(z) => z,
         Crs::Wgs84 => registered
             .as_ref()
-            .and_then(|r| match Crs::from_epsg(r.source_crs_epsg as u32) { Some(Crs::Vn2000(z)) => Some(z), _ => None })
-            .or_else(|| match commune.default_crs_epsg.and_then(|e| Crs::from_epsg(e as u32)) { Some(Crs::Vn2000(z)) => Some(z), _ => None })
+            .and_then(|r| match Crs::from_epsg(r.source_crs_epsg as u32) {
+                Some(Crs::Vn2000(z)) => Some(z),
+                _ => None,
+            })
+            .or_else(|| match commune.default_crs_epsg.and_then(|e| Crs::from_epsg(e as u32)) {
+                Some(Crs::Vn2000(z)) => Some(z),
+                _ => None,
+            })
             .unwrap_or_else(|| nearest_zone(105.0)),
     };
     let plane_request = to_plane_raw(&raw, source, zone)
@@ -125,19 +139,29 @@ fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parce
     // convert still gets its R1 report, with no context.
     let wgs84_text = plane_to_wgs84(&plane_request, zone).map(|g| g.to_string());
     let (area_table, split_table) = load_tables(conn)?;
-    let boundary = db::commune_boundary(conn, commune.id).context_db("loading the commune boundary")?
+    let boundary = db::commune_boundary(conn, commune.id)
+        .context_db("loading the commune boundary")?
         .and_then(|b| wgs84_text_to_plane(&b, zone));
     let registered_geometry = registered.as_ref().and_then(|r| wgs84_text_to_plane(&r.geometry, zone));
     let (neighbours, zones) = match &wgs84_text {
-        Some(text) if matches!(raw.value, geojson::GeometryValue::Polygon { .. } | geojson::GeometryValue::MultiPolygon { .. }) => {
+        Some(text)
+            if matches!(
+                raw.value,
+                geojson::GeometryValue::Polygon { .. } | geojson::GeometryValue::MultiPolygon { .. }
+            ) =>
+        {
             let n = db::neighbours(conn, text, registered.as_ref().map(|r| r.parcel_id), 5.0).unwrap_or_default();
             let z = db::approved_zones(conn, text).unwrap_or_default();
             (n, z)
         }
         _ => (vec![], vec![]),
     };
-    let neighbours: Vec<(String, MultiPolygon<f64>)> = neighbours.iter().filter_map(|s| Some((s.id.clone(), wgs84_text_to_plane(&s.geometry, zone)?))).collect();
-    let zones: Vec<(String, String, MultiPolygon<f64>)> = zones.iter().filter_map(|s| Some((s.id.clone(), s.code.clone(), wgs84_text_to_plane(&s.geometry, zone)?))).collect();
+    let neighbours: Vec<(String, MultiPolygon<f64>)> =
+        neighbours.iter().filter_map(|s| Some((s.id.clone(), wgs84_text_to_plane(&s.geometry, zone)?))).collect();
+    let zones: Vec<(String, String, MultiPolygon<f64>)> = zones
+        .iter()
+        .filter_map(|s| Some((s.id.clone(), s.code.clone(), wgs84_text_to_plane(&s.geometry, zone)?)))
+        .collect();
     let current_uses: Vec<String> = registered
         .as_ref()
         .and_then(|r| serde_json::from_str::<Vec<Value>>(&r.land_uses).ok())
@@ -146,14 +170,27 @@ fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parce
     let legal = match &registered {
         Some(r) => LegalFacts {
             replaces_serial: req.replaces_serial.clone(),
-            existing_certificates: db::certificates_of(conn, r.parcel_id).context_db("loading certificates")?
-                .into_iter().map(|c| checks::ExistingCertificate { serial: c.serial, valid: c.valid }).collect(),
-            restrictions: db::restrictions_of(conn, r.parcel_id).context_db("loading restrictions")?
-                .iter().filter(|x| x.kind != "dispute")
-                .map(|x| checks::Restriction { kind: x.kind.clone(), reference: x.reference.clone(), blocking: x.blocking }).collect(),
-            disputes: db::restrictions_of(conn, r.parcel_id).context_db("loading disputes")?
-                .iter().filter(|x| x.kind == "dispute")
-                .map(|x| checks::Dispute { reference: x.reference.clone(), resolved: false }).collect(),
+            existing_certificates: db::certificates_of(conn, r.parcel_id)
+                .context_db("loading certificates")?
+                .into_iter()
+                .map(|c| checks::ExistingCertificate { serial: c.serial, valid: c.valid })
+                .collect(),
+            restrictions: db::restrictions_of(conn, r.parcel_id)
+                .context_db("loading restrictions")?
+                .iter()
+                .filter(|x| x.kind != "dispute")
+                .map(|x| checks::Restriction {
+                    kind: x.kind.clone(),
+                    reference: x.reference.clone(),
+                    blocking: x.blocking,
+                })
+                .collect(),
+            disputes: db::restrictions_of(conn, r.parcel_id)
+                .context_db("loading disputes")?
+                .iter()
+                .filter(|x| x.kind == "dispute")
+                .map(|x| checks::Dispute { reference: x.reference.clone(), resolved: false })
+                .collect(),
             holders: req.holders.iter().map(|h| checks::Holder { party: h.name.clone(), share: h.share }).collect(),
         },
         None => LegalFacts {
@@ -171,14 +208,25 @@ fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parce
             for (i, part) in s.parts.iter().enumerate() {
                 let pointer = format!("/split/parts/{i}/geometry");
                 let g = parse_geometry(&part.geometry, &pointer)?;
-                let plane = to_plane_raw(&g, source, zone).ok_or_else(|| Error::invalid(&pointer, "cannot be transformed"))?;
-                let mp = crate::domain::geometry::parse_polygonal(&plane).map_err(|e| Error::invalid(format!("{pointer}{}", e.pointer), e.message))?;
-                parts.push(checks::SplitPart { id: part.id.clone(), land_category: part.land_category.clone(), geometry: mp, frontage_m: part.frontage_m });
+                let plane =
+                    to_plane_raw(&g, source, zone).ok_or_else(|| Error::invalid(&pointer, "cannot be transformed"))?;
+                let mp = domain::geometry::parse_polygonal(&plane)
+                    .map_err(|e| Error::invalid(format!("{pointer}{}", e.pointer), e.message))?;
+                parts.push(checks::SplitPart {
+                    id: part.id.clone(),
+                    land_category: part.land_category.clone(),
+                    geometry: mp,
+                    frontage_m: part.frontage_m,
+                });
             }
             Some(checks::SplitRequest { province_code: commune.province_code.clone(), parts })
         }
     };
-    let tolerances = Tolerances { sliver_m2: settings.sliver_tolerance_m2, commune_outside_m2: settings.boundary_tolerance_m2, ..Tolerances::default() };
+    let tolerances = Tolerances {
+        sliver_m2: settings.sliver_tolerance_m2,
+        commune_outside_m2: settings.boundary_tolerance_m2,
+        ..Tolerances::default()
+    };
     let input = CheckInput {
         parcel: plane_request,
         commune_boundary: boundary,
@@ -197,11 +245,13 @@ fn check(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest, parce
     };
     let report = checks::run(&input);
     let outcome = report.outcome();
-    let mut results = serde_json::to_value(&report.results).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
+    let mut results =
+        serde_json::to_value(&report.results).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
     // Problem geometry goes to the map in CRS84.
     if let Some(list) = results.as_array_mut() {
         for r in list.iter_mut() {
-            if let Some(g) = r.get("geometry").and_then(|g| serde_json::from_value::<geojson::Geometry>(g.clone()).ok()) {
+            if let Some(g) = r.get("geometry").and_then(|g| serde_json::from_value::<geojson::Geometry>(g.clone()).ok())
+            {
                 r["geometry"] = plane_to_wgs84(&g, zone).map(|g| json!(g)).unwrap_or(Value::Null);
             }
         }
@@ -233,26 +283,38 @@ fn outcome_text(o: Outcome) -> &'static str {
 
 /// `POST /dossiers/{id}/checks`: checks the dossier's request and keeps the report (issuance
 /// requires the latest one to have no failure and to be newer than the parcel's last change).
-pub fn check_dossier(conn: &mut PgConnection, settings: &Settings, actor: &Actor, dossier_id: i64, req: &CheckRequest, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn check_dossier(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    dossier_id: i64,
+    req: &CheckRequest,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
     conn.transaction(|conn| {
-        let d = dossier_db::by_id(conn, dossier_id).context_db("loading the dossier")?
+        let d = dossier_db::by_id(conn, dossier_id)
+            .context_db("loading the dossier")?
             .ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
         actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
         let hint = d.parcels.first().cloned();
         let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref())?;
-        let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &view, now).context_db("storing the report")?;
+        let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &view, now)
+            .context_db("storing the report")?;
         view["id"] = json!(id);
         view["dossier_id"] = json!(dossier_id);
         view["checked_at"] = json!(now);
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "dossier.check",
-            entity: "dossier",
-            entity_id: &d.receipt_no,
-            before: None,
-            after: Some(json!({"check_id": id, "outcome": outcome_text(outcome)})),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "dossier.check",
+                entity: "dossier",
+                entity_id: &d.receipt_no,
+                before: None,
+                after: Some(json!({"check_id": id, "outcome": outcome_text(outcome)})),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(view)
     })
@@ -261,11 +323,16 @@ pub fn check_dossier(conn: &mut PgConnection, settings: &Settings, actor: &Actor
 /// Loads the reference documents from `dir` (area tolerances, minimum split areas), validating them.
 pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow::Result<()> {
     for (name, parse) in [
-        ("area-tolerance", (|t: &str| AreaToleranceTable::from_csv(t).map(|_| ()).map_err(|e| e.to_string())) as fn(&str) -> Result<(), String>),
+        (
+            "area-tolerance",
+            (|t: &str| AreaToleranceTable::from_csv(t).map(|_| ()).map_err(|e| e.to_string()))
+                as fn(&str) -> Result<(), String>,
+        ),
         ("min-split-area", |t: &str| MinSplitAreaTable::from_csv(t).map(|_| ()).map_err(|e| e.to_string())),
     ] {
         let path = dir.join(format!("{name}.csv"));
-        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("while reading {}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("while reading {}: {e}", path.display()))?;
         parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         db::put_reference_document(conn, name, &text)?;
     }

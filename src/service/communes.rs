@@ -4,7 +4,7 @@ use diesel::PgConnection;
 use serde_json::{json, Value};
 
 use super::{DbContext, Error};
-use crate::persistence::admin::{self, CommuneRow};
+use store::admin::{self, CommuneRow};
 
 fn feature(r: &CommuneRow) -> Value {
     json!({
@@ -23,7 +23,12 @@ fn feature(r: &CommuneRow) -> Value {
 }
 
 /// A page of communes in force, ordered by internal id; returns features, count and last id.
-pub fn page(conn: &mut PgConnection, bbox: Option<[f64; 4]>, after: i64, limit: i64) -> Result<(Vec<Value>, i64, Option<i64>), Error> {
+pub fn page(
+    conn: &mut PgConnection,
+    bbox: Option<[f64; 4]>,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<Value>, i64, Option<i64>), Error> {
     let (rows, count) = admin::commune_page(conn, bbox, after, limit).context_db("loading communes")?;
     let last = rows.last().map(|r| r.id as i64);
     Ok((rows.iter().map(feature).collect(), count, last))

@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Actor, DbContext, Error, FieldError, Role, Settings};
-use crate::domain::calendar::{self, Calendar, DueDateInput};
-use crate::domain::dossier::{self as machine, Action, State};
-use crate::domain::privacy::mask_person_name;
-use crate::persistence::dossiers::{self as db, DossierRow};
-use crate::persistence::{admin, audit, parcels as parcel_db, rights};
+use domain::calendar::{self, Calendar, DueDateInput};
+use domain::dossier::{self as machine, Action, State};
+use domain::privacy::mask_person_name;
+use store::dossiers::{self as db, DossierRow};
+use store::{admin, audit, parcels as parcel_db, rights};
 
 /// Vietnam keeps one time zone, UTC+7, without daylight saving.
 pub fn vietnam() -> FixedOffset {
@@ -102,7 +102,13 @@ fn pauses_of(rows: &[db::PauseRow], today: NaiveDate) -> Vec<(NaiveDate, NaiveDa
     rows.iter().map(|p| (p.from_day, p.to_day.unwrap_or(today))).collect()
 }
 
-fn compute_due(cal: &Calendar, settings: &Settings, received_at: DateTime<Utc>, working_days: u32, pauses: Vec<(NaiveDate, NaiveDate)>) -> NaiveDate {
+fn compute_due(
+    cal: &Calendar,
+    settings: &Settings,
+    received_at: DateTime<Utc>,
+    working_days: u32,
+    pauses: Vec<(NaiveDate, NaiveDate)>,
+) -> NaiveDate {
     calendar::due_date(
         cal,
         &DueDateInput {
@@ -128,7 +134,13 @@ fn parse_channel(text: &str, pointer: &str) -> Result<&'static str, Error> {
 }
 
 /// `POST /dossiers`: receives a dossier; returns its receipt number and promised date.
-pub fn receive(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &NewDossier, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn receive(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    req: &NewDossier,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
     let channel = parse_channel(&req.channel, "/channel")?;
     if !matches!(req.applicant.kind.as_str(), "person" | "household" | "organisation") {
         return Err(Error::invalid("/applicant/kind", "one of person, household, organisation"));
@@ -146,9 +158,9 @@ pub fn receive(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req:
         }
     }
     conn.transaction(|conn| {
-        let procedure = db::procedure(conn, &req.procedure)
-            .context_db("loading the procedure")?
-            .ok_or_else(|| Error::invalid("/procedure", format!("unknown procedure '{}' (see GET /procedures)", req.procedure)))?;
+        let procedure = db::procedure(conn, &req.procedure).context_db("loading the procedure")?.ok_or_else(|| {
+            Error::invalid("/procedure", format!("unknown procedure '{}' (see GET /procedures)", req.procedure))
+        })?;
         let commune = admin::current_commune(conn, &req.commune)
             .context_db("finding the commune")?
             .ok_or_else(|| Error::invalid("/commune", format!("no commune in force has code '{}'", req.commune)))?;
@@ -159,44 +171,66 @@ pub fn receive(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req:
         let day = local_day(received_at);
         let seq = db::next_receipt_no(conn, &commune.province_code, day).context_db("numbering the receipt")?;
         let receipt_no = format!("{}.{}.{seq:04}", commune.province_code, day.format("%y%m%d"));
-        let applicant = rights::insert_party(conn, &req.applicant.kind, req.applicant.name.trim(), req.applicant.id_number.as_deref(), req.applicant.address.as_deref())
-            .context_db("recording the applicant")?;
-        let id = db::insert(conn, &db::NewDossier {
-            receipt_no: &receipt_no,
-            procedure_code: &procedure.code,
-            province_code: &commune.province_code,
-            commune_id: Some(commune.id),
-            channel,
-            applicant_party_id: applicant,
-            received_at,
-            statutory_days: days,
-            due_on,
-            remote_commune: req.remote,
-            created_by: Some(actor.user_id),
-        })
+        let applicant = rights::insert_party(
+            conn,
+            &req.applicant.kind,
+            req.applicant.name.trim(),
+            req.applicant.id_number.as_deref(),
+            req.applicant.address.as_deref(),
+        )
+        .context_db("recording the applicant")?;
+        let id = db::insert(
+            conn,
+            &db::NewDossier {
+                receipt_no: &receipt_no,
+                procedure_code: &procedure.code,
+                province_code: &commune.province_code,
+                commune_id: Some(commune.id),
+                channel,
+                applicant_party_id: applicant,
+                received_at,
+                statutory_days: days,
+                due_on,
+                remote_commune: req.remote,
+                created_by: Some(actor.user_id),
+            },
+        )
         .context_db("recording the dossier")?;
         for (i, national_id) in req.parcels.iter().enumerate() {
             let found = parcel_db::current_by_national_id(conn, national_id).context_db("finding the parcel")?;
             if found.is_none() {
-                return Err(Error::invalid(format!("/parcels/{i}"), format!("no current parcel has national id '{national_id}'")));
+                return Err(Error::invalid(
+                    format!("/parcels/{i}"),
+                    format!("no current parcel has national id '{national_id}'"),
+                ));
             }
             db::link_parcel(conn, id, national_id).context_db("linking the parcel")?;
         }
         for (i, d) in req.documents.iter().enumerate() {
             db::add_document(conn, id, i as i32 + 1, d.title.trim(), d.copies).context_db("listing the documents")?;
         }
-        db::insert_event(conn, id, "receive", None, State::Received.as_str(), Some(actor.user_id), received_at, None)
-            .context_db("recording the event")?;
-        let view = staff_view(conn, id, now)?;
-        audit::append(conn, audit::AuditEntry {
+        let event = db::NewEvent {
+            action: "receive",
+            from: None,
+            to: State::Received.as_str(),
             actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "dossier.receive",
-            entity: "dossier",
-            entity_id: &receipt_no,
-            before: None,
-            after: Some(view.clone()),
-        })
+            at: received_at,
+            note: None,
+        };
+        db::insert_event(conn, id, &event).context_db("recording the event")?;
+        let view = staff_view(conn, id, now)?;
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "dossier.receive",
+                entity: "dossier",
+                entity_id: &receipt_no,
+                before: None,
+                after: Some(view.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(view)
     })
@@ -268,7 +302,8 @@ pub fn track(conn: &mut PgConnection, receipt_no: &str, now: DateTime<Utc>) -> R
     let events = db::events(conn, d.id).context_db("loading the events")?;
     let apologies = db::apologies(conn, d.id).context_db("loading the apologies")?;
     let (late, _) = lateness(&d, local_day(now));
-    let applicant = if d.applicant_kind == "organisation" { d.applicant_name.clone() } else { mask_person_name(&d.applicant_name) };
+    let applicant =
+        if d.applicant_kind == "organisation" { d.applicant_name.clone() } else { mask_person_name(&d.applicant_name) };
     Ok(json!({
         "receipt_no": d.receipt_no,
         "procedure": {"code": d.procedure_code, "name": d.procedure_name},
@@ -288,7 +323,14 @@ pub fn track(conn: &mut PgConnection, receipt_no: &str, now: DateTime<Utc>) -> R
 
 /// `POST /dossiers/{id}/events`: one step of the state machine; an action not allowed in the
 /// current state is a 409 that lists the allowed ones.
-pub fn act(conn: &mut PgConnection, settings: &Settings, actor: &Actor, id: i64, input: &EventInput, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn act(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    id: i64,
+    input: &EventInput,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
     let action = parse_action(input)?;
     conn.transaction(|conn| {
         if !db::lock(conn, id).context_db("locking the dossier")? {
@@ -300,7 +342,8 @@ pub fn act(conn: &mut PgConnection, settings: &Settings, actor: &Actor, id: i64,
             _ => &[Role::Officer, Role::Approver],
         };
         actor.require(roles, &d.province_code)?;
-        let from = State::parse(&d.state).ok_or_else(|| anyhow::anyhow!("dossier {id} has unknown state {}", d.state))?;
+        let from =
+            State::parse(&d.state).ok_or_else(|| anyhow::anyhow!("dossier {id} has unknown state {}", d.state))?;
         let to = machine::apply(from, &action).map_err(|e| Error::Conflict {
             message: format!("'{}' is not allowed while the dossier is {}", e.action, e.from.as_str()),
             errors: vec![FieldError::pointer("/action", format!("allowed now: {}", e.allowed.join(", ")))
@@ -338,17 +381,27 @@ pub fn act(conn: &mut PgConnection, settings: &Settings, actor: &Actor, id: i64,
         let cal = load_calendar(conn)?;
         update.due_on = compute_due(&cal, settings, d.received_at, d.statutory_days as u32, pauses_of(&pauses, today));
         db::update_state(conn, id, &update).context_db("updating the dossier")?;
-        db::insert_event(conn, id, action.name(), Some(from.as_str()), to.as_str(), Some(actor.user_id), now, input.note.as_deref())
-            .context_db("recording the event")?;
-        audit::append(conn, audit::AuditEntry {
+        let event = db::NewEvent {
+            action: action.name(),
+            from: Some(from.as_str()),
+            to: to.as_str(),
             actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: &format!("dossier.{}", action.name()),
-            entity: "dossier",
-            entity_id: &d.receipt_no,
-            before: Some(json!({"state": from.as_str(), "due_on": d.due_on})),
-            after: Some(json!({"state": to.as_str(), "due_on": update.due_on, "note": input.note})),
-        })
+            at: now,
+            note: input.note.as_deref(),
+        };
+        db::insert_event(conn, id, &event).context_db("recording the event")?;
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: &format!("dossier.{}", action.name()),
+                entity: "dossier",
+                entity_id: &d.receipt_no,
+                before: Some(json!({"state": from.as_str(), "due_on": d.due_on})),
+                after: Some(json!({"state": to.as_str(), "due_on": update.due_on, "note": input.note})),
+            },
+        )
         .context_db("writing the audit log")?;
         staff_view(conn, id, now)
     })
@@ -360,7 +413,13 @@ fn parse_action(input: &EventInput) -> Result<Action, Error> {
 }
 
 /// `POST /dossiers/{id}/apologies`: records the apology for a late dossier and the new promised date.
-pub fn apologise(conn: &mut PgConnection, actor: &Actor, id: i64, input: &ApologyInput, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn apologise(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: i64,
+    input: &ApologyInput,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
     if input.reason.trim().is_empty() {
         return Err(Error::invalid("/reason", "say why the dossier is late"));
     }
@@ -413,7 +472,9 @@ pub struct ListQuery {
 /// `GET /dossiers`: the officers' queue, filtered; an officer sees their own province.
 pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<Utc>) -> Result<Value, Error> {
     let province = match (&actor.province_code, q.province) {
-        (Some(own), Some(asked)) if *own != asked => return Err(Error::Forbidden(format!("this account works in province {own}"))),
+        (Some(own), Some(asked)) if *own != asked => {
+            return Err(Error::Forbidden(format!("this account works in province {own}")))
+        }
         (Some(own), _) => Some(own.clone()),
         (None, asked) => asked,
     };
@@ -423,15 +484,18 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<
         }
     }
     let today = local_day(now);
-    let rows = db::list(conn, &db::ListFilter {
-        province,
-        commune: q.commune,
-        procedure: q.procedure,
-        state: q.state,
-        overdue_on: q.overdue.then_some(today),
-        after: q.after,
-        limit: q.limit,
-    })
+    let rows = db::list(
+        conn,
+        &db::ListFilter {
+            province,
+            commune: q.commune,
+            procedure: q.procedure,
+            state: q.state,
+            overdue_on: q.overdue.then_some(today),
+            after: q.after,
+            limit: q.limit,
+        },
+    )
     .context_db("listing dossiers")?;
     let items: Vec<Value> = rows
         .iter()
@@ -456,7 +520,13 @@ pub fn receipt(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Ut
 }
 
 /// Printable data for an apology letter.
-pub fn apology(conn: &mut PgConnection, actor: &Actor, id: i64, apology_id: i64, now: DateTime<Utc>) -> Result<(Value, Value), Error> {
+pub fn apology(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: i64,
+    apology_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(Value, Value), Error> {
     let view = get(conn, actor, id, now)?;
     let letter = view["apologies"]
         .as_array()
@@ -474,7 +544,12 @@ pub fn parse_cutoff(text: &str) -> Option<NaiveTime> {
 pub type StatsQuery = db::StatsFilter;
 
 /// `GET /stats/timeliness`: public KPIs of dossiers received in a period.
-pub fn timeliness(conn: &mut PgConnection, settings: &Settings, q: &StatsQuery, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn timeliness(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    q: &StatsQuery,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if from > to {
             return Err(Error::bad_parameter("from", "the period starts after it ends"));
@@ -483,9 +558,9 @@ pub fn timeliness(conn: &mut PgConnection, settings: &Settings, q: &StatsQuery, 
     let today = local_day(now);
     let rows = db::timeliness_rows(conn, q, today).context_db("loading dossiers for the statistics")?;
     let cal = load_calendar(conn)?;
-    let records: Vec<crate::domain::timeliness::DossierRecord> = rows
+    let records: Vec<domain::timeliness::DossierRecord> = rows
         .iter()
-        .map(|r| crate::domain::timeliness::DossierRecord {
+        .map(|r| domain::timeliness::DossierRecord {
             channel: r.channel.clone(),
             received_on: local_day(r.received_at),
             due_on: r.due_on,
@@ -494,7 +569,7 @@ pub fn timeliness(conn: &mut PgConnection, settings: &Settings, q: &StatsQuery, 
             pauses: r.pause_days.chunks(2).filter(|c| c.len() == 2).map(|c| (c[0], c[1])).collect(),
         })
         .collect();
-    let kpis = crate::domain::timeliness::compute(&records, &cal, today, settings.late_flag_pct);
+    let kpis = domain::timeliness::compute(&records, &cal, today, settings.late_flag_pct);
     Ok(json!({
         "filter": {"province": q.province, "commune": q.commune, "procedure": q.procedure, "from": q.from, "to": q.to},
         "as_of": today,
@@ -532,11 +607,18 @@ pub struct ProcedureInput {
     pub required_documents: Vec<String>,
 }
 
-pub fn put_procedure(conn: &mut PgConnection, actor: &Actor, code: &str, input: &ProcedureInput) -> Result<Value, Error> {
+pub fn put_procedure(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    code: &str,
+    input: &ProcedureInput,
+) -> Result<Value, Error> {
     if actor.role != Role::Admin {
         return Err(Error::Forbidden("only an admin edits the procedure catalogue".into()));
     }
-    let valid_code = code.len() == 8 && code.as_bytes()[1] == b'.' && code.bytes().enumerate().all(|(i, b)| i == 1 || b.is_ascii_digit());
+    let valid_code = code.len() == 8
+        && code.as_bytes()[1] == b'.'
+        && code.bytes().enumerate().all(|(i, b)| i == 1 || b.is_ascii_digit());
     if !valid_code {
         return Err(Error::bad_parameter("code", "a procedure code looks like 1.012783"));
     }
@@ -557,15 +639,18 @@ pub fn put_procedure(conn: &mut PgConnection, actor: &Actor, code: &str, input: 
     conn.transaction(|conn| {
         let before = db::procedure(conn, code).context_db("loading the procedure")?;
         db::upsert_procedure(conn, &row).context_db("saving the procedure")?;
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "procedure.put",
-            entity: "procedure",
-            entity_id: code,
-            before: before.as_ref().map(procedure_json),
-            after: Some(procedure_json(&row)),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "procedure.put",
+                entity: "procedure",
+                entity_id: code,
+                before: before.as_ref().map(procedure_json),
+                after: Some(procedure_json(&row)),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(procedure_json(&row))
     })
@@ -578,15 +663,20 @@ pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow:
     let mut procedures = 0;
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
         let f: Vec<&str> = line.splitn(6, ',').collect();
-        let [code, days, extra, level, name, docs] = f.as_slice() else { anyhow::bail!("procedures.csv: bad line {line}") };
-        db::upsert_procedure(conn, &db::ProcedureRow {
-            code: code.to_string(),
-            name: name.to_string(),
-            working_days: days.parse()?,
-            remote_extra_days: extra.parse()?,
-            online_level: level.to_string(),
-            required_documents: json!(docs.split('|').map(str::trim).filter(|d| !d.is_empty()).collect::<Vec<_>>()),
-        })?;
+        let [code, days, extra, level, name, docs] = f.as_slice() else {
+            anyhow::bail!("procedures.csv: bad line {line}")
+        };
+        db::upsert_procedure(
+            conn,
+            &db::ProcedureRow {
+                code: code.to_string(),
+                name: name.to_string(),
+                working_days: days.parse()?,
+                remote_extra_days: extra.parse()?,
+                online_level: level.to_string(),
+                required_documents: json!(docs.split('|').map(str::trim).filter(|d| !d.is_empty()).collect::<Vec<_>>()),
+            },
+        )?;
         procedures += 1;
     }
     let text = std::fs::read_to_string(dir.join("calendar.csv")).context("while reading calendar.csv")?;
@@ -594,7 +684,12 @@ pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow:
     for line in text.lines().skip(1).filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
         let f: Vec<&str> = line.splitn(3, ',').collect();
         let [day, kind, note] = f.as_slice() else { anyhow::bail!("calendar.csv: bad line {line}") };
-        db::upsert_calendar_day(conn, day.trim().parse().with_context(|| format!("calendar.csv: {day}"))?, kind.trim(), note.trim())?;
+        db::upsert_calendar_day(
+            conn,
+            day.trim().parse().with_context(|| format!("calendar.csv: {day}"))?,
+            kind.trim(),
+            note.trim(),
+        )?;
         days += 1;
     }
     // The rows must make a consistent calendar.
@@ -605,14 +700,21 @@ pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow:
 /// Sample dossiers spread over the year before `until` in the sample communes, pushed through
 /// the same use cases as the API with simulated clocks (synthetic, deterministic). Skipped
 /// when dossiers exist.
-pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTime<Utc>, per_commune: usize) -> anyhow::Result<usize> {
-    if crate::persistence::reference::count(conn, "dossiers")? > 0 {
+pub fn seed_samples(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    until: DateTime<Utc>,
+    per_commune: usize,
+) -> anyhow::Result<usize> {
+    if store::reference::count(conn, "dossiers")? > 0 {
         return Ok(0);
     }
     // The sample clerk: an account that cannot sign in (its hash matches no password).
-    let clerk = match crate::persistence::users::by_username(conn, "sample-clerk")? {
+    let clerk = match store::users::by_username(conn, "sample-clerk")? {
         Some(u) => u.id,
-        None => crate::persistence::users::insert(conn, "sample-clerk", "Cán bộ mẫu (tổng hợp / synthetic)", "!disabled", "admin", None)?,
+        None => {
+            store::users::insert(conn, "sample-clerk", "Cán bộ mẫu (tổng hợp / synthetic)", "!disabled", "admin", None)?
+        }
     };
     let actor = Actor { user_id: clerk, username: "sample-clerk".into(), role: Role::Admin, province_code: None };
     let cal = load_calendar(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -620,7 +722,7 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
     let procedures = ["1.013831", "1.012783", "1.012786", "1.013833", "1.012784", "1.013992"];
     let mut made = 0;
     for sample in &super::seed::SAMPLE_COMMUNES {
-        let parcels = crate::persistence::parcels::current_ids_in_commune(conn, sample.code)?;
+        let parcels = store::parcels::current_ids_in_commune(conn, sample.code)?;
         for i in 0..per_commune {
             // Receipts spread over 365 days, office hours 7:30–17:00 Vietnam time.
             let day = local_day(until) - chrono::Duration::days(365 - (i as i64 * 365 / per_commune as i64));
@@ -629,22 +731,39 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
             }
             let minutes = 7 * 60 + 30 + rng.below(570) as i64;
             let received_at = vietnam_instant(day, minutes);
-            let channel = match rng.below(10) { 0..=5 => "counter", 6..=8 => "online", _ => "postal" };
+            let channel = match rng.below(10) {
+                0..=5 => "counter",
+                6..=8 => "online",
+                _ => "postal",
+            };
             let req = NewDossier {
                 procedure: procedures[rng.below(procedures.len() as u64) as usize].to_string(),
                 channel: channel.into(),
                 commune: sample.code.into(),
-                applicant: ApplicantInput { kind: "person".into(), name: format!("Người nộp mẫu {} (tổng hợp)", i + 1), id_number: None, address: None },
+                applicant: ApplicantInput {
+                    kind: "person".into(),
+                    name: format!("Người nộp mẫu {} (tổng hợp)", i + 1),
+                    id_number: None,
+                    address: None,
+                },
                 parcels: parcels.get(i % parcels.len().max(1)).map(|p| vec![p.clone()]).unwrap_or_default(),
-                documents: vec![DocumentInput { title: "Đơn đăng ký biến động (Mẫu 18)".into(), copies: 1 }],
+                documents: vec![DocumentInput {
+                    title: "Đơn đăng ký biến động (Mẫu 18)".into(), copies: 1
+                }],
                 remote: false,
                 received_at: Some(received_at),
             };
-            let view = receive(conn, settings, &actor, &req, received_at).map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?;
+            let view = receive(conn, settings, &actor, &req, received_at)
+                .map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?;
             let id = view["id"].as_i64().expect("id");
             // Walk the dossier forward along working days; stop at `until` (recent ones stay open).
             let mut clock = received_at;
-            let step = |conn: &mut PgConnection, action: &str, method: Option<&str>, days: i64, clock: &mut DateTime<Utc>| -> anyhow::Result<bool> {
+            let step = |conn: &mut PgConnection,
+                        action: &str,
+                        method: Option<&str>,
+                        days: i64,
+                        clock: &mut DateTime<Utc>|
+             -> anyhow::Result<bool> {
                 let mut d = local_day(*clock);
                 for _ in 0..days {
                     d = next_working_day(&cal, d);
@@ -654,17 +773,36 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
                     return Ok(false);
                 }
                 *clock = at.max(*clock);
-                act(conn, settings, &actor, id, &EventInput { action: action.into(), method: method.map(str::to_string), note: None }, *clock)
-                    .map_err(|e| anyhow::anyhow!("sample dossier {i} {action}: {e:?}"))?;
+                act(
+                    conn,
+                    settings,
+                    &actor,
+                    id,
+                    &EventInput { action: action.into(), method: method.map(str::to_string), note: None },
+                    *clock,
+                )
+                .map_err(|e| anyhow::anyhow!("sample dossier {i} {action}: {e:?}"))?;
                 Ok(true)
             };
             if rng.below(100) < 15 {
-                if !step(conn, "request_supplement", None, 1, &mut clock)? { made += 1; continue; }
-                if !step(conn, "receive_supplement", None, 2 + rng.below(4) as i64, &mut clock)? { made += 1; continue; }
+                if !step(conn, "request_supplement", None, 1, &mut clock)? {
+                    made += 1;
+                    continue;
+                }
+                if !step(conn, "receive_supplement", None, 2 + rng.below(4) as i64, &mut clock)? {
+                    made += 1;
+                    continue;
+                }
             }
-            if !step(conn, "start_appraisal", None, 1, &mut clock)? { made += 1; continue; }
+            if !step(conn, "start_appraisal", None, 1, &mut clock)? {
+                made += 1;
+                continue;
+            }
             let decision = if rng.below(100) < 92 { "approve" } else { "reject" };
-            if !step(conn, decision, None, 1, &mut clock)? { made += 1; continue; }
+            if !step(conn, decision, None, 1, &mut clock)? {
+                made += 1;
+                continue;
+            }
             // Most results are ready by the due date; about one in twelve is late by 1–3 days.
             let current_due = load(conn, id).map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?.due_on;
             let target = if rng.below(12) == 0 {
@@ -688,16 +826,43 @@ pub fn seed_samples(conn: &mut PgConnection, settings: &Settings, until: DateTim
             if ready_day > current_due && rng.below(10) < 7 {
                 let apology_at = vietnam_instant(current_due, 16 * 60);
                 let new_due = next_working_day(&cal, ready_day);
-                apologise(conn, &actor, id, &ApologyInput { reason: "Hồ sơ phải xác minh thêm nguồn gốc sử dụng đất (mẫu)".into(), new_due_on: new_due }, apology_at)
-                    .map_err(|e| anyhow::anyhow!("sample apology {i}: {e:?}"))?;
+                apologise(
+                    conn,
+                    &actor,
+                    id,
+                    &ApologyInput {
+                        reason: "Hồ sơ phải xác minh thêm nguồn gốc sử dụng đất (mẫu)".into(),
+                        new_due_on: new_due,
+                    },
+                    apology_at,
+                )
+                .map_err(|e| anyhow::anyhow!("sample apology {i}: {e:?}"))?;
             }
-            act(conn, settings, &actor, id, &EventInput { action: "mark_result_ready".into(), method: None, note: None }, ready_at)
-                .map_err(|e| anyhow::anyhow!("sample dossier {i} ready: {e:?}"))?;
-            let method = match channel { "postal" => "postal", "online" => "online", _ => "counter" };
+            act(
+                conn,
+                settings,
+                &actor,
+                id,
+                &EventInput { action: "mark_result_ready".into(), method: None, note: None },
+                ready_at,
+            )
+            .map_err(|e| anyhow::anyhow!("sample dossier {i} ready: {e:?}"))?;
+            let method = match channel {
+                "postal" => "postal",
+                "online" => "online",
+                _ => "counter",
+            };
             let returned_at = vietnam_instant(next_working_day(&cal, ready_day), 10 * 60);
             if returned_at <= until {
-                act(conn, settings, &actor, id, &EventInput { action: "return_result".into(), method: Some(method.into()), note: None }, returned_at)
-                    .map_err(|e| anyhow::anyhow!("sample dossier {i} return: {e:?}"))?;
+                act(
+                    conn,
+                    settings,
+                    &actor,
+                    id,
+                    &EventInput { action: "return_result".into(), method: Some(method.into()), note: None },
+                    returned_at,
+                )
+                .map_err(|e| anyhow::anyhow!("sample dossier {i} return: {e:?}"))?;
             }
             made += 1;
         }

@@ -8,9 +8,9 @@ use diesel::PgConnection;
 use serde_json::Value;
 
 use super::{communes, parcels, planning, Error};
-use crate::domain::ogc_crs::OgcCrs;
-use crate::persistence::parcels::PageQuery;
-use crate::persistence::planning::ZoneQuery;
+use domain::ogc_crs::OgcCrs;
+use store::parcels::PageQuery;
+use store::planning::ZoneQuery;
 
 /// A request for a page of items.
 #[derive(Debug, Clone)]
@@ -48,12 +48,15 @@ pub fn items(conn: &mut PgConnection, q: &ItemsQuery) -> Result<ItemsPage, Error
     let bbox = q.bbox.map(|b| q.bbox_crs.bbox_to_wgs84(b).map_err(|m| Error::bad_parameter("bbox", m))).transpose()?;
     let (mut features, matched, last_id) = match q.collection {
         "parcels" => {
-            let (rows, matched) = parcels::page(conn, &PageQuery { bbox, after: Some(q.after), limit: q.limit, as_of: q.as_of })?;
+            let (rows, matched) =
+                parcels::page(conn, &PageQuery { bbox, after: Some(q.after), limit: q.limit, as_of: q.as_of })?;
             let last = rows.last().map(|r| r.parcel_id);
             (rows.iter().map(parcels::feature).collect::<Vec<_>>(), matched, last)
         }
         "communes" => communes::page(conn, bbox, q.after, q.limit)?,
-        "planning-zones" => planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?,
+        "planning-zones" => {
+            planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?
+        }
         other => return Err(unknown(other)),
     };
     for f in &mut features {
@@ -76,7 +79,9 @@ pub fn item(conn: &mut PgConnection, collection: &str, id: &str, crs: OgcCrs) ->
 
 fn reproject(feature: &mut Value, crs: OgcCrs) -> Result<(), Error> {
     if let Some(geometry) = feature.get_mut("geometry") {
-        crs.reproject_geojson(geometry).map_err(|e| Error::bad_parameter("crs", format!("the feature cannot be expressed in {}: {e}", crs.uri())))?;
+        crs.reproject_geojson(geometry).map_err(|e| {
+            Error::bad_parameter("crs", format!("the feature cannot be expressed in {}: {e}", crs.uri()))
+        })?;
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ pub mod auth;
 pub mod certificates;
 pub mod checks;
 pub mod communes;
-pub mod features;
 pub mod dossiers;
+pub mod features;
 pub mod parcels;
 pub mod planning;
 pub mod seed;
@@ -67,7 +67,7 @@ pub enum Error {
     #[error("{0}")]
     Forbidden(String),
     #[error("database error while {context}")]
-    Database { context: &'static str, source: diesel::result::Error },
+    Database { context: &'static str, source: store::StoreError },
     #[error("the database is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
@@ -77,6 +77,10 @@ pub enum Error {
 impl Error {
     pub fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid(vec![FieldError::pointer(pointer, message)])
+    }
+    /// A database failure while doing `context`, classified by the store.
+    pub fn db(context: &'static str, source: impl Into<store::StoreError>) -> Self {
+        Error::Database { context, source: source.into() }
     }
     pub fn bad_parameter(name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::BadRequest(vec![FieldError::parameter(name, message)])
@@ -90,13 +94,13 @@ pub trait DbContext<T> {
 
 impl<T> DbContext<T> for diesel::QueryResult<T> {
     fn context_db(self, context: &'static str) -> Result<T, Error> {
-        self.map_err(|source| Error::Database { context, source })
+        self.map_err(|source| Error::db(context, source))
     }
 }
 
 impl From<diesel::result::Error> for Error {
     fn from(source: diesel::result::Error) -> Self {
-        Error::Database { context: "running a transaction", source }
+        Error::db("running a transaction", source)
     }
 }
 
@@ -213,7 +217,8 @@ impl Settings {
             s.boundary_tolerance_m2 = v;
         }
         if let Ok(v) = std::env::var("DIACHINH_OFFICE_CUTOFF") {
-            s.office_cutoff = chrono::NaiveTime::parse_from_str(&v, "%H:%M").map_err(|e| anyhow::anyhow!("DIACHINH_OFFICE_CUTOFF={v}: {e}"))?;
+            s.office_cutoff = chrono::NaiveTime::parse_from_str(&v, "%H:%M")
+                .map_err(|e| anyhow::anyhow!("DIACHINH_OFFICE_CUTOFF={v}: {e}"))?;
         }
         if let Some(v) = read("DIACHINH_TOKEN_TTL_HOURS")? {
             s.token_ttl = chrono::Duration::minutes((v * 60.0) as i64);

@@ -5,12 +5,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Actor, DbContext, Error, FieldError, Role, Settings};
-use crate::domain::crs::{nearest_zone, Crs, Tm3Zone};
-use crate::domain::geometry::{parse_polygonal, GeometryError};
-use crate::domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
-use crate::domain::{geohash, privacy};
-use crate::domain::checks;
-use crate::persistence::{admin, audit, parcels as db, rights};
+use domain::checks;
+use domain::crs::{nearest_zone, Crs, Tm3Zone};
+use domain::geometry::{parse_polygonal, GeometryError};
+use domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
+use domain::{geohash, privacy};
+use store::{admin, audit, parcels as db, rights};
 
 /// `POST /parcels`: register a parcel (đăng ký thửa đất mới).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -113,7 +113,11 @@ pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<Value, Error> {
         holders
             .iter()
             .map(|h| {
-                let name = if h.kind == "organisation" { h.full_name.clone() } else { privacy::mask_person_name(&h.full_name) };
+                let name = if h.kind == "organisation" {
+                    h.full_name.clone()
+                } else {
+                    privacy::mask_person_name(&h.full_name)
+                };
                 json!({"kind": h.kind, "name": name, "share": h.share})
             })
             .collect(),
@@ -165,8 +169,13 @@ pub fn lookup(conn: &mut PgConnection, commune: &str, sheet: i32, parcel: i32) -
             errors: rows
                 .iter()
                 .map(|r| {
-                    FieldError::parameter("commune", format!("candidate under former commune {}", r.registered_commune_code))
-                        .with_detail(json!({"national_id": r.national_id, "registered_commune_code": r.registered_commune_code}))
+                    FieldError::parameter(
+                        "commune",
+                        format!("candidate under former commune {}", r.registered_commune_code),
+                    )
+                    .with_detail(
+                        json!({"national_id": r.national_id, "registered_commune_code": r.registered_commune_code}),
+                    )
                 })
                 .collect(),
         }),
@@ -193,7 +202,7 @@ fn parse_geometry(crs: Option<&str>, geometry: &Value) -> Result<(Crs, geo_types
     };
     let geojson: geojson::Geometry = serde_json::from_value(geometry.clone())
         .map_err(|e| Error::invalid("/geometry", format!("not a GeoJSON geometry: {e}")))?;
-    let mp = parse_polygonal(&geojson).map_err(|e| geometry_error(e))?;
+    let mp = parse_polygonal(&geojson).map_err(geometry_error)?;
     Ok((crs, mp))
 }
 
@@ -226,7 +235,9 @@ fn check_placement(
     except_parcels: &[i64],
 ) -> Result<(), Error> {
     let geojson = geojson::Geometry::from(&measured.wgs84).to_string();
-    if let Some(outside) = admin::area_outside(conn, commune.id, &geojson).context_db("checking the commune boundary")? {
+    if let Some(outside) =
+        admin::area_outside(conn, commune.id, &geojson).context_db("checking the commune boundary")?
+    {
         if outside > settings.boundary_tolerance_m2 {
             return Err(Error::invalid(
                 "/geometry",
@@ -234,14 +245,23 @@ fn check_placement(
             ));
         }
     }
-    let overlaps = db::overlaps(conn, &geojson, except_parcels, settings.sliver_tolerance_m2).context_db("checking overlaps")?;
+    let overlaps =
+        db::overlaps(conn, &geojson, except_parcels, settings.sliver_tolerance_m2).context_db("checking overlaps")?;
     if !overlaps.is_empty() {
         return Err(Error::Conflict {
-            message: format!("the parcel overlaps {} active parcel(s) by more than {} m²", overlaps.len(), settings.sliver_tolerance_m2),
+            message: format!(
+                "the parcel overlaps {} active parcel(s) by more than {} m²",
+                overlaps.len(),
+                settings.sliver_tolerance_m2
+            ),
             errors: overlaps
                 .into_iter()
                 .map(|o| {
-                    FieldError::pointer("/geometry", format!("overlaps parcel {} by {:.2} m²", o.national_id, o.area_m2)).with_detail(json!({
+                    FieldError::pointer(
+                        "/geometry",
+                        format!("overlaps parcel {} by {:.2} m²", o.national_id, o.area_m2),
+                    )
+                    .with_detail(json!({
                         "national_id": o.national_id,
                         "area_m2": o.area_m2,
                         "overlap": serde_json::from_str::<Value>(&o.geometry).unwrap_or(Value::Null),
@@ -260,7 +280,10 @@ fn land_uses(inputs: &[LandUseInput], legal_area_m2: f64) -> Result<Vec<db::NewL
     let mut out = Vec::with_capacity(inputs.len());
     for (i, lu) in inputs.iter().enumerate() {
         if !is_land_use_code(&lu.code) {
-            return Err(Error::invalid(format!("/land_uses/{i}/code"), "a land-use code is three capital letters, e.g. ODT"));
+            return Err(Error::invalid(
+                format!("/land_uses/{i}/code"),
+                "a land-use code is three capital letters, e.g. ODT",
+            ));
         }
         let area = match (lu.area_m2, inputs.len()) {
             (Some(a), _) if !(a.is_finite() && a > 0.0) => {
@@ -268,9 +291,19 @@ fn land_uses(inputs: &[LandUseInput], legal_area_m2: f64) -> Result<Vec<db::NewL
             }
             (Some(a), _) => a,
             (None, 1) => legal_area_m2,
-            (None, _) => return Err(Error::invalid(format!("/land_uses/{i}/area_m2"), "with several purposes each needs its area")),
+            (None, _) => {
+                return Err(Error::invalid(
+                    format!("/land_uses/{i}/area_m2"),
+                    "with several purposes each needs its area",
+                ))
+            }
         };
-        out.push(db::NewLandUse { code: lu.code.clone(), area_m2: area, use_until: lu.use_until, origin: lu.origin.clone() });
+        out.push(db::NewLandUse {
+            code: lu.code.clone(),
+            area_m2: area,
+            use_until: lu.use_until,
+            origin: lu.origin.clone(),
+        });
     }
     let total: f64 = out.iter().map(|l| l.area_m2).sum();
     // Areas are printed to 0.1 m²: allow the rounding of each part.
@@ -283,12 +316,11 @@ fn land_uses(inputs: &[LandUseInput], legal_area_m2: f64) -> Result<Vec<db::NewL
     Ok(out)
 }
 
-
 /// The national id to issue: the GeoHash of the interior point, or, when a parcel (current or
 /// retired) already holds it, the first free alternative.
 fn unused_national_id(conn: &mut PgConnection, measured: &MeasuredGeometry) -> Result<String, Error> {
     let taken = |conn: &mut PgConnection, id: &str| -> Result<bool, Error> {
-        Ok(db::national_id_taken(conn, id).context_db("checking the national id")?)
+        db::national_id_taken(conn, id).context_db("checking the national id")
     };
     if !taken(conn, &measured.national_id)? {
         return Ok(measured.national_id.clone());
@@ -358,48 +390,60 @@ pub fn register(
     check_placement(conn, settings, commune, &measured, &[])?;
     if !db::by_key(conn, &[registered.id], req.sheet, req.parcel).context_db("checking the parcel number")?.is_empty() {
         return Err(Error::Conflict {
-            message: format!("parcel {} on sheet {} of commune {} already exists", req.parcel, req.sheet, registered.code),
+            message: format!(
+                "parcel {} on sheet {} of commune {} already exists",
+                req.parcel, req.sheet, registered.code
+            ),
             errors: vec![FieldError::pointer("/parcel", "this parcel number is taken on this sheet")],
         });
     }
     let national_id = unused_national_id(conn, &measured)?;
     let parcel_id = db::insert_parcel(conn, &national_id, &commune.province_code).map_err(|e| {
-        if is_unique_violation(&e) {
+        let e = store::StoreError::from(e);
+        if matches!(e, store::StoreError::Unique { .. }) {
             Error::Conflict {
                 message: format!("national parcel id {national_id} is already issued"),
                 errors: vec![FieldError::pointer("/geometry", "another parcel has the same interior point")],
             }
         } else {
-            Error::Database { context: "inserting the parcel", source: e }
+            Error::db("inserting the parcel", e)
         }
     })?;
-    db::insert_version(conn, parcel_id, 1, &db::NewVersion {
-        commune_id: commune.id,
-        registered_commune_id: registered.id,
-        sheet_no: req.sheet,
-        parcel_no: req.parcel,
-        geometry_wgs84: &measured.wgs84,
-        source_crs_epsg: measured.source.epsg() as i32,
-        legal_area_m2: measured.legal_area_m2,
-        address: req.address.as_deref(),
-        change_reason: "đăng ký lần đầu (first registration)",
-        is_synthetic: synthetic,
-        land_uses: &land_uses,
-    })
+    db::insert_version(
+        conn,
+        parcel_id,
+        1,
+        &db::NewVersion {
+            commune_id: commune.id,
+            registered_commune_id: registered.id,
+            sheet_no: req.sheet,
+            parcel_no: req.parcel,
+            geometry_wgs84: &measured.wgs84,
+            source_crs_epsg: measured.source.epsg() as i32,
+            legal_area_m2: measured.legal_area_m2,
+            address: req.address.as_deref(),
+            change_reason: "đăng ký lần đầu (first registration)",
+            is_synthetic: synthetic,
+            land_uses: &land_uses,
+        },
+    )
     .map_err(|e| foreign_key_or_db(e, "inserting the parcel version"))?;
     let created = db::current_by_national_id(conn, &national_id)
         .context_db("reading the parcel back")?
         .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
     let view = feature(&created);
-    audit::append(conn, audit::AuditEntry {
-        actor_id: by.user_id,
-        actor: by.name,
-        action: "parcel.create",
-        entity: "parcel",
-        entity_id: &national_id,
-        before: None,
-        after: Some(view.clone()),
-    })
+    audit::append(
+        conn,
+        audit::AuditEntry {
+            actor_id: by.user_id,
+            actor: by.name,
+            action: "parcel.create",
+            entity: "parcel",
+            entity_id: &national_id,
+            before: None,
+            after: Some(view.clone()),
+        },
+    )
     .context_db("writing the audit log")?;
     Ok((parcel_id, view))
 }
@@ -418,48 +462,66 @@ pub fn resolve_commune(conn: &mut PgConnection, code: &str, pointer: &str) -> Re
 }
 
 /// `PUT /parcels/{id}/geometry`: closes the current version and opens a new one.
-pub fn replace_geometry(conn: &mut PgConnection, settings: &Settings, actor: &Actor, national_id: &str, req: &GeometryChange) -> Result<Value, Error> {
+pub fn replace_geometry(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    national_id: &str,
+    req: &GeometryChange,
+) -> Result<Value, Error> {
     check_national_id(national_id)?;
     if req.reason.trim().is_empty() {
         return Err(Error::invalid("/reason", "say why the boundary changed"));
     }
     let (crs, geometry) = parse_geometry(req.crs.as_deref(), &req.geometry)?;
     conn.transaction(|conn| {
-        let current = db::current_by_national_id(conn, national_id).context_db("loading the parcel")?
+        let current = db::current_by_national_id(conn, national_id)
+            .context_db("loading the parcel")?
             .ok_or_else(|| not_found(national_id))?;
         actor.require(&[Role::Officer], &current.province_code)?;
-        let commune = admin::current_commune(conn, &current.commune_code).context_db("finding the commune")?
-            .ok_or_else(|| anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code))?;
+        let commune =
+            admin::current_commune(conn, &current.commune_code).context_db("finding the commune")?.ok_or_else(
+                || anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code),
+            )?;
         let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
         check_placement(conn, settings, &commune, &measured, &[current.parcel_id])?;
         let land_uses: Vec<db::NewLandUse> = rescale_land_uses(&current, measured.legal_area_m2);
         let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
-        db::insert_version(conn, current.parcel_id, version + 1, &db::NewVersion {
-            commune_id: commune.id,
-            registered_commune_id: current.registered_commune_id,
-            sheet_no: current.sheet_no,
-            parcel_no: current.parcel_no,
-            geometry_wgs84: &measured.wgs84,
-            source_crs_epsg: measured.source.epsg() as i32,
-            legal_area_m2: measured.legal_area_m2,
-            address: current.address.as_deref(),
-            change_reason: req.reason.trim(),
-            is_synthetic: false,
-            land_uses: &land_uses,
-        })
+        db::insert_version(
+            conn,
+            current.parcel_id,
+            version + 1,
+            &db::NewVersion {
+                commune_id: commune.id,
+                registered_commune_id: current.registered_commune_id,
+                sheet_no: current.sheet_no,
+                parcel_no: current.parcel_no,
+                geometry_wgs84: &measured.wgs84,
+                source_crs_epsg: measured.source.epsg() as i32,
+                legal_area_m2: measured.legal_area_m2,
+                address: current.address.as_deref(),
+                change_reason: req.reason.trim(),
+                is_synthetic: false,
+                land_uses: &land_uses,
+            },
+        )
         .context_db("inserting the new version")?;
-        let updated = db::current_by_national_id(conn, national_id).context_db("reading the parcel back")?
+        let updated = db::current_by_national_id(conn, national_id)
+            .context_db("reading the parcel back")?
             .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
         let view = feature(&updated);
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "parcel.geometry.replace",
-            entity: "parcel",
-            entity_id: national_id,
-            before: Some(feature(&current)),
-            after: Some(view.clone()),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "parcel.geometry.replace",
+                entity: "parcel",
+                entity_id: national_id,
+                before: Some(feature(&current)),
+                after: Some(view.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(view)
     })
@@ -485,18 +547,12 @@ fn rescale_land_uses(current: &db::ParcelRow, new_area: f64) -> Vec<db::NewLandU
         .collect()
 }
 
-fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
-}
-
 fn foreign_key_or_db(e: diesel::result::Error, context: &'static str) -> Error {
-    match &e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, info)
-            if info.constraint_name().is_some_and(|c| c.contains("land_use")) =>
-        {
+    match store::StoreError::from(e) {
+        store::StoreError::ForeignKey { constraint: Some(c) } if c.contains("land_use") => {
             Error::invalid("/land_uses", "unknown land-use code (see the land_use_types reference table)")
         }
-        _ => Error::Database { context, source: e },
+        e => Error::db(context, e),
     }
 }
 
@@ -539,7 +595,8 @@ pub struct MergeRequest {
 
 /// A stored parcel's geometry (WGS 84).
 fn stored_geometry(row: &db::ParcelRow) -> Result<geo_types::MultiPolygon<f64>, Error> {
-    let g: geojson::Geometry = serde_json::from_str(&row.geometry).map_err(|e| anyhow::anyhow!("stored geometry of {}: {e}", row.national_id))?;
+    let g: geojson::Geometry = serde_json::from_str(&row.geometry)
+        .map_err(|e| anyhow::anyhow!("stored geometry of {}: {e}", row.national_id))?;
     Ok(parse_polygonal(&g).map_err(|e| anyhow::anyhow!("stored geometry of {}: {e}", row.national_id))?)
 }
 
@@ -565,7 +622,7 @@ fn register_successor(
     measured: &MeasuredGeometry,
     land_uses: &[db::NewLandUse],
     reason: &str,
-    right: Option<&(i64, String, Vec<(i64, f64)>)>,
+    right: Option<&rights::CurrentRight>,
 ) -> Result<Value, Error> {
     if !db::by_key(conn, &[commune.id], sheet, parcel).context_db("checking the parcel number")?.is_empty() {
         return Err(Error::Conflict {
@@ -575,33 +632,40 @@ fn register_successor(
     }
     let national_id = unused_national_id(conn, measured)?;
     let parcel_id = db::insert_parcel(conn, &national_id, &commune.province_code).map_err(|e| {
-        if is_unique_violation(&e) {
+        let e = store::StoreError::from(e);
+        if matches!(e, store::StoreError::Unique { .. }) {
             Error::Conflict { message: format!("national parcel id {national_id} is already issued"), errors: vec![] }
         } else {
-            Error::Database { context: "inserting the parcel", source: e }
+            Error::db("inserting the parcel", e)
         }
     })?;
-    db::insert_version(conn, parcel_id, 1, &db::NewVersion {
-        commune_id: commune.id,
-        registered_commune_id: commune.id,
-        sheet_no: sheet,
-        parcel_no: parcel,
-        geometry_wgs84: &measured.wgs84,
-        source_crs_epsg: measured.source.epsg() as i32,
-        legal_area_m2: measured.legal_area_m2,
-        address: None,
-        change_reason: reason,
-        is_synthetic: false,
-        land_uses,
-    })
+    db::insert_version(
+        conn,
+        parcel_id,
+        1,
+        &db::NewVersion {
+            commune_id: commune.id,
+            registered_commune_id: commune.id,
+            sheet_no: sheet,
+            parcel_no: parcel,
+            geometry_wgs84: &measured.wgs84,
+            source_crs_epsg: measured.source.epsg() as i32,
+            legal_area_m2: measured.legal_area_m2,
+            address: None,
+            change_reason: reason,
+            is_synthetic: false,
+            land_uses,
+        },
+    )
     .map_err(|e| foreign_key_or_db(e, "inserting the parcel version"))?;
-    if let Some((_, use_form, shares)) = right {
+    if let Some(rights::CurrentRight { use_form, shares, .. }) = right {
         let rrr = rights::insert_use_right(conn, parcel_id, use_form, reason).context_db("moving the use right")?;
         for (party, share) in shares {
             rights::insert_share(conn, rrr, *party, *share).context_db("moving the shares")?;
         }
     }
-    let row = db::current_by_national_id(conn, &national_id).context_db("reading the parcel back")?
+    let row = db::current_by_national_id(conn, &national_id)
+        .context_db("reading the parcel back")?
         .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
     Ok(feature(&row))
 }
@@ -609,7 +673,13 @@ fn register_successor(
 /// Splits a parcel: the old one is retired, its right ended (its valid certificate revoked:
 /// new certificates for the parts are issued through dossiers), each part registered with the
 /// same holders. One transaction, audited.
-pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, national_id: &str, req: &SplitRequest) -> Result<Value, Error> {
+pub fn split(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    national_id: &str,
+    req: &SplitRequest,
+) -> Result<Value, Error> {
     check_national_id(national_id)?;
     if req.parts.len() < 2 {
         return Err(Error::invalid("/parts", "a split needs at least two parts"));
@@ -620,12 +690,14 @@ pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, nation
     let mut geometries = Vec::with_capacity(req.parts.len());
     let mut crs = Crs::Wgs84;
     for (i, part) in req.parts.iter().enumerate() {
-        let (c, g) = parse_geometry(req.crs.as_deref(), &part.geometry).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
+        let (c, g) =
+            parse_geometry(req.crs.as_deref(), &part.geometry).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
         crs = c;
         geometries.push(g);
     }
     conn.transaction(|conn| {
-        let old = db::current_by_national_id(conn, national_id).context_db("loading the parcel")?
+        let old = db::current_by_national_id(conn, national_id)
+            .context_db("loading the parcel")?
             .ok_or_else(|| not_found(national_id))?;
         actor.require(&[Role::Officer], &old.province_code)?;
         let commune = resolve_commune(conn, &old.commune_code, "/commune")?;
@@ -637,7 +709,11 @@ pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, nation
         let mut planar_parts = Vec::new();
         for (i, g) in geometries.iter().enumerate() {
             let m = measure(g, crs, zone).map_err(|e| repoint(geometry_error(e), &format!("/parts/{i}")))?;
-            planar_parts.push(Crs::Vn2000(zone).from_wgs84(&m.wgs84).map_err(|e| Error::invalid(format!("/parts/{i}/geometry"), e.to_string()))?);
+            planar_parts.push(
+                Crs::Vn2000(zone)
+                    .from_wgs84(&m.wgs84)
+                    .map_err(|e| Error::invalid(format!("/parts/{i}/geometry"), e.to_string()))?,
+            );
             measured.push(m);
         }
         let old_plane = plane_of(&old, zone)?;
@@ -649,12 +725,17 @@ pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, nation
         let table = super::checks::load_min_split_areas(conn)?;
         let split_request = checks::SplitRequest {
             province_code: old.province_code.clone(),
-            parts: req.parts.iter().zip(&planar_parts).map(|(p, g)| checks::SplitPart {
-                id: p.parcel.to_string(),
-                land_category: p.land_uses.first().map(|l| l.code.clone()).unwrap_or_default(),
-                geometry: g.clone(),
-                frontage_m: None,
-            }).collect(),
+            parts: req
+                .parts
+                .iter()
+                .zip(&planar_parts)
+                .map(|(p, g)| checks::SplitPart {
+                    id: p.parcel.to_string(),
+                    land_category: p.land_uses.first().map(|l| l.code.clone()).unwrap_or_default(),
+                    geometry: g.clone(),
+                    frontage_m: None,
+                })
+                .collect(),
         };
         let minimum = checks::r7_split_minimum(&split_request, &table);
         if minimum.outcome == checks::Outcome::Fail {
@@ -662,30 +743,51 @@ pub fn split(conn: &mut PgConnection, settings: &Settings, actor: &Actor, nation
                 .with_detail(json!({"threshold_source": minimum.threshold_source}))]));
         }
         for (i, m) in measured.iter().enumerate() {
-            check_placement(conn, settings, &commune, m, &[old.parcel_id]).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
+            check_placement(conn, settings, &commune, m, &[old.parcel_id])
+                .map_err(|e| repoint(e, &format!("/parts/{i}")))?;
         }
         let right = rights::current_use_right(conn, old.parcel_id).context_db("loading the use right")?;
-        let reason = format!("tách thửa từ thửa {} tờ {} ({}): {}", old.parcel_no, old.sheet_no, old.national_id, req.reason.trim());
+        let reason = format!(
+            "tách thửa từ thửa {} tờ {} ({}): {}",
+            old.parcel_no,
+            old.sheet_no,
+            old.national_id,
+            req.reason.trim()
+        );
         db::retire(conn, old.parcel_id).context_db("retiring the parcel")?;
-        if let Some((rrr, ..)) = &right {
-            rights::end_right(conn, *rrr, &reason).context_db("ending the use right")?;
+        if let Some(r) = &right {
+            rights::end_right(conn, r.id, &reason).context_db("ending the use right")?;
         }
         let mut created = Vec::new();
         for (i, (part, m)) in req.parts.iter().zip(&measured).enumerate() {
             let uses = land_uses(&part.land_uses, m.legal_area_m2).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
-            created.push(register_successor(conn, &commune, part.sheet.unwrap_or(old.sheet_no), part.parcel, m, &uses, &reason, right.as_ref())
-                .map_err(|e| repoint(e, &format!("/parts/{i}")))?);
+            created.push(
+                register_successor(
+                    conn,
+                    &commune,
+                    part.sheet.unwrap_or(old.sheet_no),
+                    part.parcel,
+                    m,
+                    &uses,
+                    &reason,
+                    right.as_ref(),
+                )
+                .map_err(|e| repoint(e, &format!("/parts/{i}")))?,
+            );
         }
         let result = json!({"retired": old.national_id, "parcels": created});
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "parcel.split",
-            entity: "parcel",
-            entity_id: national_id,
-            before: Some(feature(&old)),
-            after: Some(result.clone()),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "parcel.split",
+                entity: "parcel",
+                entity_id: national_id,
+                before: Some(feature(&old)),
+                after: Some(result.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(result)
     })
@@ -709,8 +811,11 @@ pub fn merge(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &
     conn.transaction(|conn| {
         let mut rows = Vec::new();
         for id in &ids {
-            rows.push(db::current_by_national_id(conn, id).context_db("loading the parcel")?
-                .ok_or_else(|| Error::invalid("/parcels", format!("no current parcel has national id '{id}'")))?);
+            rows.push(
+                db::current_by_national_id(conn, id)
+                    .context_db("loading the parcel")?
+                    .ok_or_else(|| Error::invalid("/parcels", format!("no current parcel has national id '{id}'")))?,
+            );
         }
         if rows.iter().any(|r| r.commune_code != rows[0].commune_code) {
             return Err(Error::invalid("/parcels", "the parcels lie in different communes"));
@@ -723,16 +828,24 @@ pub fn merge(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &
             union = union.union(&plane_of(r, zone)?);
         }
         if union.0.len() != 1 {
-            return Err(Error::invalid("/parcels", format!("the parcels are not adjacent: their union has {} separate parts", union.0.len())));
+            return Err(Error::invalid(
+                "/parcels",
+                format!("the parcels are not adjacent: their union has {} separate parts", union.0.len()),
+            ));
         }
         // Holders must be the same people with the same shares.
         let mut rights_of = Vec::new();
         for r in &rows {
             rights_of.push(rights::current_use_right(conn, r.parcel_id).context_db("loading the use right")?);
         }
-        let holders = |x: &Option<(i64, String, Vec<(i64, f64)>)>| x.as_ref().map(|(_, _, s)| s.iter().map(|(p, sh)| (*p, (sh * 1e8).round() as i64)).collect::<Vec<_>>());
+        let holders = |x: &Option<rights::CurrentRight>| {
+            x.as_ref().map(|r| r.shares.iter().map(|(p, sh)| (*p, (sh * 1e8).round() as i64)).collect::<Vec<_>>())
+        };
         if rights_of.iter().any(|r| holders(r) != holders(&rights_of[0])) {
-            return Err(Error::invalid("/parcels", "the parcels have different holders or shares; merge only parcels of the same holders"));
+            return Err(Error::invalid(
+                "/parcels",
+                "the parcels have different holders or shares; merge only parcels of the same holders",
+            ));
         }
         let measured = measure(&union, Crs::Vn2000(zone), zone).map_err(geometry_error)?;
         let all_ids: Vec<i64> = rows.iter().map(|r| r.parcel_id).collect();
@@ -744,20 +857,32 @@ pub fn merge(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &
         let reason = format!("hợp thửa {}: {}", ids.join(", "), req.reason.trim());
         for (r, right) in rows.iter().zip(&rights_of) {
             db::retire(conn, r.parcel_id).context_db("retiring a parcel")?;
-            if let Some((rrr, ..)) = right {
-                rights::end_right(conn, *rrr, &reason).context_db("ending a use right")?;
+            if let Some(right) = right {
+                rights::end_right(conn, right.id, &reason).context_db("ending a use right")?;
             }
         }
-        let merged = register_successor(conn, &commune, req.sheet.unwrap_or(rows[0].sheet_no), req.parcel, &measured, &uses, &reason, rights_of[0].as_ref())?;
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "parcel.merge",
-            entity: "parcel",
-            entity_id: merged["id"].as_str().unwrap_or_default(),
-            before: Some(json!(rows.iter().map(feature).collect::<Vec<_>>())),
-            after: Some(merged.clone()),
-        })
+        let merged = register_successor(
+            conn,
+            &commune,
+            req.sheet.unwrap_or(rows[0].sheet_no),
+            req.parcel,
+            &measured,
+            &uses,
+            &reason,
+            rights_of[0].as_ref(),
+        )?;
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "parcel.merge",
+                entity: "parcel",
+                entity_id: merged["id"].as_str().unwrap_or_default(),
+                before: Some(json!(rows.iter().map(feature).collect::<Vec<_>>())),
+                after: Some(merged.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(json!({"retired": ids, "parcel": merged}))
     })
@@ -768,7 +893,8 @@ fn combined_land_uses(rows: &[db::ParcelRow], new_area: f64) -> Vec<db::NewLandU
     let mut totals: Vec<(String, f64)> = Vec::new();
     for r in rows {
         for lu in serde_json::from_str::<Vec<Value>>(&r.land_uses).unwrap_or_default() {
-            let (code, area) = (lu["code"].as_str().unwrap_or_default().to_string(), lu["area_m2"].as_f64().unwrap_or(0.0));
+            let (code, area) =
+                (lu["code"].as_str().unwrap_or_default().to_string(), lu["area_m2"].as_f64().unwrap_or(0.0));
             match totals.iter_mut().find(|(c, _)| *c == code) {
                 Some((_, a)) => *a += area,
                 None => totals.push((code, area)),
@@ -778,7 +904,12 @@ fn combined_land_uses(rows: &[db::ParcelRow], new_area: f64) -> Vec<db::NewLandU
     let sum: f64 = totals.iter().map(|(_, a)| a).sum();
     totals
         .into_iter()
-        .map(|(code, a)| db::NewLandUse { code, area_m2: if sum > 0.0 { (a / sum * new_area * 10.0).round() / 10.0 } else { new_area }, use_until: None, origin: None })
+        .map(|(code, a)| db::NewLandUse {
+            code,
+            area_m2: if sum > 0.0 { (a / sum * new_area * 10.0).round() / 10.0 } else { new_area },
+            use_until: None,
+            origin: None,
+        })
         .collect()
 }
 

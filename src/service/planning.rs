@@ -17,13 +17,13 @@ use serde_json::{json, Value};
 
 use super::parcels::Recorder;
 use super::{Actor, DbContext, Error, FieldError, Role, Settings};
-use crate::domain::crs::Crs;
-use crate::domain::geometry::parse_polygonal;
-use crate::domain::parcel::is_land_use_code;
-use crate::domain::planning::{self as rules, PlanLevel, PlanPeriod, PlanStatus};
-use crate::domain::geohash;
-use crate::persistence::planning as db;
-use crate::persistence::{admin, audit, parcels as parcel_db};
+use domain::crs::Crs;
+use domain::geohash;
+use domain::geometry::parse_polygonal;
+use domain::parcel::is_land_use_code;
+use domain::planning::{self as rules, PlanLevel, PlanPeriod, PlanStatus};
+use store::planning as db;
+use store::{admin, audit, parcels as parcel_db};
 
 /// Most features one import may carry.
 pub const MAX_ZONES_PER_IMPORT: usize = 10_000;
@@ -136,20 +136,27 @@ fn check_plan(req: &NewPlan) -> Result<CheckedPlan, Error> {
     }
     if let Some(level) = level {
         if req.unit.len() != level.code_len() || !req.unit.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(FieldError::pointer("/unit", format!("a {} code has {} digits", level.as_str(), level.code_len())));
+            errors.push(FieldError::pointer(
+                "/unit",
+                format!("a {} code has {} digits", level.as_str(), level.code_len()),
+            ));
         }
     }
     if req.name.trim().is_empty() {
         errors.push(FieldError::pointer("/name", "the plan needs a name"));
     }
-    let period = PlanPeriod::new(req.period_start, req.period_end).map_err(|e| errors.push(FieldError::pointer(format!("/{}", e.field), e.message))).ok();
+    let period = PlanPeriod::new(req.period_start, req.period_end)
+        .map_err(|e| errors.push(FieldError::pointer(format!("/{}", e.field), e.message)))
+        .ok();
     let decision = status.and_then(|s| {
         rules::decision_for(s, req.decision_no.as_deref(), req.decision_date)
             .map_err(|e| errors.push(FieldError::pointer(format!("/{}", e.field), e.message)))
             .ok()
     });
     match (level, status, period, decision, errors.is_empty()) {
-        (Some(level), Some(status), Some(period), Some(decision), true) => Ok(CheckedPlan { level, status, period, decision }),
+        (Some(level), Some(status), Some(period), Some(decision), true) => {
+            Ok(CheckedPlan { level, status, period, decision })
+        }
         _ => Err(Error::Invalid(errors)),
     }
 }
@@ -170,45 +177,56 @@ fn find_unit(conn: &mut PgConnection, level: PlanLevel, code: &str) -> Result<db
         .ok_or_else(|| Error::invalid("/unit", format!("no {} in force has code '{code}'", level.as_str())))
 }
 
-fn insert_plan(conn: &mut PgConnection, by: &Recorder, req: &NewPlan, c: &CheckedPlan, unit: &db::UnitRow, synthetic: bool) -> Result<Value, Error> {
-    let id = db::insert_plan(conn, &db::NewPlan {
-        level: c.level.as_str(),
-        admin_unit_id: unit.id,
-        name: req.name.trim(),
-        period_start: c.period.start,
-        period_end: c.period.end,
-        decision_no: c.decision.as_ref().map(|d| d.number.as_str()),
-        decision_date: c.decision.as_ref().map(|d| d.date),
-        status: c.status.as_str(),
-        is_synthetic: synthetic,
-    })
+fn insert_plan(
+    conn: &mut PgConnection,
+    by: &Recorder,
+    req: &NewPlan,
+    c: &CheckedPlan,
+    unit: &db::UnitRow,
+    synthetic: bool,
+) -> Result<Value, Error> {
+    let id = db::insert_plan(
+        conn,
+        &db::NewPlan {
+            level: c.level.as_str(),
+            admin_unit_id: unit.id,
+            name: req.name.trim(),
+            period_start: c.period.start,
+            period_end: c.period.end,
+            decision_no: c.decision.as_ref().map(|d| d.number.as_str()),
+            decision_date: c.decision.as_ref().map(|d| d.date),
+            status: c.status.as_str(),
+            is_synthetic: synthetic,
+        },
+    )
     .map_err(|e| approved_conflict(e, unit, c.level))?;
     let plan = db::plan(conn, id, false).context_db("reading the plan back")?.ok_or_else(|| plan_not_found(id))?;
     let view = plan_view(&plan);
-    audit::append(conn, audit::AuditEntry {
-        actor_id: by.user_id,
-        actor: by.name,
-        action: "planning.plan.create",
-        entity: "planning_plan",
-        entity_id: &id.to_string(),
-        before: None,
-        after: Some(view.clone()),
-    })
+    audit::append(
+        conn,
+        audit::AuditEntry {
+            actor_id: by.user_id,
+            actor: by.name,
+            action: "planning.plan.create",
+            entity: "planning_plan",
+            entity_id: &id.to_string(),
+            before: None,
+            after: Some(view.clone()),
+        },
+    )
     .context_db("writing the audit log")?;
     Ok(view)
 }
 
 fn approved_conflict(e: diesel::result::Error, unit: &db::UnitRow, level: PlanLevel) -> Error {
-    match &e {
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info)
-            if info.constraint_name() == Some("planning_plans_one_approved") =>
-        {
+    match store::StoreError::from(e) {
+        store::StoreError::Unique { constraint: Some(c) } if c == "planning_plans_one_approved" => {
             Error::Conflict {
                 message: format!("{} {} ({}) already has an approved {} plan: approve the new plan through POST /planning/plans/{{id}}/status, which supersedes the old one", level.as_str(), unit.code, unit.name, level.as_str()),
                 errors: vec![FieldError::pointer("/status", "another plan of this unit and level is approved")],
             }
         }
-        _ => Error::Database { context: "inserting the plan", source: e },
+        e => Error::db("inserting the plan", e),
     }
 }
 
@@ -221,41 +239,60 @@ pub fn change_status(conn: &mut PgConnection, actor: &Actor, id: i32, req: &Plan
     conn.transaction(|conn| {
         let plan = db::plan(conn, id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
         actor.require(&[Role::Planner], &plan.province_code)?;
-        let from = PlanStatus::parse(&plan.status).ok_or_else(|| anyhow::anyhow!("plan {id} has status {}", plan.status))?;
-        rules::transition(from, to).map_err(|e| Error::Conflict { message: e.message, errors: vec![FieldError::pointer("/status", "not allowed from the plan's current status")] })?;
+        let from =
+            PlanStatus::parse(&plan.status).ok_or_else(|| anyhow::anyhow!("plan {id} has status {}", plan.status))?;
+        rules::transition(from, to).map_err(|e| Error::Conflict {
+            message: e.message,
+            errors: vec![FieldError::pointer("/status", "not allowed from the plan's current status")],
+        })?;
         let number = req.decision_no.as_deref().or(plan.decision_no.as_deref());
         let date = req.decision_date.or(plan.decision_date);
-        let decision = rules::decision_for(to, number, date).map_err(|e| Error::invalid(format!("/{}", e.field), e.message))?;
+        let decision =
+            rules::decision_for(to, number, date).map_err(|e| Error::invalid(format!("/{}", e.field), e.message))?;
         let mut superseded = Vec::new();
         if to == PlanStatus::Approved {
-            for old in db::plans_of_unit(conn, plan.admin_unit_id, &plan.level, "approved").context_db("finding the approved plan")? {
+            for old in db::plans_of_unit(conn, plan.admin_unit_id, &plan.level, "approved")
+                .context_db("finding the approved plan")?
+            {
                 db::set_status(conn, old.id, "superseded", None, None).context_db("superseding the old plan")?;
-                audit::append(conn, audit::AuditEntry {
-                    actor_id: Some(actor.user_id),
-                    actor: &actor.username,
-                    action: "planning.plan.supersede",
-                    entity: "planning_plan",
-                    entity_id: &old.id.to_string(),
-                    before: Some(plan_view(&old)),
-                    after: Some(json!({"status": "superseded", "superseded_by": id})),
-                })
+                audit::append(
+                    conn,
+                    audit::AuditEntry {
+                        actor_id: Some(actor.user_id),
+                        actor: &actor.username,
+                        action: "planning.plan.supersede",
+                        entity: "planning_plan",
+                        entity_id: &old.id.to_string(),
+                        before: Some(plan_view(&old)),
+                        after: Some(json!({"status": "superseded", "superseded_by": id})),
+                    },
+                )
                 .context_db("writing the audit log")?;
                 superseded.push(old.id);
             }
         }
-        db::set_status(conn, id, to.as_str(), decision.as_ref().map(|d| d.number.as_str()), decision.as_ref().map(|d| d.date))
-            .context_db("changing the plan's status")?;
+        db::set_status(
+            conn,
+            id,
+            to.as_str(),
+            decision.as_ref().map(|d| d.number.as_str()),
+            decision.as_ref().map(|d| d.date),
+        )
+        .context_db("changing the plan's status")?;
         let after = db::plan(conn, id, false).context_db("reading the plan back")?.ok_or_else(|| plan_not_found(id))?;
         let mut view = plan_view(&after);
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "planning.plan.status",
-            entity: "planning_plan",
-            entity_id: &id.to_string(),
-            before: Some(plan_view(&plan)),
-            after: Some(view.clone()),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "planning.plan.status",
+                entity: "planning_plan",
+                entity_id: &id.to_string(),
+                before: Some(plan_view(&plan)),
+                after: Some(view.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         view["superseded"] = json!(superseded);
         Ok(view)
@@ -272,7 +309,8 @@ struct ParsedZone {
 }
 
 fn feature_error(index: usize, pointer: &str, message: impl std::fmt::Display) -> FieldError {
-    FieldError::pointer(format!("/features/{index}{pointer}"), format!("feature {index}: {message}")).with_detail(json!({"index": index}))
+    FieldError::pointer(format!("/features/{index}{pointer}"), format!("feature {index}: {message}"))
+        .with_detail(json!({"index": index}))
 }
 
 /// The `crs` member: an OGC URI string or a GeoJSON 2008 named CRS; WGS 84 when absent.
@@ -280,9 +318,9 @@ fn import_crs(member: Option<&Value>) -> Result<Crs, Error> {
     let text = match member {
         None | Some(Value::Null) => return Ok(Crs::Wgs84),
         Some(Value::String(s)) => s.as_str(),
-        Some(other) => other["properties"]["name"]
-            .as_str()
-            .ok_or_else(|| Error::invalid("/crs", "crs is an OGC URI string, e.g. http://www.opengis.net/def/crs/EPSG/0/9209"))?,
+        Some(other) => other["properties"]["name"].as_str().ok_or_else(|| {
+            Error::invalid("/crs", "crs is an OGC URI string, e.g. http://www.opengis.net/def/crs/EPSG/0/9209")
+        })?,
     };
     Crs::parse(text).map_err(|e| Error::invalid("/crs", e.to_string()))
 }
@@ -297,11 +335,19 @@ fn parse_feature(index: usize, f: &Value, crs: Crs, errors: &mut Vec<FieldError>
     let land_use = match props.get("land_use") {
         Some(Value::String(code)) if is_land_use_code(code) => Some(code.clone()),
         Some(Value::String(code)) => {
-            errors.push(feature_error(index, "/properties/land_use", format!("'{code}' is not a land-use code (three capital letters, e.g. DGT)")));
+            errors.push(feature_error(
+                index,
+                "/properties/land_use",
+                format!("'{code}' is not a land-use code (three capital letters, e.g. DGT)"),
+            ));
             None
         }
         _ => {
-            errors.push(feature_error(index, "/properties/land_use", "the planned land-use code (property land_use) is missing"));
+            errors.push(feature_error(
+                index,
+                "/properties/land_use",
+                "the planned land-use code (property land_use) is missing",
+            ));
             None
         }
     };
@@ -313,7 +359,8 @@ fn parse_feature(index: usize, f: &Value, crs: Crs, errors: &mut Vec<FieldError>
             None
         }
     };
-    let geometry = match serde_json::from_value::<geojson::Geometry>(f.get("geometry").cloned().unwrap_or(Value::Null)) {
+    let geometry = match serde_json::from_value::<geojson::Geometry>(f.get("geometry").cloned().unwrap_or(Value::Null))
+    {
         Err(e) => {
             errors.push(feature_error(index, "/geometry", format!("not a GeoJSON geometry: {e}")));
             None
@@ -323,7 +370,8 @@ fn parse_feature(index: usize, f: &Value, crs: Crs, errors: &mut Vec<FieldError>
             Err(e) => {
                 let mut fe = feature_error(index, &format!("/geometry{}", e.pointer), &e.message);
                 if let Some(c) = e.location {
-                    fe = fe.with_detail(json!({"index": index, "location": {"type": "Point", "coordinates": [c.x, c.y]}}));
+                    fe = fe
+                        .with_detail(json!({"index": index, "location": {"type": "Point", "coordinates": [c.x, c.y]}}));
                 }
                 errors.push(fe);
                 None
@@ -331,7 +379,9 @@ fn parse_feature(index: usize, f: &Value, crs: Crs, errors: &mut Vec<FieldError>
         },
     };
     match (land_use, geometry) {
-        (Some(land_use), Some(geojson)) if errors.len() == before => Some(ParsedZone { index, land_use, name, geojson }),
+        (Some(land_use), Some(geojson)) if errors.len() == before => {
+            Some(ParsedZone { index, land_use, name, geojson })
+        }
         _ => None,
     }
 }
@@ -339,11 +389,25 @@ fn parse_feature(index: usize, f: &Value, crs: Crs, errors: &mut Vec<FieldError>
 /// `POST /planning/plans/{id}/zones` (planner of the plan's province, or admin). One
 /// transaction: either every feature is imported or none, and a refusal lists every bad
 /// feature with its index and reason.
-pub fn import_zones(conn: &mut PgConnection, settings: &Settings, actor: &Actor, plan_id: i32, req: &ZoneImport) -> Result<Value, Error> {
+pub fn import_zones(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    plan_id: i32,
+    req: &ZoneImport,
+) -> Result<Value, Error> {
     import(conn, settings, &actor.into(), Some(actor), plan_id, req, false)
 }
 
-fn import(conn: &mut PgConnection, settings: &Settings, by: &Recorder, actor: Option<&Actor>, plan_id: i32, req: &ZoneImport, synthetic: bool) -> Result<Value, Error> {
+fn import(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    by: &Recorder,
+    actor: Option<&Actor>,
+    plan_id: i32,
+    req: &ZoneImport,
+    synthetic: bool,
+) -> Result<Value, Error> {
     if req.kind != "FeatureCollection" {
         return Err(Error::invalid("/type", "the body is a GeoJSON FeatureCollection"));
     }
@@ -352,28 +416,47 @@ fn import(conn: &mut PgConnection, settings: &Settings, by: &Recorder, actor: Op
         return Err(Error::invalid("/features", "the collection has no features"));
     }
     if req.features.len() > MAX_ZONES_PER_IMPORT {
-        return Err(Error::invalid("/features", format!("at most {MAX_ZONES_PER_IMPORT} zones per import; split the file")));
+        return Err(Error::invalid(
+            "/features",
+            format!("at most {MAX_ZONES_PER_IMPORT} zones per import; split the file"),
+        ));
     }
     conn.transaction(|conn| {
-        let plan = db::plan(conn, plan_id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(plan_id))?;
+        let plan =
+            db::plan(conn, plan_id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(plan_id))?;
         if let Some(actor) = actor {
             actor.require(&[Role::Planner], &plan.province_code)?;
         }
         if plan.status == "superseded" {
-            return Err(Error::Conflict { message: format!("plan {plan_id} is superseded: its zones are closed"), errors: vec![] });
+            return Err(Error::Conflict {
+                message: format!("plan {plan_id} is superseded: its zones are closed"),
+                errors: vec![],
+            });
         }
         let mut errors = Vec::new();
-        let parsed: Vec<ParsedZone> = req.features.iter().enumerate().filter_map(|(i, f)| parse_feature(i, f, crs, &mut errors)).collect();
-        let codes: Vec<String> = parsed.iter().map(|z| z.land_use.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let parsed: Vec<ParsedZone> =
+            req.features.iter().enumerate().filter_map(|(i, f)| parse_feature(i, f, crs, &mut errors)).collect();
+        let codes: Vec<String> =
+            parsed.iter().map(|z| z.land_use.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let known = db::known_land_use_codes(conn, &codes).context_db("checking land-use codes")?;
         for z in &parsed {
             if !known.contains(&z.land_use) {
-                errors.push(feature_error(z.index, "/properties/land_use", format!("unknown land-use code '{}' (see the land_use_types reference table)", z.land_use)));
+                errors.push(feature_error(
+                    z.index,
+                    "/properties/land_use",
+                    format!("unknown land-use code '{}' (see the land_use_types reference table)", z.land_use),
+                ));
                 continue;
             }
-            if let Some(outside) = admin::area_outside(conn, plan.admin_unit_id, &z.geojson).context_db("checking the unit boundary")? {
+            if let Some(outside) =
+                admin::area_outside(conn, plan.admin_unit_id, &z.geojson).context_db("checking the unit boundary")?
+            {
                 if outside > settings.boundary_tolerance_m2 {
-                    errors.push(feature_error(z.index, "/geometry", format!("{outside:.1} m² of the zone lie outside {} ({})", plan.unit_code, plan.unit_name)));
+                    errors.push(feature_error(
+                        z.index,
+                        "/geometry",
+                        format!("{outside:.1} m² of the zone lie outside {} ({})", plan.unit_code, plan.unit_name),
+                    ));
                 }
             }
         }
@@ -383,16 +466,23 @@ fn import(conn: &mut PgConnection, settings: &Settings, by: &Recorder, actor: Op
         }
         let mut ids = Vec::with_capacity(parsed.len());
         for z in &parsed {
-            ids.push(db::insert_zone(conn, plan_id, &db::NewZone {
-                land_use_code: &z.land_use,
-                name: z.name.as_deref(),
-                geojson: &z.geojson,
-                source_crs_epsg: crs.epsg() as i32,
-                is_synthetic: synthetic,
-            })
-            .context_db("inserting a zone")?);
+            ids.push(
+                db::insert_zone(
+                    conn,
+                    plan_id,
+                    &db::NewZone {
+                        land_use_code: &z.land_use,
+                        name: z.name.as_deref(),
+                        geojson: &z.geojson,
+                        source_crs_epsg: crs.epsg() as i32,
+                        is_synthetic: synthetic,
+                    },
+                )
+                .context_db("inserting a zone")?,
+            );
         }
-        let overlaps = db::zone_overlaps(conn, plan_id, &ids, settings.sliver_tolerance_m2).context_db("checking zone overlaps")?;
+        let overlaps = db::zone_overlaps(conn, plan_id, &ids, settings.sliver_tolerance_m2)
+            .context_db("checking zone overlaps")?;
         if !overlaps.is_empty() {
             let index_of = |id: i64| ids.iter().position(|x| *x == id);
             let errors = overlaps
@@ -407,7 +497,11 @@ fn import(conn: &mut PgConnection, settings: &Settings, by: &Recorder, actor: Op
                         Some(i) => format!("feature {i}"),
                         None => format!("zone {other} already in the plan"),
                     };
-                    feature_error(new, "/geometry", format!("overlaps {with} by {:.1} m²: a point of a plan has one planned use", o.area_m2))
+                    feature_error(
+                        new,
+                        "/geometry",
+                        format!("overlaps {with} by {:.1} m²: a point of a plan has one planned use", o.area_m2),
+                    )
                 })
                 .collect();
             return Err(Error::Invalid(errors));
@@ -422,15 +516,18 @@ fn import(conn: &mut PgConnection, settings: &Settings, by: &Recorder, actor: Op
             })
             .collect();
         let summary = json!({"plan_id": plan_id, "imported": ids.len(), "source_crs": crs.uri(), "zones": zones});
-        audit::append(conn, audit::AuditEntry {
-            actor_id: by.user_id,
-            actor: by.name,
-            action: "planning.zones.import",
-            entity: "planning_plan",
-            entity_id: &plan_id.to_string(),
-            before: None,
-            after: Some(summary.clone()),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: by.user_id,
+                actor: by.name,
+                action: "planning.zones.import",
+                entity: "planning_plan",
+                entity_id: &plan_id.to_string(),
+                before: None,
+                after: Some(summary.clone()),
+            },
+        )
         .context_db("writing the audit log")?;
         Ok(summary)
     })
@@ -484,18 +581,23 @@ pub fn zone(conn: &mut PgConnection, id: &str) -> Result<Value, Error> {
 /// whether the planned use conflicts with the parcel's current purposes.
 pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: &str) -> Result<Value, Error> {
     if !geohash::is_national_id(national_id) {
-        return Err(Error::bad_parameter("id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"));
+        return Err(Error::bad_parameter(
+            "id",
+            "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)",
+        ));
     }
     let parcel = parcel_db::current_by_national_id(conn, national_id)
         .context_db("loading the parcel")?
         .ok_or_else(|| Error::NotFound(format!("parcel {national_id}")))?;
-    let rows = db::impact(conn, parcel.version_id, settings.sliver_tolerance_m2).context_db("overlaying planning zones")?;
+    let rows =
+        db::impact(conn, parcel.version_id, settings.sliver_tolerance_m2).context_db("overlaying planning zones")?;
     let parcel_area = db::parcel_area_on_ellipsoid(conn, parcel.version_id).context_db("measuring the parcel")?;
     #[derive(Deserialize)]
     struct Lu {
         code: String,
     }
-    let current: Vec<String> = serde_json::from_str::<Vec<Lu>>(&parcel.land_uses).unwrap_or_default().into_iter().map(|l| l.code).collect();
+    let current: Vec<String> =
+        serde_json::from_str::<Vec<Lu>>(&parcel.land_uses).unwrap_or_default().into_iter().map(|l| l.code).collect();
     let current_refs: Vec<&str> = current.iter().map(String::as_str).collect();
     let plan_ids: Vec<i32> = rows.iter().map(|r| r.plan_id).collect::<BTreeSet<_>>().into_iter().collect();
     let plans = db::plans_by_ids(conn, &plan_ids).context_db("loading the plans")?;
@@ -543,7 +645,12 @@ pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: 
 
 /// Creates a plan and imports its zones in the caller's name but without a staff account
 /// (the sample loader records itself as "seed"); the zones are flagged synthetic.
-pub(crate) fn create_synthetic_plan_with_zones(conn: &mut PgConnection, settings: &Settings, plan: &NewPlan, zones: &ZoneImport) -> Result<Value, Error> {
+pub(crate) fn create_synthetic_plan_with_zones(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    plan: &NewPlan,
+    zones: &ZoneImport,
+) -> Result<Value, Error> {
     let checked = check_plan(plan)?;
     let by = Recorder { user_id: None, name: "seed" };
     conn.transaction(|conn| {
@@ -557,6 +664,8 @@ pub(crate) fn create_synthetic_plan_with_zones(conn: &mut PgConnection, settings
 
 /// Whether a unit already has an approved plan of this level (the sample loader is idempotent).
 pub(crate) fn has_approved_plan(conn: &mut PgConnection, level: PlanLevel, unit_code: &str) -> Result<bool, Error> {
-    let Some(unit) = db::unit_in_force(conn, level.as_str(), unit_code).context_db("finding the unit")? else { return Ok(false) };
+    let Some(unit) = db::unit_in_force(conn, level.as_str(), unit_code).context_db("finding the unit")? else {
+        return Ok(false);
+    };
     Ok(!db::plans_of_unit(conn, unit.id, level.as_str(), "approved").context_db("finding plans")?.is_empty())
 }

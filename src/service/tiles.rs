@@ -5,8 +5,8 @@
 use diesel::PgConnection;
 
 use super::{DbContext, Error};
-use crate::domain::tiles::{Layer, TileCoord};
-use crate::persistence::tiles as db;
+use domain::tiles::{Layer, TileCoord};
+use store::tiles as db;
 
 /// Bumped whenever the tile SQL (properties, extent, buffer) changes, so caches drop old tiles.
 const TILE_FORMAT: &str = "v1";
@@ -40,7 +40,8 @@ pub fn tile(conn: &mut PgConnection, layer: Layer, t: TileCoord, if_none_match: 
     if !layer.drawn_at(&t) {
         // Below the layer's minimum zoom: empty by definition, without touching the database.
         let etag = format!("W/\"{}-{TILE_FORMAT}-below-z{}\"", layer.name(), layer.min_zoom());
-        let body = if if_none_match.is_some_and(|h| matches(h, &etag)) { TileBody::NotModified } else { TileBody::Empty };
+        let body =
+            if if_none_match.is_some_and(|h| matches(h, &etag)) { TileBody::NotModified } else { TileBody::Empty };
         return Ok(Tile { etag, body });
     }
     // Stamp and tile from one snapshot: an edit between them cannot pair a new tile with an

@@ -1,0 +1,886 @@
+//! Giấy chứng nhận (GCN) — the certificate's pure rules: serials and blank stock (phôi), holders
+//! and their shares, the content printed on the certificate (Circular 10/2024/TT-BTNMT), its
+//! canonical form, the Ed25519 signature over it and the QR payload that lets anyone check a
+//! certificate offline with nothing but the issuing office's public key.
+//!
+//! No clock, no database, no files: keys, dates and parcel data are handed in.
+
+pub mod print;
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Digits of a current serial (số phát hành): blanks from 2025 carry 2 letters + 8 digits.
+pub const SERIAL_DIGITS: usize = 8;
+/// Largest number a serial can carry.
+pub const MAX_SERIAL_NUMBER: u32 = 99_999_999;
+/// Most blanks one registration may add (a print run); larger ranges are split by the office.
+pub const MAX_BLANKS_PER_RANGE: u32 = 100_000;
+/// Co-holders' shares must add up to 1 within this.
+pub const SHARE_TOLERANCE: f64 = 1e-6;
+/// Prefix of the registry book number (số vào sổ cấp GCN), e.g. "CS 00120" for certificates
+/// issued at province level (the 2025 two-tier structure has no district offices).
+pub const REGISTRY_PREFIX: &str = "CS";
+/// Marks the layout of [`Content`], so a verifier can tell future layouts apart.
+pub const CONTENT_SCHEMA: &str = "diachinh.gcn.1";
+
+/// A problem with one field of the input, at a JSON pointer relative to the object checked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{pointer}: {message}")]
+pub struct InputError {
+    pub pointer: String,
+    pub message: String,
+}
+
+fn input_error(pointer: impl Into<String>, message: impl Into<String>) -> InputError {
+    InputError { pointer: pointer.into(), message: message.into() }
+}
+
+/// A letter allowed in a serial prefix: A–Z and the Vietnamese Đ.
+fn is_serial_letter(c: char) -> bool {
+    c.is_ascii_uppercase() || c == 'Đ'
+}
+
+/// The two letters of a blank-stock series (e.g. "AA", "ĐC").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Prefix(String);
+
+impl Prefix {
+    /// Exactly two capital letters; Đ is allowed, other diacritics and lower case are not.
+    pub fn parse(text: &str) -> Result<Prefix, String> {
+        let chars: Vec<char> = text.chars().collect();
+        if chars.len() == 2 && chars.iter().all(|c| is_serial_letter(*c)) {
+            Ok(Prefix(text.to_string()))
+        } else {
+            Err(format!("'{text}' is not a serial prefix: two capital letters A–Z or Đ"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Số phát hành: the serial printed on a blank, two letters + 8 digits ("AA01234567").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Serial {
+    prefix: Prefix,
+    number: u32,
+}
+
+impl Serial {
+    /// Parses a current-form serial (2 letters + 8 digits).
+    pub fn parse(text: &str) -> Result<Serial, String> {
+        let mut chars = text.chars();
+        let prefix: String = chars.by_ref().take(2).collect();
+        let digits = chars.as_str();
+        let bad = || format!("'{text}' is not a serial: two capital letters (A–Z, Đ) and {SERIAL_DIGITS} digits");
+        let prefix = Prefix::parse(&prefix).map_err(|_| bad())?;
+        if digits.len() != SERIAL_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        Ok(Serial { prefix, number: digits.parse().map_err(|_| bad())? })
+    }
+
+    pub fn new(prefix: Prefix, number: u32) -> Option<Serial> {
+        (number <= MAX_SERIAL_NUMBER).then_some(Serial { prefix, number })
+    }
+
+    pub fn prefix(&self) -> &Prefix {
+        &self.prefix
+    }
+
+    pub fn number(&self) -> u32 {
+        self.number
+    }
+}
+
+impl fmt::Display for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{:08}", self.prefix.0, self.number)
+    }
+}
+
+/// Whether `text` has the shape of any certificate serial on record: the current 8-digit form
+/// or the 6-digit form of blanks printed before 2025.
+pub fn is_certificate_serial(text: &str) -> bool {
+    let mut chars = text.chars();
+    let prefix: String = chars.by_ref().take(2).collect();
+    let digits = chars.as_str();
+    Prefix::parse(&prefix).is_ok()
+        && (digits.len() == 6 || digits.len() == SERIAL_DIGITS)
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A print run of blanks to register: `prefix` + every number from `first` to `last`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlankRange {
+    pub prefix: Prefix,
+    pub first: u32,
+    pub last: u32,
+}
+
+impl BlankRange {
+    /// Checks the range: 8-digit numbers, first ≤ last, at most [`MAX_BLANKS_PER_RANGE`] blanks.
+    pub fn new(prefix: &str, first: u32, last: u32) -> Result<BlankRange, InputError> {
+        let prefix = Prefix::parse(prefix).map_err(|m| input_error("/prefix", m))?;
+        for (pointer, n) in [("/first", first), ("/last", last)] {
+            if n > MAX_SERIAL_NUMBER {
+                return Err(input_error(pointer, format!("{n} has more than {SERIAL_DIGITS} digits")));
+            }
+        }
+        if first > last {
+            return Err(input_error("/last", format!("the range ends ({last}) before it starts ({first})")));
+        }
+        if last - first >= MAX_BLANKS_PER_RANGE {
+            return Err(input_error("/last", format!("at most {MAX_BLANKS_PER_RANGE} blanks per registration")));
+        }
+        Ok(BlankRange { prefix, first, last })
+    }
+
+    pub fn len(&self) -> u32 {
+        self.last - self.first + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn first_serial(&self) -> Serial {
+        Serial { prefix: self.prefix.clone(), number: self.first }
+    }
+
+    pub fn last_serial(&self) -> Serial {
+        Serial { prefix: self.prefix.clone(), number: self.last }
+    }
+}
+
+/// Người sử dụng đất: who holds the right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HolderKind {
+    /// Cá nhân.
+    Person,
+    /// Hộ gia đình.
+    Household,
+    /// Tổ chức: its name is public.
+    Organisation,
+}
+
+impl HolderKind {
+    pub fn parse(text: &str) -> Option<HolderKind> {
+        match text {
+            "person" => Some(HolderKind::Person),
+            "household" => Some(HolderKind::Household),
+            "organisation" => Some(HolderKind::Organisation),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HolderKind::Person => "person",
+            HolderKind::Household => "household",
+            HolderKind::Organisation => "organisation",
+        }
+    }
+}
+
+/// A holder as printed on the certificate. `id_number` is personal data: it is printed on the
+/// holder's own certificate but never shown by public endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Holder {
+    pub kind: HolderKind,
+    pub name: String,
+    pub id_number: Option<String>,
+    /// Share of the right, 0 < share ≤ 1, 8 decimals as stored.
+    pub share: f64,
+}
+
+impl Holder {
+    /// Parses one holder from request fields; pointers are relative to the holder object.
+    pub fn parse(kind: &str, name: &str, id_number: Option<&str>, share: f64) -> Result<Holder, InputError> {
+        let kind =
+            HolderKind::parse(kind).ok_or_else(|| input_error("/kind", "one of person, household, organisation"))?;
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(input_error("/name", "a name of 1 to 200 characters is required"));
+        }
+        let id_number = match id_number.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(id) if id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/') => {
+                Some(id.to_string())
+            }
+            Some(_) => return Err(input_error("/id_number", "up to 32 letters, digits, '-' or '/'")),
+        };
+        if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+            return Err(input_error("/share", "a share is a number above 0 and at most 1"));
+        }
+        // Stored as numeric(9, 8): the content carries exactly what the database keeps.
+        let share = (share * 1e8).round() / 1e8;
+        if share <= 0.0 {
+            return Err(input_error("/share", "a share below 0.00000001 cannot be recorded"));
+        }
+        Ok(Holder { kind, name, id_number, share })
+    }
+}
+
+/// Checks a list of holders: at least one, at most 100, shares adding up to 1 (± 1e-6).
+/// Pointers are relative to the request (`/holders…`).
+pub fn check_holders(holders: &[Holder]) -> Result<(), InputError> {
+    if holders.is_empty() {
+        return Err(input_error("/holders", "at least one holder is required"));
+    }
+    if holders.len() > 100 {
+        return Err(input_error("/holders", "at most 100 holders"));
+    }
+    let total: f64 = holders.iter().map(|h| h.share).sum();
+    if (total - 1.0).abs() > SHARE_TOLERANCE {
+        return Err(input_error("/holders", format!("the shares add up to {total} instead of 1")));
+    }
+    Ok(())
+}
+
+/// Hình thức sử dụng: one holder uses the land alone (riêng), several jointly (chung).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UseForm {
+    Sole,
+    Joint,
+}
+
+impl UseForm {
+    pub fn for_holders(holders: &[Holder]) -> UseForm {
+        if holders.len() > 1 {
+            UseForm::Joint
+        } else {
+            UseForm::Sole
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UseForm::Sole => "sole",
+            UseForm::Joint => "joint",
+        }
+    }
+}
+
+/// Loại đất with its area and term, as printed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LandUse {
+    /// Mã loại đất, e.g. ODT.
+    pub code: String,
+    /// Its name, e.g. "Đất ở tại đô thị".
+    pub name: String,
+    /// m², 1 decimal.
+    pub area_m2: f64,
+    /// Thời hạn sử dụng; None = lâu dài (long-term).
+    pub use_until: Option<NaiveDate>,
+}
+
+/// Section 2 of page 1: the parcel (thửa đất).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParcelBlock {
+    /// Mã định danh thửa đất (12-character GeoHash).
+    pub national_id: String,
+    pub commune_code: String,
+    pub commune_name: String,
+    /// The commune under which the sheet and parcel numbers were assigned (may be pre-2025).
+    pub registered_commune_code: String,
+    /// Tờ bản đồ số.
+    pub sheet_no: i32,
+    /// Thửa đất số.
+    pub parcel_no: i32,
+    /// The parcel version the certificate describes (its diagram is drawn from this version).
+    pub version: i32,
+    /// Diện tích, m², 1 decimal.
+    pub area_m2: f64,
+    pub land_uses: Vec<LandUse>,
+    pub use_form: UseForm,
+    /// Địa chỉ thửa đất.
+    pub address: Option<String>,
+}
+
+/// The certificate this one supersedes and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predecessor {
+    pub serial: String,
+    /// lost, damaged, exchange (cấp lại / cấp đổi) or transfer, inheritance, gift.
+    pub reason: String,
+}
+
+/// What a certificate says: the fields of Circular 10/2024 (DOMAIN.md §1). Signed as a whole
+/// in its canonical form; the QR code carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Content {
+    /// Always [`CONTENT_SCHEMA`].
+    pub schema: String,
+    /// Số phát hành.
+    pub serial: String,
+    /// Mã Giấy chứng nhận (see [`certificate_code`]).
+    pub code: String,
+    /// Số vào sổ cấp GCN.
+    pub registry_no: String,
+    pub province_code: String,
+    /// Ngày cấp (Vietnam date).
+    pub issued_on: NaiveDate,
+    /// Cơ quan cấp.
+    pub authority: String,
+    /// Nơi cấp, printed before the date ("Cần Thơ, ngày …").
+    pub place: String,
+    /// 1) Người sử dụng đất.
+    pub holders: Vec<Holder>,
+    /// 2) Thửa đất.
+    pub parcel: ParcelBlock,
+    /// Nguồn gốc sử dụng (whether it is still printed is unconfirmed; kept in the content).
+    pub origin: Option<String>,
+    /// 4) Ghi chú.
+    pub notes: Option<String>,
+    pub replaces: Option<Predecessor>,
+}
+
+/// Số vào sổ: "CS 00001".
+pub fn registry_no(number: i32) -> String {
+    format!("{REGISTRY_PREFIX} {number:05}")
+}
+
+/// Mã Giấy chứng nhận. Its official structure is unconfirmed (DOMAIN.md §1 [U]); until it is,
+/// the code is province, year and registry number ("92.2026.00001"), unique per office and year.
+pub fn certificate_code(province_code: &str, year: i32, registry_number: i32) -> String {
+    format!("{province_code}.{year}.{registry_number:05}")
+}
+
+/// The issuing office's name from the province's name and type.
+pub fn authority(province_name: &str, division_type: &str) -> String {
+    let name =
+        if division_type == "tỉnh" { format!("tỉnh {province_name}") } else { lower_first_word(province_name) };
+    format!("Văn phòng đăng ký đất đai {name}")
+}
+
+/// The place printed before the date: the province's name without "Thành phố"/"Tỉnh".
+pub fn place(province_name: &str) -> String {
+    for prefix in ["Thành phố ", "Tỉnh "] {
+        if let Some(rest) = province_name.strip_prefix(prefix) {
+            return rest.to_string();
+        }
+    }
+    province_name.to_string()
+}
+
+fn lower_first_word(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The date in Vietnam (UTC+7, no daylight saving) at an instant: the certificate's issue date.
+pub fn vietnam_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")).date_naive()
+}
+
+/// Chuyển nhượng / thừa kế / tặng cho: a change of holders that ends the old right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferKind {
+    Transfer,
+    Inheritance,
+    Gift,
+}
+
+impl TransferKind {
+    pub fn parse(text: &str) -> Option<TransferKind> {
+        match text {
+            "transfer" => Some(TransferKind::Transfer),
+            "inheritance" => Some(TransferKind::Inheritance),
+            "gift" => Some(TransferKind::Gift),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TransferKind::Transfer => "transfer",
+            TransferKind::Inheritance => "inheritance",
+            TransferKind::Gift => "gift",
+        }
+    }
+
+    /// Nguồn gốc sử dụng of the new holders.
+    pub fn origin(&self) -> &'static str {
+        match self {
+            TransferKind::Transfer => "Nhận chuyển nhượng quyền sử dụng đất",
+            TransferKind::Inheritance => "Nhận thừa kế quyền sử dụng đất",
+            TransferKind::Gift => "Được tặng cho quyền sử dụng đất",
+        }
+    }
+}
+
+/// Why a certificate is re-issued over the same right: cấp lại (lost), cấp đổi (damaged, or
+/// exchanged for a new form or after a re-survey).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaceReason {
+    Lost,
+    Damaged,
+    Exchange,
+}
+
+impl ReplaceReason {
+    pub fn parse(text: &str) -> Option<ReplaceReason> {
+        match text {
+            "lost" => Some(ReplaceReason::Lost),
+            "damaged" => Some(ReplaceReason::Damaged),
+            "exchange" => Some(ReplaceReason::Exchange),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReplaceReason::Lost => "lost",
+            ReplaceReason::Damaged => "damaged",
+            ReplaceReason::Exchange => "exchange",
+        }
+    }
+}
+
+/// Vietnamese wording of a predecessor's reason, for the printed history.
+pub fn reason_label(reason: &str) -> &'static str {
+    match reason {
+        "lost" => "cấp lại do mất Giấy chứng nhận",
+        "damaged" => "cấp đổi do Giấy chứng nhận bị hư hỏng",
+        "exchange" => "cấp đổi Giấy chứng nhận",
+        "transfer" => "chuyển nhượng quyền sử dụng đất",
+        "inheritance" => "thừa kế quyền sử dụng đất",
+        "gift" => "tặng cho quyền sử dụng đất",
+        _ => "thay thế",
+    }
+}
+
+/// Procedures whose result changes the holders, so issuing for them ends the current use right
+/// instead of creating the first one: transfer / inheritance / gift (1.013831) and changes by
+/// agreement, court or enforcement decision (1.013980). Codes from DOMAIN.md §3.
+pub fn procedure_changes_holders(procedure_code: &str) -> bool {
+    matches!(procedure_code, "1.013831" | "1.013980")
+}
+
+/// A holder's name as the public may see it: organisations in full; people and households
+/// masked to family name and initials ("Hộ ông Nguyễn Văn An" → "Hộ ông Nguyễn V. A.").
+pub fn public_name(kind: HolderKind, name: &str) -> String {
+    match kind {
+        HolderKind::Organisation => name.to_string(),
+        HolderKind::Person => super::privacy::mask_person_name(name),
+        HolderKind::Household => {
+            for prefix in ["Hộ gia đình ông ", "Hộ gia đình bà ", "Hộ ông ", "Hộ bà ", "Hộ gia đình "]
+            {
+                if let Some(rest) = name.strip_prefix(prefix) {
+                    return format!("{prefix}{}", super::privacy::mask_person_name(rest));
+                }
+            }
+            super::privacy::mask_person_name(name)
+        }
+    }
+}
+
+/// Canonical JSON: object keys sorted (by code point), no whitespace, strings escaped as
+/// serde_json escapes them (only `"`, `\` and control characters; other text stays UTF-8),
+/// numbers as serde_json prints them (integers without a point, others in shortest round-trip
+/// form: `600.0`, `0.5`). Equal values always give equal bytes, so a signature over these bytes
+/// can be checked against a stored copy.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => out.push_str(&serde_json::to_string(s).expect("a string serialises")),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(key).expect("a key serialises"));
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+impl Content {
+    /// The bytes that are signed.
+    pub fn canonical(&self) -> String {
+        canonical_json(&serde_json::to_value(self).expect("certificate content serialises"))
+    }
+}
+
+/// Key id of an office's public key: province code + first 8 hex digits of its SHA-256
+/// ("92-1a2b3c4d").
+pub fn key_id(province_code: &str, key: &VerifyingKey) -> String {
+    format!("{province_code}-{}", &hex::encode(Sha256::digest(key.as_bytes()))[..8])
+}
+
+/// A signed certificate: the canonical content, its signature and the QR payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sealed {
+    pub canonical: String,
+    pub key_id: String,
+    /// base64url (no padding) of the 64-byte Ed25519 signature.
+    pub signature: String,
+    pub qr_payload: String,
+}
+
+/// Signs the content with the office's key and builds the QR payload.
+pub fn seal(content: &Content, key: &SigningKey, base_url: &str) -> Sealed {
+    let canonical = content.canonical();
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(canonical.as_bytes()).to_bytes());
+    let key_id = key_id(&content.province_code, &key.verifying_key());
+    let qr_payload = qr_payload(base_url, &content.serial, &canonical, &key_id, &signature);
+    Sealed { canonical, key_id, signature, qr_payload }
+}
+
+/// The QR payload: the public verification URL, and after `#` the canonical content (`c`), the
+/// key id (`k`) and the signature (`s`), base64url without padding. The part after `#` is a
+/// URL fragment: a phone that opens the link sends only the serial to the server (the content
+/// carries holders' id numbers and must not end up in access logs), while an offline verifier
+/// reads everything from the code itself.
+pub fn qr_payload(base_url: &str, serial: &str, canonical: &str, key_id: &str, signature_b64: &str) -> String {
+    format!(
+        "{}/certificates/verify/{serial}#c={}&k={key_id}&s={signature_b64}",
+        base_url.trim_end_matches('/'),
+        URL_SAFE_NO_PAD.encode(canonical.as_bytes()),
+    )
+}
+
+/// Why a QR payload does not verify.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("the payload is malformed: {0}")]
+    Malformed(String),
+    #[error("the signature does not match the content and key")]
+    BadSignature,
+    #[error("the content is not in canonical form")]
+    NotCanonical,
+    #[error("the URL names serial {url} but the content is for {content}")]
+    SerialMismatch { url: String, content: String },
+    #[error("key id {given} does not belong to this public key (expected {expected})")]
+    KeyMismatch { given: String, expected: String },
+}
+
+/// The parts of a QR payload, before any check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PayloadParts {
+    pub serial: String,
+    pub canonical: Vec<u8>,
+    pub key_id: String,
+    pub signature: Vec<u8>,
+}
+
+/// Splits a QR payload into its parts (accepts `#` or `?` before the parameters).
+pub fn parse_payload(payload: &str) -> Result<PayloadParts, VerifyError> {
+    let malformed = |m: &str| VerifyError::Malformed(m.to_string());
+    let (url, params) =
+        payload.split_once('#').or_else(|| payload.split_once('?')).ok_or_else(|| malformed("no parameters"))?;
+    let serial = url
+        .rsplit_once("/certificates/verify/")
+        .map(|(_, s)| s.to_string())
+        .filter(|s| is_certificate_serial(s))
+        .ok_or_else(|| malformed("the URL does not end in /certificates/verify/{serial}"))?;
+    let (mut c, mut k, mut s) = (None, None, None);
+    for pair in params.split('&') {
+        let (name, value) = pair.split_once('=').ok_or_else(|| malformed("a parameter has no value"))?;
+        let slot = match name {
+            "c" => &mut c,
+            "k" => &mut k,
+            "s" => &mut s,
+            _ => return Err(malformed("unknown parameter")),
+        };
+        if slot.replace(value).is_some() {
+            return Err(malformed("a parameter is repeated"));
+        }
+    }
+    let decode = |v: Option<&str>, name: &str| -> Result<Vec<u8>, VerifyError> {
+        let v = v.ok_or_else(|| VerifyError::Malformed(format!("parameter {name} is missing")))?;
+        URL_SAFE_NO_PAD.decode(v).map_err(|e| VerifyError::Malformed(format!("parameter {name}: {e}")))
+    };
+    Ok(PayloadParts {
+        serial,
+        canonical: decode(c, "c")?,
+        key_id: k.ok_or_else(|| malformed("parameter k is missing"))?.to_string(),
+        signature: decode(s, "s")?,
+    })
+}
+
+/// Checks a QR payload offline against an office's public key: the signature over the content,
+/// that the content is canonical, that it is for the serial in the URL and that the key id is
+/// this key's. Returns the content.
+pub fn verify_offline(payload: &str, public_key: &VerifyingKey) -> Result<Content, VerifyError> {
+    let parts = parse_payload(payload)?;
+    let signature = Signature::from_slice(&parts.signature)
+        .map_err(|_| VerifyError::Malformed("the signature is not 64 bytes".into()))?;
+    public_key.verify_strict(&parts.canonical, &signature).map_err(|_| VerifyError::BadSignature)?;
+    // Past this point the bytes are exactly what the office signed.
+    let value: Value =
+        serde_json::from_slice(&parts.canonical).map_err(|e| VerifyError::Malformed(format!("content: {e}")))?;
+    if canonical_json(&value).as_bytes() != parts.canonical.as_slice() {
+        return Err(VerifyError::NotCanonical);
+    }
+    let content: Content =
+        serde_json::from_value(value).map_err(|e| VerifyError::Malformed(format!("content: {e}")))?;
+    if content.serial != parts.serial {
+        return Err(VerifyError::SerialMismatch { url: parts.serial, content: content.serial });
+    }
+    let expected = key_id(&content.province_code, public_key);
+    if parts.key_id != expected {
+        return Err(VerifyError::KeyMismatch { given: parts.key_id, expected });
+    }
+    Ok(content)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn serials_table() {
+        for ok in ["AA00000001", "ĐC12345678", "ZZ99999999", "ĐĐ00000000"] {
+            let s = Serial::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(s.to_string(), ok);
+        }
+        for bad in
+            ["aa00000001", "A100000001", "AA0000001", "AA000000011", "ÂA00000001", "AA0000000x", "", "AA", "AB 0000001"]
+        {
+            assert!(Serial::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Serial::parse("AB00000042").unwrap().number(), 42);
+        assert!(is_certificate_serial("AB123456"), "older 6-digit serials are still on record");
+        assert!(is_certificate_serial("ĐC12345678"));
+        assert!(!is_certificate_serial("AB1234567"));
+    }
+
+    #[test]
+    fn blank_ranges() {
+        let r = BlankRange::new("ĐC", 1, 100).unwrap();
+        assert_eq!(
+            (r.len(), r.first_serial().to_string(), r.last_serial().to_string()),
+            (100, "ĐC00000001".into(), "ĐC00000100".into())
+        );
+        assert_eq!(BlankRange::new("Ab", 1, 2).unwrap_err().pointer, "/prefix");
+        assert_eq!(BlankRange::new("AB", 5, 4).unwrap_err().pointer, "/last");
+        assert_eq!(BlankRange::new("AB", 100_000_000, 100_000_001).unwrap_err().pointer, "/first");
+        assert_eq!(BlankRange::new("AB", 1, MAX_BLANKS_PER_RANGE + 1).unwrap_err().pointer, "/last");
+        assert!(BlankRange::new("AB", 1, MAX_BLANKS_PER_RANGE).is_ok());
+    }
+
+    fn holder(share: f64) -> Holder {
+        Holder::parse("person", "Nguyễn Văn An", None, share).unwrap()
+    }
+
+    #[test]
+    fn shares_must_add_up_to_one() {
+        assert!(check_holders(&[holder(1.0)]).is_ok());
+        assert!(check_holders(&[holder(0.5), holder(0.5)]).is_ok());
+        assert!(
+            check_holders(&[holder(1.0 / 3.0), holder(1.0 / 3.0), holder(1.0 / 3.0)]).is_ok(),
+            "thirds round to 8 decimals"
+        );
+        assert!(check_holders(&[holder(0.5), holder(0.4)]).is_err());
+        assert!(check_holders(&[holder(0.6), holder(0.5)]).is_err());
+        assert!(check_holders(&[]).is_err());
+        for bad in [0.0, -0.5, 1.5, f64::NAN] {
+            assert_eq!(Holder::parse("person", "A", None, bad).unwrap_err().pointer, "/share");
+        }
+        assert_eq!(Holder::parse("company", "A", None, 1.0).unwrap_err().pointer, "/kind");
+        assert_eq!(Holder::parse("person", "   ", None, 1.0).unwrap_err().pointer, "/name");
+        assert_eq!(Holder::parse("person", "A", Some("12 34"), 1.0).unwrap_err().pointer, "/id_number");
+        assert_eq!(
+            Holder::parse("person", "  Trần   Thị  Bé ", Some(" 079123456789 "), 1.0).unwrap().name,
+            "Trần Thị Bé"
+        );
+    }
+
+    #[test]
+    fn public_names() {
+        assert_eq!(public_name(HolderKind::Person, "Nguyễn Văn An"), "Nguyễn V. A.");
+        assert_eq!(public_name(HolderKind::Household, "Hộ ông Nguyễn Văn An"), "Hộ ông Nguyễn V. A.");
+        assert_eq!(public_name(HolderKind::Organisation, "Công ty TNHH Mẫu"), "Công ty TNHH Mẫu");
+    }
+
+    #[test]
+    fn authority_and_place() {
+        assert_eq!(authority("Khánh Hòa", "tỉnh"), "Văn phòng đăng ký đất đai tỉnh Khánh Hòa");
+        assert_eq!(
+            authority("Thành phố Cần Thơ", "thành phố trung ương"),
+            "Văn phòng đăng ký đất đai thành phố Cần Thơ"
+        );
+        assert_eq!(place("Thành phố Cần Thơ"), "Cần Thơ");
+        assert_eq!(registry_no(1), "CS 00001");
+        assert_eq!(certificate_code("92", 2026, 7), "92.2026.00007");
+    }
+
+    #[test]
+    fn vietnam_date_is_utc_plus_seven() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(vietnam_date(at("2026-11-23T16:59:59Z")), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(vietnam_date(at("2026-11-23T17:00:00Z")), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    }
+
+    #[test]
+    fn canonical_form() {
+        let v: Value = serde_json::from_str(
+            r#"{ "b": [1, 2.50, {"z": null, "a": true}], "a": "Đất ở \"tại\" đô thị\n", "c": 600.0, "d": -0.5 }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":"Đất ở \"tại\" đô thị\n","b":[1,2.5,{"a":true,"z":null}],"c":600.0,"d":-0.5}"#
+        );
+        // Key order of the input does not matter; a re-parse gives the same bytes.
+        let w: Value = serde_json::from_str(
+            r#"{"d":-0.5,"c":600.0,"a":"Đất ở \"tại\" đô thị\n","b":[1,2.5,{"a":true,"z":null}]}"#,
+        )
+        .unwrap();
+        assert_eq!(canonical_json(&w), canonical_json(&v));
+        let again: Value = serde_json::from_str(&canonical_json(&v)).unwrap();
+        assert_eq!(canonical_json(&again), canonical_json(&v));
+        assert_eq!(canonical_json(&json!({"k": "\u{1}"})), r#"{"k":"\u0001"}"#);
+    }
+
+    /// A sample content for tests here and in `print`.
+    pub(crate) fn sample_content() -> Content {
+        Content {
+            schema: CONTENT_SCHEMA.into(),
+            serial: "ĐC00000042".into(),
+            code: certificate_code("92", 2026, 1),
+            registry_no: registry_no(1),
+            province_code: "92".into(),
+            issued_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            authority: authority("Thành phố Cần Thơ", "thành phố trung ương"),
+            place: "Cần Thơ".into(),
+            holders: vec![
+                Holder::parse("person", "Nguyễn Văn An", Some("079123456789"), 0.5).unwrap(),
+                Holder::parse("person", "Trần Thị <b>Bé</b>", Some("079987654321"), 0.5).unwrap(),
+            ],
+            parcel: ParcelBlock {
+                national_id: "w6x1fpzbc8ru".into(),
+                commune_code: "31507".into(),
+                commune_name: "Phường Sóc Trăng".into(),
+                registered_commune_code: "31507".into(),
+                sheet_no: 7,
+                parcel_no: 12,
+                version: 1,
+                area_m2: 600.0,
+                land_uses: vec![LandUse {
+                    code: "ODT".into(),
+                    name: "Đất ở tại đô thị".into(),
+                    area_m2: 600.0,
+                    use_until: None,
+                }],
+                use_form: UseForm::Joint,
+                address: Some("số 1 đường Thử & <Nghiệm>".into()),
+            },
+            origin: Some("Nhà nước công nhận quyền sử dụng đất".into()),
+            notes: None,
+            replaces: None,
+        }
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    #[test]
+    fn offline_verification_accepts_the_untouched_payload() {
+        let content = sample_content();
+        let sealed = seal(&content, &key(), "https://gcn.example.vn/");
+        assert!(sealed.qr_payload.starts_with("https://gcn.example.vn/certificates/verify/ĐC00000042#c="));
+        assert_eq!(verify_offline(&sealed.qr_payload, &key().verifying_key()), Ok(content));
+        assert!(sealed.key_id.starts_with("92-") && sealed.key_id.len() == 11);
+    }
+
+    #[test]
+    fn offline_verification_refuses_other_keys_and_serials() {
+        let sealed = seal(&sample_content(), &key(), "https://gcn.example.vn");
+        let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
+        assert_eq!(verify_offline(&sealed.qr_payload, &other), Err(VerifyError::BadSignature));
+        let moved = sealed.qr_payload.replace("/verify/ĐC00000042", "/verify/ĐC00000043");
+        assert!(matches!(verify_offline(&moved, &key().verifying_key()), Err(VerifyError::SerialMismatch { .. })));
+        let wrong_kid = sealed.qr_payload.replace(&format!("k={}", sealed.key_id), "k=92-00000000");
+        assert!(matches!(verify_offline(&wrong_kid, &key().verifying_key()), Err(VerifyError::KeyMismatch { .. })));
+        assert!(matches!(
+            verify_offline("https://x/certificates/verify/ĐC00000042", &key().verifying_key()),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    /// Re-encodes a payload with one byte of the canonical content changed.
+    fn with_content_byte_changed(payload: &str, index: usize, xor: u8) -> String {
+        let parts = parse_payload(payload).unwrap();
+        let mut bytes = parts.canonical.clone();
+        bytes[index] ^= xor;
+        let (url, _) = payload.split_once('#').unwrap();
+        format!(
+            "{url}#c={}&k={}&s={}",
+            URL_SAFE_NO_PAD.encode(&bytes),
+            parts.key_id,
+            URL_SAFE_NO_PAD.encode(&parts.signature)
+        )
+    }
+
+    #[test]
+    fn every_single_byte_change_of_the_content_is_caught() {
+        let sealed = seal(&sample_content(), &key(), "https://gcn.example.vn");
+        let public = key().verifying_key();
+        for i in 0..sealed.canonical.len() {
+            let tampered = with_content_byte_changed(&sealed.qr_payload, i, 0x01);
+            assert!(verify_offline(&tampered, &public).is_err(), "byte {i} changed but the payload verified");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_byte_of_the_payload_text_changed_fails(index in 0usize..4096, replacement in 0u8..=127) {
+            let sealed = seal(&sample_content(), &key(), "https://gcn.example.vn");
+            let payload = sealed.qr_payload.as_bytes();
+            // Change one byte of the content parameter's text (ASCII there: base64url).
+            let start = sealed.qr_payload.find("#c=").unwrap() + 3;
+            let end = sealed.qr_payload.find("&k=").unwrap();
+            let i = start + index % (end - start);
+            prop_assume!(payload[i] != replacement);
+            let mut changed = payload.to_vec();
+            changed[i] = replacement;
+            if let Ok(text) = String::from_utf8(changed) {
+                prop_assert!(verify_offline(&text, &key().verifying_key()).is_err());
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Certificate-request checks over HTTP against the real cadastral map, and the whole chain of
+//! issue 3: check → issue → verify → transfer → verify, with offline signature checks.
+
+use crate::common::{rect, TestApp};
+use domain::certificate::verify_offline;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const TM3_105_30: &str = "http://www.opengis.net/def/crs/EPSG/0/9209";
+/// Phường Tân An (Cần Thơ): no boundary on record, no sample parcels.
+const COMMUNE: &str = "31147";
+const E0: f64 = 554_500.0;
+const N0: f64 = 1_061_700.0;
+
+fn spawn() -> TestApp {
+    TestApp::spawn_with_temp_keys()
+}
+
+fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    app.post_json(token, path, body)
+}
+
+fn outcomes(report: &Value) -> BTreeMap<String, String> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["rule"].as_str().unwrap().to_string(), r["outcome"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn check_issue_verify_transfer_verify_end_to_end() {
+    let app = spawn();
+    let (officer, approver, admin) = (app.token("officer92"), app.token("approver92"), app.token("admin"));
+    let (status, _) =
+        post(&app, &admin, "/certificate-blanks", &json!({"province": "92", "prefix": "AC", "first": 1, "last": 5}));
+    assert_eq!(status, 201);
+    // The parcel as registered (first registration), 20 m × 30 m.
+    let (status, parcel) = post(
+        &app,
+        &officer,
+        "/parcels",
+        &json!({"commune": COMMUNE, "sheet": 3, "parcel": 1, "crs": TM3_105_30,
+        "geometry": rect(E0, N0, 20.0, 30.0), "land_uses": [{"code": "ODT"}]}),
+    );
+    assert_eq!(status, 201, "{parcel}");
+    let national_id = parcel["id"].as_str().unwrap().to_string();
+    let (status, dossier) = post(
+        &app,
+        &officer,
+        "/dossiers",
+        &json!({"procedure": "1.012753", "channel": "online", "commune": COMMUNE,
+        "applicant": {"kind": "person", "name": "Phạm Văn Đông"}, "parcels": [national_id]}),
+    );
+    assert_eq!(status, 201, "{dossier}");
+    let id = dossier["id"].as_i64().unwrap();
+
+    // The check: the surveyed geometry re-digitised 1 cm off, declared area 600 m², one holder.
+    let (status, report) = post(
+        &app,
+        &officer,
+        &format!("/dossiers/{id}/checks"),
+        &json!({
+        "crs": TM3_105_30, "geometry": rect(E0 + 0.01, N0, 20.0, 30.0), "declared_area_m2": 600.0, "map_scale": 500,
+        "holders": [{"name": "Phạm Văn Đông", "share": 1.0}]}),
+    );
+    assert_eq!(status, 201, "{report}");
+    let o = outcomes(&report);
+    assert_eq!(o["R1"], "pass");
+    assert_eq!(o["R2"], "warn", "Phường Tân An has no boundary on record");
+    assert_eq!(o["R3"], "pass");
+    assert_eq!(o["R4"], "pass");
+    assert_eq!(o["R5"], "pass");
+    assert_eq!(o["R7.1"], "pass");
+    assert_eq!(o["R7.3"], "pass");
+    assert_ne!(report["outcome"], "fail");
+
+    for (action, token) in [("start_appraisal", &officer), ("approve", &approver)] {
+        let (status, body) = post(&app, token, &format!("/dossiers/{id}/events"), &json!({"action": action}));
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+    let (status, issued) = post(
+        &app,
+        &approver,
+        &format!("/dossiers/{id}/certificate"),
+        &json!({
+        "holders": [{"kind": "person", "name": "Phạm Văn Đông", "id_number": "092090001111", "share": 1.0}]}),
+    );
+    assert_eq!(status, 201, "{issued}");
+    let serial = issued["serial"].as_str().unwrap().to_string();
+    let (_, v) = app.get_json(&format!("/certificates/verify/{serial}"));
+    assert_eq!(v["status"], "valid");
+    assert_eq!(v["holders"][0]["name"], "Phạm V. Đ.");
+
+    // Offline: the QR payload verifies with the office's public key; one changed byte does not.
+    let payload = issued["qr_payload"].as_str().unwrap().to_string();
+    let key_id = payload.split("k=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let (_, keys) = app.get_json("/certificates/keys");
+    let hex_key = keys["keys"].as_array().unwrap().iter().find(|k| k["key_id"] == key_id.as_str()).unwrap()
+        ["public_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bytes: [u8; 32] = hex::decode(hex_key).unwrap().try_into().unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).unwrap();
+    assert!(verify_offline(&payload, &key).is_ok());
+    let c_start = payload.find("#c=").unwrap() + 3;
+    let mut tampered = payload.clone().into_bytes();
+    tampered[c_start + 10] = if tampered[c_start + 10] == b'A' { b'B' } else { b'A' };
+    assert!(verify_offline(&String::from_utf8(tampered).unwrap(), &key).is_err());
+
+    // Transfer (tặng cho): the new certificate supersedes the old one.
+    let (status, moved) = post(
+        &app,
+        &approver,
+        &format!("/certificates/{serial}/transfer"),
+        &json!({
+        "kind": "gift", "holders": [{"kind": "person", "name": "Phạm Thị Hoa", "share": 1.0}]}),
+    );
+    assert_eq!(status, 201, "{moved}");
+    let new_serial = moved["serial"].as_str().unwrap();
+    let (_, old) = app.get_json(&format!("/certificates/verify/{serial}"));
+    assert_eq!(old["status"], "replaced");
+    let (_, new) = app.get_json(&format!("/certificates/verify/{new_serial}"));
+    assert_eq!(new["status"], "valid");
+    assert!(verify_offline(moved["qr_payload"].as_str().unwrap(), &key).is_ok());
+}
+
+#[test]
+fn checks_against_the_sample_map_find_shifts_overlaps_and_bad_rings() {
+    let app = spawn();
+    let officer = app.token("officer92");
+    // A sample lot without a certificate (every tenth parcel from the 7th has none).
+    let (_, lot) = app.get_json("/parcels/lookup?commune=31507&sheet=1&parcel=8");
+    let id = lot["id"].as_str().unwrap();
+    let area = lot["properties"]["legal_area_m2"].as_f64().unwrap();
+    let geometry = lot["geometry"].clone();
+    let one = json!([{"name": "Chủ Thử", "share": 1.0}]);
+    let (status, same) = post(
+        &app,
+        &officer,
+        "/certificate-checks",
+        &json!({"parcel": id, "geometry": geometry, "declared_area_m2": area, "map_scale": 500, "holders": one}),
+    );
+    assert_eq!(status, 200, "{same}");
+    let o = outcomes(&same);
+    for rule in ["R1", "R2", "R3", "R4", "R5"] {
+        assert_eq!(o[rule], "pass", "{rule}: {same}");
+    }
+    // Shifted 3 m east: not the same land, and it overlaps the neighbours.
+    let lat = geometry["coordinates"][0][0][0][1].as_f64().unwrap();
+    let dlon = 3.0 / (111_320.0 * lat.to_radians().cos());
+    let mut shifted = geometry.clone();
+    for ring in shifted["coordinates"][0].as_array_mut().unwrap() {
+        for p in ring.as_array_mut().unwrap() {
+            p[0] = json!(p[0].as_f64().unwrap() + dlon);
+        }
+    }
+    let (_, moved) = post(
+        &app,
+        &officer,
+        "/certificate-checks",
+        &json!({"parcel": id, "geometry": shifted, "declared_area_m2": area, "map_scale": 500, "holders": one}),
+    );
+    let o = outcomes(&moved);
+    assert_eq!(o["R4"], "fail", "{moved}");
+    assert_eq!(o["R5"], "fail", "{moved}");
+    assert_eq!(moved["outcome"], "fail");
+    let r5 = moved["results"].as_array().unwrap().iter().find(|r| r["rule"] == "R5").unwrap();
+    assert!(r5["geometry"].is_object(), "the overlaps are drawn for the map: {r5}");
+
+    // A bow-tie is reported (R1 fail with where it crosses), not refused.
+    let bow = json!({"type": "Polygon", "coordinates": [[[E0, N0], [E0 + 20.0, N0 + 30.0], [E0 + 20.0, N0], [E0, N0 + 30.0], [E0, N0]]]});
+    let before = app.row_counts();
+    let (status, report) =
+        post(&app, &officer, "/certificate-checks", &json!({"commune": COMMUNE, "crs": TM3_105_30, "geometry": bow}));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(outcomes(&report)["R1"], "fail");
+    // Unreadable requests are refused and nothing is stored.
+    assert_eq!(
+        post(&app, &officer, "/certificate-checks", &json!({"commune": COMMUNE, "crs": "EPSG:3857", "geometry": bow}))
+            .0,
+        422
+    );
+    assert_eq!(post(&app, &officer, "/certificate-checks", &json!({"commune": "99999", "geometry": bow})).0, 422);
+    assert_eq!(
+        post(&app, &officer, "/certificate-checks", &json!({"commune": COMMUNE, "geometry": bow, "extra": 1})).0,
+        400
+    );
+    let r = app
+        .client
+        .post(app.url("/certificate-checks"))
+        .json(&json!({"commune": COMMUNE, "geometry": bow}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(app.row_counts(), before);
+}

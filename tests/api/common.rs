@@ -1,0 +1,276 @@
+//! Test harness: a real PostGIS database per test, cloned from a migrated and seeded template,
+//! and a real HTTP server on a random loopback port.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use diachinh::service::{auth, seed, Role, Settings};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use store::{self as persistence, DbPool};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// URL of the maintenance database of the test cluster. `make test` sets
+/// DIACHINH_TEST_DATABASE_URL; a bare `cargo test` starts ./var/pg-test itself.
+fn admin_url() -> String {
+    if let Ok(url) = std::env::var("DIACHINH_TEST_DATABASE_URL") {
+        return url;
+    }
+    let cluster = diachinh::cluster::Cluster::new(repo_dir().join("var/pg-test"), 54321, false);
+    cluster.start().expect("start the test cluster");
+    cluster.url("postgres")
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("URL has a database");
+    format!("{base}/{db}")
+}
+
+/// Fingerprint of what the template is built from, so a changed migration or sample file
+/// gets a fresh template instead of a stale one.
+fn template_name() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut files = Vec::new();
+    // The seed code too: it decides what the sample holds (dossiers, certificates, plans).
+    for dir in ["migrations", "sample-data", "src/service"] {
+        collect(&repo_dir().join(dir), &mut files);
+    }
+    files.sort();
+    for f in files {
+        hasher.update(f.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&f).unwrap_or_default());
+    }
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    // The accounts made below: a new one needs a new template.
+    hasher.update("users: admin officer92 officer56 planner92 approver92");
+    format!("diachinh_tpl_{}", &hex::encode(hasher.finalize())[..12])
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect(&p, out)
+        } else {
+            out.push(p)
+        }
+    }
+}
+
+fn exec(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<usize> {
+    diesel::sql_query(sql).execute(conn)
+}
+
+/// Builds the template once across all test processes (nextest runs each test in its own).
+fn ensure_template(admin: &str) -> String {
+    let name = template_name();
+    let mut conn = PgConnection::establish(admin).expect("connect to the test cluster");
+    // Serialise template creation across processes.
+    exec(&mut conn, "SELECT pg_advisory_lock(7243001)").unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let exists: Exists = diesel::sql_query(format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}' AND datistemplate) AS exists"
+    ))
+    .get_result(&mut conn)
+    .unwrap();
+    if !exists.exists {
+        exec(&mut conn, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+        exec(&mut conn, &format!("CREATE DATABASE {name}")).unwrap();
+        {
+            let mut t = PgConnection::establish(&with_db(admin, &name)).unwrap();
+            exec(&mut t, "CREATE EXTENSION IF NOT EXISTS postgis").unwrap();
+            persistence::migrate(&mut t).expect("migrate the template");
+            seed::seed(&mut t, &Settings::default(), &repo_dir().join("sample-data")).expect("seed the template");
+            auth::add_user(&mut t, "admin", "Quản trị viên", PASSWORD, Role::Admin, None).unwrap();
+            auth::add_user(&mut t, "officer92", "Cán bộ Cần Thơ", PASSWORD, Role::Officer, Some("92")).unwrap();
+            auth::add_user(&mut t, "officer56", "Cán bộ Khánh Hòa", PASSWORD, Role::Officer, Some("56")).unwrap();
+            auth::add_user(&mut t, "planner92", "Quy hoạch Cần Thơ", PASSWORD, Role::Planner, Some("92")).unwrap();
+            auth::add_user(&mut t, "approver92", "Lãnh đạo VPĐK Cần Thơ", PASSWORD, Role::Approver, Some("92"))
+                .unwrap();
+            exec(&mut t, "VACUUM ANALYZE").unwrap();
+        }
+        exec(&mut conn, &format!("ALTER DATABASE {name} WITH is_template TRUE ALLOW_CONNECTIONS FALSE")).unwrap();
+        // Drop stale templates from earlier versions of the schema or samples.
+        #[derive(diesel::QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let stale: Vec<Name> = diesel::sql_query(format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'diachinh_tpl_%' AND datname <> '{name}'"
+        ))
+        .load(&mut conn)
+        .unwrap();
+        for s in stale {
+            let _ = exec(&mut conn, &format!("ALTER DATABASE {} WITH is_template FALSE", s.datname));
+            let _ = exec(&mut conn, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", s.datname));
+        }
+    }
+    exec(&mut conn, "SELECT pg_advisory_unlock(7243001)").unwrap();
+    name
+}
+
+/// A fresh database for one test, dropped when the value goes out of scope.
+pub struct TestDb {
+    pub url: String,
+    name: String,
+    admin: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let admin = admin_url();
+        let template = ensure_template(&admin);
+        let name = format!("diachinh_test_{}_{}", std::process::id(), rand_suffix());
+        let mut conn = PgConnection::establish(&admin).unwrap();
+        exec(&mut conn, &format!("CREATE DATABASE {name} TEMPLATE {template}")).expect("clone the template");
+        TestDb { url: with_db(&admin, &name), name, admin }
+    }
+
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.url).unwrap()
+    }
+}
+
+fn rand_suffix() -> String {
+    use rand::Rng;
+    format!("{:08x}", rand::thread_rng().gen::<u32>())
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = PgConnection::establish(&self.admin) {
+            let _ = exec(&mut conn, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// A running server on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub pool: DbPool,
+    handle: actix_web::dev::ServerHandle,
+    pub client: reqwest::blocking::Client,
+    /// A private directory for the offices' signing seeds, removed on drop.
+    key_dir: Option<PathBuf>,
+}
+
+impl TestApp {
+    pub fn spawn() -> TestApp {
+        Self::spawn_with(Settings::default())
+    }
+
+    /// A server whose signing seeds live in a private temporary directory.
+    pub fn spawn_with_temp_keys() -> TestApp {
+        let key_dir = std::env::temp_dir().join(format!("diachinh-test-keys-{}-{}", std::process::id(), rand_suffix()));
+        let mut app = Self::spawn_with(Settings { key_dir: key_dir.clone(), ..Settings::default() });
+        app.key_dir = Some(key_dir);
+        app
+    }
+
+    pub fn spawn_with(settings: Settings) -> TestApp {
+        let db = TestDb::new();
+        let pool = persistence::pool(&db.url, 8).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = diachinh::http::AppState { pool: pool.clone(), settings };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = diachinh::http::serve(listener, state, Some(2)).unwrap();
+                tx.send(server.handle()).unwrap();
+                server.await
+            })
+        });
+        let handle = rx.recv().unwrap();
+        let client = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
+        TestApp { base, db, pool, handle, client, key_dir: None }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client.get(self.url(path)).send().unwrap()
+    }
+
+    /// POSTs JSON with a bearer token; an error answer must be problem+json.
+    pub fn post_json(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.client.post(self.url(path)).bearer_auth(token).json(body).send().unwrap();
+        let status = r.status().as_u16();
+        if status >= 400 {
+            assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+        }
+        (status, r.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.get(path);
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A bearer token for one of the template's users.
+    pub fn token(&self, username: &str) -> String {
+        let r = self
+            .client
+            .post(self.url("/auth/token"))
+            .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<serde_json::Value>().unwrap()["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Row counts of every table in the public schema (to prove a refused write wrote nothing).
+    pub fn row_counts(&self) -> Vec<(String, i64)> {
+        let mut conn = self.db.conn();
+        #[derive(diesel::QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            tablename: String,
+        }
+        let tables: Vec<T> = diesel::sql_query("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' ORDER BY 1")
+            .load(&mut conn)
+            .unwrap();
+        tables
+            .into_iter()
+            .map(|t| {
+                let n = store::reference::count(&mut conn, &t.tablename).unwrap();
+                (t.tablename, n)
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        futures_stop(self.handle.clone());
+        if let Some(dir) = &self.key_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A w × h rectangle as a GeoJSON Polygon (coordinates in whatever CRS the caller names).
+pub fn rect(x0: f64, y0: f64, w: f64, h: f64) -> serde_json::Value {
+    serde_json::json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]]})
+}
+
+fn futures_stop(handle: actix_web::dev::ServerHandle) {
+    // Stopping needs an executor; a throw-away one is enough.
+    actix_web::rt::System::new().block_on(handle.stop(false));
+}

@@ -1,0 +1,16 @@
+//! The integration tests, one binary (one link): each test talks to a real PostGIS database
+//! cloned from a migrated, seeded template, and most to a real HTTP server on a random port.
+
+mod common;
+
+mod browser;
+mod certificates;
+mod checks_http;
+mod contract;
+mod dossiers;
+mod ogc_clients;
+mod planning;
+mod public_api;
+mod staff_writes;
+mod tiles;
+mod vn2000_transform;
