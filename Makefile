@@ -30,7 +30,7 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs build lint db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs build test-build lint db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
@@ -41,6 +41,10 @@ bench-prereqs:
 
 build: prereqs
 	$(CARGO) build --bins
+
+# Every crate and target in one feature set: the tests then reuse it (PROJ is built once).
+test-build: prereqs
+	$(CARGO) build --workspace --all-targets
 
 # Formatting and lints over every crate and target; make test runs it first.
 lint: prereqs
@@ -54,9 +58,9 @@ run: build
 	$(DB_ENV) $(BIN) db start
 	$(DB_ENV) $(BIN) migrate
 	$(DB_ENV) $(BIN) seed
-	$(DB_ENV) $(BIN) serve --bind 127.0.0.1:$(PORT)
+	$(DB_ENV) $(BIN) serve --dev --bind 127.0.0.1:$(PORT)
 
-test: build lint
+test: test-build lint
 	$(TEST_DB_ENV) $(BIN) db start
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \

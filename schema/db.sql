@@ -23,6 +23,41 @@ CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 
 
 --
+-- Name: audit_entry_hash_v2(bytea, bigint, timestamp with time zone, integer, text, text, text, text, jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.audit_entry_hash_v2(prev_hash bytea, id bigint, at timestamp with time zone, actor_id integer, actor text, action text, entity text, entity_id text, before jsonb, after jsonb) RETURNS bytea
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT sha256(
+        convert_to('diachinh-audit-v2;', 'UTF8')
+        || audit_field(encode(prev_hash, 'hex'))
+        || audit_field(id::text)
+        || audit_field(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+        || audit_field(actor_id::text)
+        || audit_field(actor)
+        || audit_field(action)
+        || audit_field(entity)
+        || audit_field(entity_id)
+        || audit_field(before::text)
+        || audit_field(after::text))
+$$;
+
+
+--
+-- Name: audit_field(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.audit_field(v text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN v IS NULL THEN convert_to('N;', 'UTF8')
+                ELSE convert_to(octet_length(convert_to(v, 'UTF8'))::text || ':', 'UTF8')
+                     || convert_to(v, 'UTF8') || convert_to(';', 'UTF8') END
+$$;
+
+
+--
 -- Name: audit_log_append_only(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -41,13 +76,17 @@ END $$;
 CREATE FUNCTION public.audit_log_chain() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    head audit_chain_head%ROWTYPE;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('audit_log_chain'));
-    SELECT hash INTO NEW.prev_hash FROM audit_log ORDER BY id DESC LIMIT 1;
-    NEW.hash := sha256(
-        coalesce(NEW.prev_hash, '\x'::bytea)
-        || convert_to(concat_ws('|', NEW.id, NEW.at, NEW.actor, NEW.action, NEW.entity,
-                                NEW.entity_id, NEW.before::text, NEW.after::text), 'UTF8'));
+    -- Held until the appending transaction ends: the next writer waits here, then reads the
+    -- head this one left (READ COMMITTED re-reads the locked row).
+    SELECT * INTO STRICT head FROM audit_chain_head FOR UPDATE;
+    NEW.id := head.last_id + 1;
+    NEW.prev_hash := head.last_hash;
+    NEW.hash := audit_entry_hash_v2(NEW.prev_hash, NEW.id, NEW.at, NEW.actor_id, NEW.actor, NEW.action,
+                                    NEW.entity, NEW.entity_id, NEW.before, NEW.after);
+    UPDATE audit_chain_head SET last_id = NEW.id, last_hash = NEW.hash;
     RETURN NEW;
 END $$;
 
@@ -172,6 +211,23 @@ ALTER SEQUENCE public.apology_letters_id_seq OWNED BY public.apology_letters.id;
 
 
 --
+-- Name: audit_chain_head; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_chain_head (
+    one boolean DEFAULT true NOT NULL,
+    last_id bigint NOT NULL,
+    last_hash bytea,
+    dense_after bigint NOT NULL,
+    CONSTRAINT audit_chain_head_check CHECK (((last_id = 0) = (last_hash IS NULL))),
+    CONSTRAINT audit_chain_head_dense_after_check CHECK ((dense_after >= 0)),
+    CONSTRAINT audit_chain_head_last_hash_check CHECK ((length(last_hash) = 32)),
+    CONSTRAINT audit_chain_head_last_id_check CHECK ((last_id >= 0)),
+    CONSTRAINT audit_chain_head_one_check CHECK (one)
+);
+
+
+--
 -- Name: audit_log; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -188,25 +244,6 @@ CREATE TABLE public.audit_log (
     prev_hash bytea,
     hash bytea NOT NULL
 );
-
-
---
--- Name: audit_log_id_seq; Type: SEQUENCE; Schema: public; Owner: -
---
-
-CREATE SEQUENCE public.audit_log_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
-
-
---
--- Name: audit_log_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
---
-
-ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
 
 
 --
@@ -871,13 +908,6 @@ ALTER TABLE ONLY public.apology_letters ALTER COLUMN id SET DEFAULT nextval('pub
 
 
 --
--- Name: audit_log id; Type: DEFAULT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.audit_log ALTER COLUMN id SET DEFAULT nextval('public.audit_log_id_seq'::regclass);
-
-
---
 -- Name: certificates id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -999,6 +1029,14 @@ ALTER TABLE ONLY public.api_tokens
 
 ALTER TABLE ONLY public.apology_letters
     ADD CONSTRAINT apology_letters_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_chain_head audit_chain_head_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_chain_head
+    ADD CONSTRAINT audit_chain_head_pkey PRIMARY KEY (one);
 
 
 --
@@ -1436,6 +1474,13 @@ CREATE UNIQUE INDEX rrrs_one_current_use_right ON public.rrrs USING btree (parce
 --
 
 CREATE INDEX rrrs_parcel ON public.rrrs USING btree (parcel_id) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: audit_chain_head audit_chain_head_no_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_chain_head_no_delete BEFORE DELETE OR TRUNCATE ON public.audit_chain_head FOR EACH STATEMENT EXECUTE FUNCTION public.audit_log_append_only();
 
 
 --

@@ -4,7 +4,8 @@
 #   - Debian packages: PostgreSQL 15 + PostGIS 3 (the project runs its own private
 #     cluster, see src/cluster.rs), build tools for the bundled PROJ, GDAL tools.
 #   - ./var/venv with pyproj: an independent implementation of coordinate transforms
-#     that the tests compare against.
+#     that the tests compare against; and schemathesis, which tests the server against its
+#     OpenAPI document (tests/api/schemathesis.rs).
 #   - Debian's Chromium (headless, for the browser test of the web map) and, from npm,
 #     maplibre-gl (copied into web/vendor/, served at /map; not committed) and playwright-core
 #     (drives that Chromium from tests/browser/map.mjs). No browser is downloaded by npm.
@@ -74,6 +75,16 @@ else
   say "python venv: installing pyproj"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pyproj
   "$VENV/bin/python" -c 'import pyproj' # fail loudly if the install did not work
+fi
+
+# --- schemathesis in the same venv (pinned: its checks decide what `make test` accepts) --------
+SCHEMATHESIS_VERSION=4.32.5
+if [[ "$("$VENV/bin/python" -m pip show schemathesis 2>/dev/null | sed -n 's/^Version: //p')" == "$SCHEMATHESIS_VERSION" ]]; then
+  say "python venv: $VENV has schemathesis $SCHEMATHESIS_VERSION"
+else
+  say "python venv: installing schemathesis $SCHEMATHESIS_VERSION"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  "$VENV/bin/schemathesis" --version # fail loudly if the install did not work
 fi
 
 # --- Node packages: MapLibre GL JS for the web map, playwright-core for its test ------------

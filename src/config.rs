@@ -1,28 +1,277 @@
-//! Where the database is: `DATABASE_URL`, or the project's own cluster under `./var/`.
+//! The one configuration: a TOML file (optional) overridden by the environment, read once at
+//! start-up. `diachinh config` prints the effective values. Nothing else reads the environment
+//! for settings.
+//!
+//! File: `--config FILE`, else `DIACHINH_CONFIG`, else `./diachinh.toml` when it exists.
+//! Every key can also be set by its environment variable (in brackets below):
+//!
+//! ```toml
+//! database_url = "postgres://…"      # [DATABASE_URL] a managed PostgreSQL/PostGIS
+//! [cluster]                          # the private cluster, used only with `serve --dev`
+//! dir = "var/pg"                     # [DIACHINH_PG_DIR]
+//! port = 54320                       # [DIACHINH_PG_PORT]
+//! durable = true                     # [DIACHINH_PG_DURABLE] false turns fsync off (tests)
+//! [service]
+//! sliver_tolerance_m2 = 0.1          # [DIACHINH_SLIVER_TOLERANCE_M2]
+//! boundary_tolerance_m2 = 1.0        # [DIACHINH_BOUNDARY_TOLERANCE_M2]
+//! token_ttl_hours = 8                # [DIACHINH_TOKEN_TTL_HOURS]
+//! office_cutoff = "16:30"            # [DIACHINH_OFFICE_CUTOFF] Vietnam time
+//! key_dir = "var/keys"               # [DIACHINH_KEY_DIR] the offices' signing seeds
+//! public_url = "https://…"           # [DIACHINH_PUBLIC_URL] printed in certificate QR codes
+//! ```
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Cluster, APP_DB};
+use crate::service::Settings;
 
-/// The private cluster described by DIACHINH_PG_DIR (default `var/pg`), DIACHINH_PG_PORT
-/// (default 54320) and DIACHINH_PG_DURABLE (default 1; 0 turns fsync off for tests).
-pub fn private_cluster() -> anyhow::Result<Cluster> {
-    let dir = std::env::var("DIACHINH_PG_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("var/pg"));
-    let port = match std::env::var("DIACHINH_PG_PORT") {
-        Ok(p) => p.parse::<u16>().map_err(|e| anyhow::anyhow!("DIACHINH_PG_PORT={p}: {e}"))?,
-        Err(_) => 54320,
-    };
-    let durable = std::env::var("DIACHINH_PG_DURABLE").map(|v| v != "0").unwrap_or(true);
-    Ok(Cluster::new(dir, port, durable))
+/// The private cluster's place and port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub durable: bool,
 }
 
-/// The database to use: DATABASE_URL when set; otherwise the private cluster, started if
-/// needed (so `diachinh serve` works on a machine with nothing else running).
-pub fn database_url() -> anyhow::Result<String> {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        return Ok(url);
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig { dir: PathBuf::from("var/pg"), port: 54320, durable: true }
     }
-    let cluster = private_cluster()?;
-    cluster.start()?;
-    Ok(cluster.url(APP_DB))
+}
+
+/// The service's tunables as written in the file (see [`Settings`] for their meaning).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sliver_tolerance_m2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boundary_tolerance_m2: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_ttl_hours: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub office_cutoff: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+/// Everything `diachinh` is configured with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    pub cluster: ClusterConfig,
+    pub service: ServiceConfig,
+}
+
+impl Config {
+    /// The file (if any), then the process environment on top.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let env_file = std::env::var_os("DIACHINH_CONFIG").map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let mut config = match &file {
+            Some(path) => Config::from_file(path)?,
+            None if Path::new("diachinh.toml").is_file() => Config::from_file(Path::new("diachinh.toml"))?,
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.settings()?; // refuse bad values at start-up, not at the first request
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("while reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("while reading {}", path.display()))
+    }
+
+    /// Overrides from environment variables (`var` looks one up), each named in the module doc.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(name: &str, v: &str) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            v.trim().parse::<T>().map_err(|e| anyhow!("{name}={v}: {e}"))
+        }
+        if let Some(v) = var("DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = var("DIACHINH_PG_DIR") {
+            self.cluster.dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("DIACHINH_PG_PORT") {
+            self.cluster.port = parse("DIACHINH_PG_PORT", &v)?;
+        }
+        if let Some(v) = var("DIACHINH_PG_DURABLE") {
+            self.cluster.durable = v.trim() != "0" && v.trim() != "false";
+        }
+        let s = &mut self.service;
+        if let Some(v) = var("DIACHINH_SLIVER_TOLERANCE_M2") {
+            s.sliver_tolerance_m2 = Some(parse("DIACHINH_SLIVER_TOLERANCE_M2", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_BOUNDARY_TOLERANCE_M2") {
+            s.boundary_tolerance_m2 = Some(parse("DIACHINH_BOUNDARY_TOLERANCE_M2", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_TOKEN_TTL_HOURS") {
+            s.token_ttl_hours = Some(parse("DIACHINH_TOKEN_TTL_HOURS", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_OFFICE_CUTOFF") {
+            s.office_cutoff = Some(v);
+        }
+        if let Some(v) = var("DIACHINH_KEY_DIR") {
+            s.key_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("DIACHINH_PUBLIC_URL") {
+            s.public_url = Some(v);
+        }
+        Ok(())
+    }
+
+    /// The service's settings: defaults with the configured values applied.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::default();
+        let s = &self.service;
+        if let Some(v) = s.sliver_tolerance_m2 {
+            settings.sliver_tolerance_m2 = non_negative("sliver_tolerance_m2", v)?;
+        }
+        if let Some(v) = s.boundary_tolerance_m2 {
+            settings.boundary_tolerance_m2 = non_negative("boundary_tolerance_m2", v)?;
+        }
+        if let Some(v) = s.token_ttl_hours {
+            if !(v > 0.0 && v <= 24.0 * 30.0) {
+                return Err(anyhow!("token_ttl_hours={v}: between 0 and 720 hours"));
+            }
+            settings.token_ttl = chrono::Duration::minutes((v * 60.0) as i64);
+        }
+        if let Some(v) = &s.office_cutoff {
+            settings.office_cutoff = chrono::NaiveTime::parse_from_str(v, "%H:%M")
+                .map_err(|e| anyhow!("office_cutoff={v}: {e} (HH:MM, Vietnam time)"))?;
+        }
+        if let Some(v) = &s.key_dir {
+            settings.key_dir = v.clone();
+        }
+        if let Some(v) = &s.public_url {
+            settings.public_base_url = Some(v.trim_end_matches('/').to_string());
+        }
+        Ok(settings)
+    }
+
+    /// The private cluster this configuration describes.
+    pub fn private_cluster(&self) -> Cluster {
+        Cluster::new(self.cluster.dir.clone(), self.cluster.port, self.cluster.durable)
+    }
+
+    /// The database to use: `database_url` when set; otherwise, when `embedded` allows it, the
+    /// private cluster, started if needed. A production `serve` without a URL fails instead of
+    /// quietly creating a database under `./var/`.
+    pub fn database_url(&self, embedded: Embedded) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        if embedded == Embedded::Refused {
+            return Err(anyhow!(
+                "no database configured: set DATABASE_URL (or database_url in the config file), \
+                 or pass --dev to use the private development cluster under {}",
+                self.cluster.dir.display()
+            ));
+        }
+        let cluster = self.private_cluster();
+        cluster.start()?;
+        Ok(cluster.url(APP_DB))
+    }
+
+    /// The configuration as TOML, with the password of `database_url` masked.
+    pub fn to_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = shown.database_url.map(|u| mask_password(&u));
+        toml::to_string(&shown).expect("the configuration serialises")
+    }
+}
+
+/// May the private cluster stand in for a missing `database_url`?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embedded {
+    Allowed,
+    Refused,
+}
+
+fn non_negative(name: &str, v: f64) -> anyhow::Result<f64> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(anyhow!("{name}={v}: a non-negative number"))
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// The database for tools that always run on a developer's machine (benchmarks, generator):
+/// the configured URL, else the private cluster.
+pub fn database_url() -> anyhow::Result<String> {
+    Config::load(None)?.database_url(Embedded::Allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let mut c: Config = toml::from_str(
+            "database_url = \"postgres://a@h/db\"\n[cluster]\nport = 5999\n[service]\noffice_cutoff = \"16:00\"\n",
+        )
+        .unwrap();
+        c.apply_env(env(&[("DIACHINH_PG_PORT", "6000"), ("DIACHINH_TOKEN_TTL_HOURS", "2")])).unwrap();
+        assert_eq!(c.cluster.port, 6000);
+        assert_eq!(c.database_url.as_deref(), Some("postgres://a@h/db"));
+        let s = c.settings().unwrap();
+        assert_eq!(s.office_cutoff, chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap());
+        assert_eq!(s.token_ttl, chrono::Duration::hours(2));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("[service]\nslivr = 1\n").is_err());
+        let mut c = Config::default();
+        assert!(c.apply_env(env(&[("DIACHINH_PG_PORT", "port")])).is_err());
+        c.service.office_cutoff = Some("25:99".into());
+        assert!(c.settings().is_err());
+        c.service.office_cutoff = None;
+        c.service.sliver_tolerance_m2 = Some(-1.0);
+        assert!(c.settings().is_err());
+    }
+
+    #[test]
+    fn production_serve_needs_a_database_url() {
+        let e = Config::default().database_url(Embedded::Refused).unwrap_err().to_string();
+        assert!(e.contains("DATABASE_URL") && e.contains("--dev"), "{e}");
+    }
+
+    #[test]
+    fn printed_configuration_hides_the_password() {
+        let c = Config { database_url: Some("postgres://app:s3cret@db:5432/land".into()), ..Config::default() };
+        let text = c.to_toml();
+        assert!(text.contains("postgres://app:***@db:5432/land") && !text.contains("s3cret"), "{text}");
+        assert_eq!(toml::from_str::<Config>(&text).unwrap().cluster, ClusterConfig::default());
+    }
 }

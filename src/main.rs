@@ -7,12 +7,17 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use diachinh::service::{auth, seed, Role, Settings};
-use diachinh::{config, http};
+use diachinh::service::{auth, seed, Role};
+use diachinh::config::{Config, Embedded};
+use diachinh::http;
 
 #[derive(Parser)]
 #[command(name = "diachinh", version, about = "Land-records (cadastral) database service for Vietnam")]
 struct Cli {
+    /// Configuration file (TOML); default DIACHINH_CONFIG, else ./diachinh.toml if present.
+    /// The environment overrides it; `diachinh config` prints the result.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,7 +31,13 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long)]
         workers: Option<usize>,
+        /// Development: without a configured database URL, use (and start) the private
+        /// cluster under ./var/. Without it, `serve` refuses to run with no database URL.
+        #[arg(long)]
+        dev: bool,
     },
+    /// Print the effective configuration (file + environment) as TOML, passwords masked.
+    Config,
     /// Apply pending database migrations.
     Migrate,
     /// Load reference data and the sample communes from `sample-data/` (large synthetic sets
@@ -47,6 +58,28 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The hash-chained audit log: recompute it, seal its head outside the database.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute every hash and link in Rust and check the newest seal; exits non-zero naming
+    /// the first bad entry.
+    Verify {
+        /// Directory of the seals (one signed JSON file each).
+        #[arg(long, default_value = "var/audit-seals")]
+        seal_dir: PathBuf,
+    },
+    /// Verify, then sign the chain's head (id, hash, time) with `{key_dir}/audit.ed25519` and
+    /// write it as a new file under the seal directory.
+    Seal {
+        #[arg(long, default_value = "var/audit-seals")]
+        seal_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -78,9 +111,11 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
+    let cfg = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Config => print!("{}", cfg.to_toml()),
         Command::Db { action } => {
-            let cluster = config::private_cluster()?;
+            let cluster = cfg.private_cluster();
             match action {
                 DbAction::Start => {
                     cluster.start()?;
@@ -91,15 +126,16 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Openapi => print!("{}", http::openapi::document_text()),
+        Command::Audit { action } => audit(&cfg, action)?,
         Command::Migrate => {
-            let mut conn = connect()?;
+            let mut conn = connect(&cfg)?;
             let applied = store::migrate(&mut conn)?;
             println!("{} migration(s) applied", applied.len());
         }
         Command::Seed { dir } => {
-            let mut conn = connect()?;
+            let mut conn = connect(&cfg)?;
             store::migrate(&mut conn)?;
-            let report = seed::seed(&mut conn, &Settings::from_env()?, &dir)?;
+            let report = seed::seed(&mut conn, &cfg.settings()?, &dir)?;
             println!(
                 "seeded: {} units, {} land-use types, {} procedures, {} calendar days, {} sample parcels (synthetic geometry), {} certificates, {} sample dossiers",
                 report.units, report.land_use_types, report.procedures, report.calendar_days, report.parcels, report.certificates, report.dossiers
@@ -116,27 +152,78 @@ fn main() -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let mut conn = connect()?;
+            let mut conn = connect(&cfg)?;
             store::migrate(&mut conn)?;
             let id = auth::add_user(&mut conn, &username, &full_name, &password, role, province.as_deref())
                 .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
             println!("user {username} created (id {id})");
         }
-        Command::Serve { bind, workers } => {
-            let url = config::database_url()?;
+        Command::Serve { bind, workers, dev } => {
+            let url = cfg.database_url(if dev { Embedded::Allowed } else { Embedded::Refused })?;
             let pool = store::pool(&url, 16)?;
             store::migrate(&mut *pool.get()?)?;
             let listener = TcpListener::bind(&bind).with_context(|| format!("while binding {bind}"))?;
             tracing::info!("serving on http://{bind}");
-            let state = http::AppState { pool, settings: Settings::from_env()? };
+            let state = http::AppState { pool, settings: cfg.settings()? };
             actix_web::rt::System::new().block_on(async move { http::serve(listener, state, workers)?.await })?;
         }
     }
     Ok(())
 }
 
-fn connect() -> anyhow::Result<diesel::PgConnection> {
+/// `diachinh audit verify|seal`: a short report; a broken chain is an error naming its first bad entry.
+fn audit(cfg: &Config, action: AuditAction) -> anyhow::Result<()> {
+    use diachinh::service::audit;
+    let key_dir = cfg.settings()?.key_dir;
+    let mut conn = connect(cfg)?;
+    match action {
+        AuditAction::Seal { seal_dir } => {
+            let (path, seal) = audit::seal(&mut conn, &key_dir, &seal_dir, chrono::Utc::now())?;
+            println!(
+                "sealed entry {} ({} entries), hash {}, at {}, key {}\n  {}",
+                seal.head_id,
+                seal.entries,
+                seal.head_hash,
+                seal.sealed_at,
+                seal.key_id,
+                path.display()
+            );
+        }
+        AuditAction::Verify { seal_dir } => {
+            let checked = audit::verify_sealed(&mut conn, &key_dir, &seal_dir)?;
+            let v = &checked.verification;
+            match &checked.seal {
+                Some((path, s)) => println!(
+                    "newest seal: entry {} hash {} sealed at {} ({})",
+                    s.head_id,
+                    s.head_hash,
+                    s.sealed_at,
+                    path.display()
+                ),
+                None => {
+                    println!("no seal under {}: a removed tail is caught only by the chain head", seal_dir.display())
+                }
+            }
+            if let Some(bad) = &v.first_bad {
+                println!("BROKEN after {} good entries", v.entries);
+                eprintln!("the audit chain is broken at entry {}: {}", bad.id, bad.problem);
+                std::process::exit(1);
+            }
+            println!(
+                "audit chain intact: {} entries, head entry {} hash {}",
+                v.entries,
+                v.head_id.map_or("-".into(), |id| id.to_string()),
+                v.head_hash.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One connection for the CLI's own work (migrate, seed, users): the configured database, or
+/// the private cluster on a developer's machine.
+fn connect(cfg: &Config) -> anyhow::Result<diesel::PgConnection> {
     use diesel::Connection;
-    let url = config::database_url()?;
+    let url = cfg.database_url(Embedded::Allowed)?;
     diesel::PgConnection::establish(&url).with_context(|| "while connecting to the database".to_string())
 }

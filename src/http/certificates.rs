@@ -2,13 +2,13 @@
 //! transfer, public verification and keys, and the printable sheet.
 
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
-use serde_json::Value;
 
-use super::query::Params;
-use super::{auth, base_url, with_conn, AppState, Problem};
+use super::query::{NoParams, Query};
+use super::{base_url, with_conn, AppState, Problem};
 use crate::service::certificates::{
-    self, BlankRangeRequest, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest,
+    self, BlankRangeRequest, CertificateView, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest,
 };
+use crate::service::Actor;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/certificates/{serial}` so "keys" and "verify" are not taken for serials.
@@ -24,8 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(transfer);
 }
 
-fn created(req: &HttpRequest, view: Value) -> HttpResponse {
-    let location = format!("{}/certificates/{}", base_url(req), view["serial"].as_str().unwrap_or_default());
+fn created(req: &HttpRequest, view: CertificateView) -> HttpResponse {
+    let location = format!("{}/certificates/{}", base_url(req), view.serial);
     HttpResponse::Created().insert_header((header::LOCATION, location)).json(view)
 }
 
@@ -33,16 +33,15 @@ fn created(req: &HttpRequest, view: Value) -> HttpResponse {
 /// two capital letters (A–Z, Đ) and 8 digits; a range overlapping any serial on record is refused.
 #[utoipa::path(post, path = "/certificate-blanks", tag = "certificates", request_body = BlankRangeRequest,
     security(("bearer" = [])),
-    responses((status = 201, description = "{province, prefix, first, last, count}"), (status = 403, description = "not an admin"),
+    responses((status = 201, description = "{province, prefix, first, last, count}", body = certificates::BlankRangeView), (status = 403, description = "not an admin"),
               (status = 409, description = "overlaps serials on record"), (status = 422, description = "bad prefix or range")))]
 #[post("/certificate-blanks")]
 pub async fn register_blanks(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     state: web::Data<AppState>,
     body: web::Json<BlankRangeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let view = with_conn(&state, move |conn, _| certificates::register_blanks(conn, &actor, &body)).await?;
     Ok(HttpResponse::Created().json(view))
@@ -50,19 +49,18 @@ pub async fn register_blanks(
 
 /// Records a spoiled blank (admin or the province's approver); it is never issued.
 #[utoipa::path(post, path = "/certificate-blanks/{serial}/void", tag = "certificates", request_body = ReasonRequest,
-    params(("serial" = String, Path, description = "serial of the blank")),
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{8}$", description = "serial of the blank: two capital letters (A–Z, Đ) and 8 digits")),
     security(("bearer" = [])),
-    responses((status = 200, description = "voided"), (status = 404, description = "no such blank"),
+    responses((status = 200, description = "voided", body = certificates::VoidedBlankView), (status = 404, description = "no such blank"),
               (status = 409, description = "already voided or issued")))]
 #[post("/certificate-blanks/{serial}/void")]
 pub async fn void_blank(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<ReasonRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (serial, body) = (path.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok()
         .json(with_conn(&state, move |conn, _| certificates::void_blank(conn, &actor, &serial, &body)).await?))
@@ -73,21 +71,21 @@ pub async fn void_blank(
 /// change. One transaction: the use right and shares, the next unused blank, the registry
 /// number (số vào sổ), the signed content and QR payload, the audit entry.
 #[utoipa::path(post, path = "/dossiers/{id}/certificate", tag = "certificates", request_body = IssueRequest,
-    params(("id" = i64, Path, description = "dossier id")),
+    params(("id" = i64, Path, minimum = 1, description = "dossier id")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the certificate (staff view)"), (status = 403, description = "not an approver of the province"),
+    responses((status = 201, description = "the certificate (staff view)", body = CertificateView), (status = 403, description = "not an approver of the province"),
               (status = 404, description = "no such dossier"),
               (status = 409, description = "not approved, no fresh passing check, already issued, current right exists, or no blank stock"),
               (status = 422, description = "holders or shares invalid")))]
 #[post("/dossiers/{id}/certificate")]
 pub async fn issue(
+    actor: Actor,
+    _query: Query<NoParams>,
     req: HttpRequest,
     path: web::Path<i64>,
     state: web::Data<AppState>,
     body: web::Json<IssueRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (id, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
     let view = with_conn(&state, move |conn, settings| {
         certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now(), &base)
@@ -98,25 +96,23 @@ pub async fn issue(
 
 /// The offices' Ed25519 public keys (hex), to verify QR payloads offline.
 #[utoipa::path(get, path = "/certificates/keys", tag = "certificates",
-    responses((status = 200, description = "{algorithm, keys: [{key_id, province_code, public_key}]}")))]
+    responses((status = 200, description = "{algorithm, keys: [{key_id, province_code, public_key}]}", body = certificates::KeysView)))]
 #[get("/certificates/keys")]
-pub async fn keys(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
+pub async fn keys(_query: Query<NoParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     Ok(HttpResponse::Ok().json(with_conn(&state, |conn, _| certificates::keys(conn)).await?))
 }
 
 /// Verifies a certificate by serial (public): valid / revoked / replaced (with the replacing
 /// serial), issue date, national parcel id and holders with names masked; no id numbers.
 #[utoipa::path(get, path = "/certificates/verify/{serial}", tag = "certificates",
-    params(("serial" = String, Path, description = "số phát hành: 2 letters + 8 digits")),
-    responses((status = 200, description = "status"), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial")))]
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
+    responses((status = 200, description = "status", body = certificates::VerificationView), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial")))]
 #[get("/certificates/verify/{serial}")]
 pub async fn verify(
-    req: HttpRequest,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let serial = path.into_inner();
     let view = with_conn(&state, move |conn, _| certificates::verify(conn, &serial)).await?;
     // A revocation must show at once: caches revalidate.
@@ -124,18 +120,17 @@ pub async fn verify(
 }
 
 /// A certificate's full record (officer or approver of its province).
-#[utoipa::path(get, path = "/certificates/{serial}", tag = "certificates",
-    params(("serial" = String, Path, description = "số phát hành")),
+#[utoipa::path(get, path = "/certificates/{serial}", tag = "certificates", operation_id = "get_certificate",
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
-    responses((status = 200, description = "staff view with content and QR payload"), (status = 404, description = "unknown serial")))]
+    responses((status = 200, description = "staff view with content and QR payload", body = CertificateView), (status = 404, description = "unknown serial")))]
 #[get("/certificates/{serial}")]
 pub async fn get(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let serial = path.into_inner();
     Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::get(conn, &actor, &serial)).await?))
 }
@@ -143,17 +138,16 @@ pub async fn get(
 /// The printable certificate (officer or approver of its province): an A4 sheet, two pages,
 /// HTML with print CSS, the QR code and the parcel diagram as inline SVG.
 #[utoipa::path(get, path = "/certificates/{serial}/print", tag = "certificates",
-    params(("serial" = String, Path, description = "số phát hành")),
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
     responses((status = 200, description = "text/html", content_type = "text/html"), (status = 404, description = "unknown serial")))]
 #[get("/certificates/{serial}/print")]
 pub async fn print(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let serial = path.into_inner();
     let html = with_conn(&state, move |conn, _| certificates::print(conn, &actor, &serial)).await?;
     Ok(HttpResponse::Ok()
@@ -166,19 +160,18 @@ pub async fn print(
 
 /// Revokes a valid certificate (thu hồi; approver of its province).
 #[utoipa::path(post, path = "/certificates/{serial}/revoke", tag = "certificates", request_body = ReasonRequest,
-    params(("serial" = String, Path, description = "số phát hành")),
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
-    responses((status = 200, description = "revoked"), (status = 404, description = "unknown serial"),
+    responses((status = 200, description = "revoked", body = CertificateView), (status = 404, description = "unknown serial"),
               (status = 409, description = "not valid (already revoked or replaced)")))]
 #[post("/certificates/{serial}/revoke")]
 pub async fn revoke(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<ReasonRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (serial, body) = (path.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok()
         .json(with_conn(&state, move |conn, _| certificates::revoke(conn, &actor, &serial, &body)).await?))
@@ -187,19 +180,19 @@ pub async fn revoke(
 /// Re-issues a certificate over the same right with a new serial (cấp lại: lost; cấp đổi:
 /// damaged or exchange); the old one becomes replaced.
 #[utoipa::path(post, path = "/certificates/{serial}/replace", tag = "certificates", request_body = ReplaceRequest,
-    params(("serial" = String, Path, description = "số phát hành")),
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the new certificate"), (status = 404, description = "unknown serial"),
+    responses((status = 201, description = "the new certificate", body = CertificateView), (status = 404, description = "unknown serial"),
               (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "unknown reason")))]
 #[post("/certificates/{serial}/replace")]
 pub async fn replace(
+    actor: Actor,
+    _query: Query<NoParams>,
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<ReplaceRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
     let view = with_conn(&state, move |conn, settings| {
         certificates::replace(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)
@@ -211,19 +204,19 @@ pub async fn replace(
 /// Transfers the right to new holders (chuyển nhượng / thừa kế / tặng cho): the old right
 /// ends, a new right with the new shares starts, and a new certificate supersedes the old.
 #[utoipa::path(post, path = "/certificates/{serial}/transfer", tag = "certificates", request_body = TransferRequest,
-    params(("serial" = String, Path, description = "số phát hành")),
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the new certificate"), (status = 404, description = "unknown serial"),
+    responses((status = 201, description = "the new certificate", body = CertificateView), (status = 404, description = "unknown serial"),
               (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "holders or shares invalid")))]
 #[post("/certificates/{serial}/transfer")]
 pub async fn transfer(
+    actor: Actor,
+    _query: Query<NoParams>,
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<TransferRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
     let view = with_conn(&state, move |conn, settings| {
         certificates::transfer(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)

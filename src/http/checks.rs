@@ -1,11 +1,11 @@
 //! Certificate-request checks: `POST /certificate-checks` and `POST /dossiers/{id}/checks`.
 
-use actix_web::{post, web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 
-use super::query::Params;
-use super::{auth, with_conn, AppState, Problem};
+use super::query::{NoParams, Query};
+use super::{with_conn, AppState, Problem};
 use crate::service::checks::{self, CheckRequest};
-use crate::service::Error;
+use crate::service::{Actor, Error};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(check_request).service(check_dossier);
@@ -14,16 +14,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Checks a certificate request against the cadastral map before any dossier exists (staff):
 /// rules R1–R7 with measured value, threshold and its source, and problem geometry (CRS84).
 #[utoipa::path(post, path = "/certificate-checks", tag = "certificates", request_body = CheckRequest, security(("bearer" = [])),
-    responses((status = 200, description = "the report: outcome and one entry per rule"), (status = 422, description = "unreadable request")))]
+    responses((status = 200, description = "the report: outcome and one entry per rule", body = checks::CheckReport), (status = 422, description = "unreadable request")))]
 #[post("/certificate-checks")]
 pub async fn check_request(
-    req: HttpRequest,
+    _actor: Actor,
+    _query: Query<NoParams>,
     state: web::Data<AppState>,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     // Staff only: the report reveals neighbours and legal facts.
-    let _actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     Ok(HttpResponse::Ok()
         .json(with_conn(&state, move |conn, settings| checks::check_request(conn, settings, &body)).await?))
@@ -31,22 +30,21 @@ pub async fn check_request(
 
 /// Checks a dossier's request and keeps the report; issuance needs a fresh one without failures.
 #[utoipa::path(post, path = "/dossiers/{id}/checks", tag = "dossiers", request_body = CheckRequest, security(("bearer" = [])),
-    params(("id" = i64, Path, description = "dossier id")),
-    responses((status = 201, description = "the stored report"), (status = 404, description = "no such dossier")))]
+    params(("id" = i64, Path, minimum = 1, description = "dossier id")),
+    responses((status = 201, description = "the stored report", body = checks::CheckReport), (status = 404, description = "no such dossier")))]
 #[post("/dossiers/{id}/checks")]
 pub async fn check_dossier(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = path
         .parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
         .ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))?;
-    let actor = auth::actor(&req, &state).await?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
     let report =
         with_conn(&state, move |conn, settings| checks::check_dossier(conn, settings, &actor, id, &body, now)).await?;

@@ -9,9 +9,9 @@
 use std::path::PathBuf;
 
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
-use super::query::Params;
+use super::query::{NoParams, Query};
 use super::Problem;
 use crate::service::Error;
 
@@ -71,8 +71,7 @@ fn respond(bytes: Vec<u8>, content_type: &str) -> HttpResponse {
 /// The web map (bản đồ): parcels and planning layers, parcel cards, search, dossier tracking.
 #[utoipa::path(get, path = "/map", tag = "map", responses((status = 200, description = "HTML page")))]
 #[get("/map")]
-pub async fn page(req: HttpRequest) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
+pub async fn page(_query: Query<NoParams>) -> Result<HttpResponse, Problem> {
     let mut response = respond(read("map.html").await?, "text/html; charset=utf-8");
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CSP));
     Ok(response)
@@ -80,11 +79,10 @@ pub async fn page(req: HttpRequest) -> Result<HttpResponse, Problem> {
 
 /// A file of the web map: map.js, map.css, maplibre-gl.js, maplibre-gl.css.
 #[utoipa::path(get, path = "/map/{file}", tag = "map",
-    params(("file" = String, Path, description = "map.js, map.css, maplibre-gl.js or maplibre-gl.css")),
+    params(("file" = String, Path, pattern = "^(map\\.js|map\\.css|maplibre-gl\\.js|maplibre-gl\\.css)$", description = "map.js, map.css, maplibre-gl.js or maplibre-gl.css")),
     responses((status = 200, description = "the file"), (status = 404, description = "not one of the map's files")))]
 #[get("/map/{file}")]
-pub async fn asset(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
+pub async fn asset(_query: Query<NoParams>, path: web::Path<String>) -> Result<HttpResponse, Problem> {
     let name = path.into_inner();
     let (_, relative, content_type) = ASSETS
         .iter()

@@ -1,10 +1,12 @@
 //! HTTP: actix-web handlers. Each one parses its input, makes one service call inside
 //! `web::block` (diesel never runs on the async executor) and shapes the response.
 
+pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod checks;
 pub mod dossiers;
+pub mod fallback;
 pub mod health;
 pub mod map;
 pub mod ogc;
@@ -14,6 +16,7 @@ pub mod planning;
 pub mod printable;
 pub mod problem;
 pub mod query;
+pub mod request_context;
 pub mod tiles;
 
 use std::net::TcpListener;
@@ -70,7 +73,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|err, _req| Problem(Error::bad_parameter("path", err.to_string())).into()),
     )
+    // First: another method on a documented path answers 405 with `Allow`.
+    .configure(fallback::routes)
     .configure(health::routes)
+    .configure(audit::routes)
     .configure(ogc::routes)
     .configure(parcels::routes)
     .configure(certificates::routes)
@@ -92,15 +98,11 @@ pub fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> 
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::Compress::default())
-            .wrap(tracing_actix())
+            .wrap(actix_web::middleware::from_fn(request_context::trace))
             .configure(configure)
     });
     if let Some(n) = workers {
         server = server.workers(n);
     }
     Ok(server.listen(listener)?.run())
-}
-
-fn tracing_actix() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new("%r %s %b %Dms")
 }

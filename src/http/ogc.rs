@@ -3,14 +3,16 @@
 //! (latitude first), EPSG:3857 and the VN-2000 TM-3 zones; responses say `Content-Crs`.
 
 use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
-use super::query::Params;
+use super::query::{check_format, limit as limit_param, parse_bbox, FormatParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
-use crate::service::features::{self, ItemsQuery};
+use crate::service::features::{self, FeatureCollection, ItemsQuery, Link};
 use crate::service::Error;
+use domain::crs::ogc::OgcCrs;
 use domain::crs::CRS84_URI;
-use domain::ogc_crs::OgcCrs;
 use domain::parcel::VIETNAM_EXTENT;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -46,10 +48,10 @@ fn json_response(body: Value, content_type: &str) -> HttpResponse {
 }
 
 /// Landing page.
-#[utoipa::path(get, path = "/", tag = "ogc", responses((status = 200, description = "landing page")))]
+#[utoipa::path(get, path = "/", tag = "ogc", params(FormatParams), responses((status = 200, description = "landing page")))]
 #[get("/")]
-pub async fn landing(req: HttpRequest) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &["f"])?.check_format()?;
+pub async fn landing(query: Query<FormatParams>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    query.check()?;
     let base = base_url(&req);
     Ok(json_response(
         json!({
@@ -67,18 +69,18 @@ pub async fn landing(req: HttpRequest) -> Result<HttpResponse, Problem> {
 }
 
 /// Conformance classes.
-#[utoipa::path(get, path = "/conformance", tag = "ogc", responses((status = 200, description = "conformance classes")))]
+#[utoipa::path(get, path = "/conformance", tag = "ogc", params(FormatParams), responses((status = 200, description = "conformance classes")))]
 #[get("/conformance")]
-pub async fn conformance(req: HttpRequest) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &["f"])?.check_format()?;
+pub async fn conformance(query: Query<FormatParams>) -> Result<HttpResponse, Problem> {
+    query.check()?;
     Ok(json_response(json!({"conformsTo": CONFORMANCE}), "application/json"))
 }
 
 /// The OpenAPI 3 definition of this service.
-#[utoipa::path(get, path = "/api", tag = "ogc", responses((status = 200, description = "OpenAPI document")))]
+#[utoipa::path(get, path = "/api", tag = "ogc", params(FormatParams), responses((status = 200, description = "OpenAPI document")))]
 #[get("/api")]
-pub async fn api(req: HttpRequest) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &["f"])?.check_format()?;
+pub async fn api(query: Query<FormatParams>) -> Result<HttpResponse, Problem> {
+    query.check()?;
     Ok(json_response(super::openapi::document(), "application/vnd.oai.openapi+json;version=3.1"))
 }
 
@@ -103,10 +105,10 @@ fn find_collection(id: &str) -> Result<&'static (&'static str, &'static str, &'s
 }
 
 /// The collections.
-#[utoipa::path(get, path = "/collections", tag = "ogc", responses((status = 200, description = "collections")))]
+#[utoipa::path(get, path = "/collections", tag = "ogc", params(FormatParams), responses((status = 200, description = "collections")))]
 #[get("/collections")]
-pub async fn collections(req: HttpRequest) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &["f"])?.check_format()?;
+pub async fn collections(query: Query<FormatParams>, req: HttpRequest) -> Result<HttpResponse, Problem> {
+    query.check()?;
     let base = base_url(&req);
     Ok(json_response(
         json!({
@@ -119,33 +121,35 @@ pub async fn collections(req: HttpRequest) -> Result<HttpResponse, Problem> {
 
 /// One collection.
 #[utoipa::path(get, path = "/collections/{collection}", tag = "ogc",
-    params(("collection" = String, Path, description = "parcels or communes")),
+    params(("collection" = String, Path, pattern = "^(parcels|communes|planning-zones)$", description = "parcels, communes or planning-zones"), FormatParams),
     responses((status = 200, description = "collection"), (status = 404, description = "unknown collection")))]
 #[get("/collections/{collection}")]
-pub async fn collection(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &["f"])?.check_format()?;
+pub async fn collection(
+    query: Query<FormatParams>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    query.check()?;
     let (id, title, description) = find_collection(&path)?;
     Ok(json_response(collection_json(&base_url(&req), id, title, description), "application/json"))
 }
 
 /// A CRS parameter (`crs` or `bbox-crs`); CRS84 when absent.
-fn crs_param(params: &Params, name: &str) -> Result<OgcCrs, Error> {
-    params
-        .get(name)
-        .map_or(Ok(OgcCrs::Crs84), |text| OgcCrs::parse(text).map_err(|e| Error::bad_parameter(name, e.to_string())))
+fn crs_param(value: Option<&str>, name: &str) -> Result<OgcCrs, Error> {
+    value.map_or(Ok(OgcCrs::Crs84), |text| OgcCrs::parse(text).map_err(|e| Error::bad_parameter(name, e.to_string())))
 }
 
 /// `bbox`: checked as lon/lat for CRS84; for another `bbox-crs`, four numbers that the service
 /// transforms (and checks) once it knows the CRS.
-fn bbox_param(params: &Params, bbox_crs: OgcCrs) -> Result<Option<[f64; 4]>, Error> {
-    let Some(text) = params.get("bbox") else {
-        return match params.get("bbox-crs") {
+fn bbox_param(q: &ItemsParams, bbox_crs: OgcCrs) -> Result<Option<[f64; 4]>, Error> {
+    let Some(text) = q.bbox.as_deref() else {
+        return match q.bbox_crs {
             Some(_) => Err(Error::bad_parameter("bbox-crs", "bbox-crs is given without a bbox")),
             None => Ok(None),
         };
     };
     if bbox_crs == OgcCrs::Crs84 {
-        return params.bbox();
+        return parse_bbox(text).map(Some).map_err(|m| Error::bad_parameter("bbox", m));
     }
     let numbers: Vec<f64> =
         text.split(',').filter_map(|p| p.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect();
@@ -158,6 +162,47 @@ fn bbox_param(params: &Params, bbox_crs: OgcCrs) -> Result<Option<[f64; 4]>, Err
     }
 }
 
+/// The query of `/collections/{collection}/items`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ItemsParams {
+    /// minLon,minLat,maxLon,maxLat (CRS84), or the two corners in bbox-crs and its axis order.
+    pub bbox: Option<String>,
+    /// CRS of bbox (OGC URI): CRS84 (default), EPSG:4326 (lat,lon), EPSG:3857, VN-2000 TM-3
+    /// EPSG:5896-5899, 9205-9218 (easting,northing).
+    #[serde(rename = "bbox-crs")]
+    pub bbox_crs: Option<String>,
+    /// CRS of the response geometry (OGC URI), from the same list; the response says Content-Crs.
+    pub crs: Option<String>,
+    /// Page size, 1..=10000, default 100.
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<i64>,
+    /// Opaque paging cursor from a next link.
+    #[param(minimum = 0)]
+    pub cursor: Option<i64>,
+    /// parcels: versions in force at this RFC 3339 instant (intervals are not supported).
+    #[param(format = DateTime)]
+    pub datetime: Option<String>,
+    /// planning-zones: one plan's zones (any status) instead of the approved plans'.
+    pub plan: Option<i32>,
+    /// Response format: json (the only one offered).
+    #[param(pattern = "^(json|geojson|application/json|application/geo\\+json)$")]
+    pub f: Option<String>,
+}
+
+/// The query of `/collections/{collection}/items/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ItemParams {
+    /// CRS of the response geometry (OGC URI); the response says Content-Crs.
+    pub crs: Option<String>,
+    /// Response format: json (the only one offered).
+    #[param(pattern = "^(json|geojson|application/json|application/geo\\+json)$")]
+    pub f: Option<String>,
+}
+
 /// Adds `Content-Crs: <uri>` (OGC API – Features Part 2).
 fn with_content_crs(mut response: HttpResponse, crs: OgcCrs) -> HttpResponse {
     let value = header::HeaderValue::from_str(&format!("<{}>", crs.uri())).expect("CRS URIs are ASCII");
@@ -168,34 +213,28 @@ fn with_content_crs(mut response: HttpResponse, crs: OgcCrs) -> HttpResponse {
 /// Features, keyset-paged: follow the `next` link.
 #[utoipa::path(get, path = "/collections/{collection}/items", tag = "ogc",
     params(
-        ("collection" = String, Path, description = "parcels, communes or planning-zones"),
-        ("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat (CRS84), or the two corners in bbox-crs and its axis order"),
-        ("bbox-crs" = Option<String>, Query, description = "CRS of bbox (OGC URI): CRS84 (default), EPSG:4326 (lat,lon), EPSG:3857, VN-2000 TM-3 EPSG:5896-5899, 9205-9218 (easting,northing)"),
-        ("crs" = Option<String>, Query, description = "CRS of the response geometry (OGC URI), from the same list; the response says Content-Crs"),
-        ("limit" = Option<i64>, Query, description = "page size, 1..=10000, default 100"),
-        ("cursor" = Option<i64>, Query, description = "opaque paging cursor from a next link"),
-        ("datetime" = Option<String>, Query, description = "parcels: versions in force at this RFC 3339 instant"),
-        ("plan" = Option<i32>, Query, description = "planning-zones: one plan's zones (any status) instead of the approved plans'"),
-        ("f" = Option<String>, Query, description = "json")),
-    responses((status = 200, description = "GeoJSON FeatureCollection"), (status = 400, description = "bad parameter (problem+json)")))]
+        ("collection" = String, Path, pattern = "^(parcels|communes|planning-zones)$", description = "parcels, communes or planning-zones"),
+        ItemsParams),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection, content_type = "application/geo+json"), (status = 400, description = "bad parameter (problem+json)")))]
 #[get("/collections/{collection}/items")]
 pub async fn items(
+    query: Query<ItemsParams>,
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let (id, ..) = find_collection(&path)?;
-    let params = Params::parse(&req, &["bbox", "bbox-crs", "crs", "limit", "cursor", "datetime", "plan", "f"])?;
-    params.check_format()?;
-    let crs = crs_param(&params, "crs")?;
-    let bbox_crs = crs_param(&params, "bbox-crs")?;
+    let params = query.0;
+    check_format(params.f.as_deref())?;
+    let crs = crs_param(params.crs.as_deref(), "crs")?;
+    let bbox_crs = crs_param(params.bbox_crs.as_deref(), "bbox-crs")?;
     let bbox = bbox_param(&params, bbox_crs)?;
-    let limit = params.limit(state.settings.default_limit, state.settings.max_limit)?;
-    let after = params.number::<i64>("cursor")?.unwrap_or(0);
+    let limit = limit_param(params.limit, state.settings.default_limit, state.settings.max_limit)?;
+    let after = params.cursor.unwrap_or(0);
     if after < 0 {
         return Err(Error::bad_parameter("cursor", "not a cursor from a next link").into());
     }
-    let as_of = match (params.get("datetime"), *id) {
+    let as_of = match (params.datetime.as_deref(), *id) {
         (None, _) => None,
         (Some(t), "parcels") => {
             Some(chrono::DateTime::parse_from_rfc3339(t).map(|d| d.with_timezone(&chrono::Utc)).map_err(|_| {
@@ -207,7 +246,7 @@ pub async fn items(
         }
         (Some(_), other) => return Err(Error::bad_parameter("datetime", format!("{other} have no time filter")).into()),
     };
-    let plan = match (params.number::<i32>("plan")?, *id) {
+    let plan = match (params.plan, *id) {
         (None, _) => None,
         (Some(p), "planning-zones") => Some(p),
         (Some(_), other) => return Err(Error::bad_parameter("plan", format!("{other} have no plan filter")).into()),
@@ -218,61 +257,57 @@ pub async fn items(
     let returned = page.features.len() as i64;
     let self_url = format!("{base}{}", req.uri());
     let mut links = vec![
-        json!({"href": self_url, "rel": "self", "type": GEOJSON}),
-        json!({"href": format!("{base}/collections/{id}"), "rel": "collection", "type": "application/json"}),
+        Link::new(self_url, "self", GEOJSON),
+        Link::new(format!("{base}/collections/{id}"), "collection", "application/json"),
     ];
     if let (Some(last), true) = (page.last_id, returned == limit) {
         let mut next: Vec<(String, String)> =
             vec![("limit".into(), limit.to_string()), ("cursor".into(), last.to_string())];
-        for key in ["bbox", "bbox-crs", "crs", "datetime", "plan"] {
-            if let Some(v) = params.get(key) {
-                next.push((key.into(), v.into()));
+        let plan = params.plan.map(|p| p.to_string());
+        for (key, value) in [
+            ("bbox", &params.bbox),
+            ("bbox-crs", &params.bbox_crs),
+            ("crs", &params.crs),
+            ("datetime", &params.datetime),
+            ("plan", &plan),
+        ] {
+            if let Some(v) = value {
+                next.push((key.into(), v.clone()));
             }
         }
         let qs = serde_urlencoded::to_string(&next).expect("strings encode");
-        links.push(json!({"href": format!("{base}/collections/{id}/items?{qs}"), "rel": "next", "type": GEOJSON}));
+        links.push(Link::new(format!("{base}/collections/{id}/items?{qs}"), "next", GEOJSON));
     }
-    let response = json_response(
-        json!({
-            "type": "FeatureCollection",
-            "numberMatched": page.matched,
-            "numberReturned": returned,
-            "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "links": links,
-            "features": page.features,
-        }),
-        GEOJSON,
-    );
+    let body = serde_json::to_value(FeatureCollection::new(page, links)).expect("views serialise");
+    let response = json_response(body, GEOJSON);
     Ok(with_content_crs(response, crs))
 }
 
 /// One feature: a parcel by national id, a commune by code, a planning zone by id.
 #[utoipa::path(get, path = "/collections/{collection}/items/{id}", tag = "ogc",
-    params(("collection" = String, Path, description = "parcels, communes or planning-zones"),
+    params(("collection" = String, Path, pattern = "^(parcels|communes|planning-zones)$", description = "parcels, communes or planning-zones"),
            ("id" = String, Path, description = "national parcel id, commune code or zone id"),
-           ("crs" = Option<String>, Query, description = "CRS of the response geometry (OGC URI); the response says Content-Crs")),
-    responses((status = 200, description = "GeoJSON Feature"), (status = 400, description = "bad parameter"), (status = 404, description = "not found")))]
+           ItemParams),
+    responses((status = 200, description = "GeoJSON Feature", body = features::Feature, content_type = "application/geo+json"), (status = 400, description = "bad parameter"), (status = 404, description = "not found")))]
 #[get("/collections/{collection}/items/{id}")]
 pub async fn item(
+    query: Query<ItemParams>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let (collection_id, id) = path.into_inner();
     let (cid, ..) = find_collection(&collection_id)?;
-    let params = Params::parse(&req, &["crs", "f"])?;
-    params.check_format()?;
-    let crs = crs_param(&params, "crs")?;
+    check_format(query.f.as_deref())?;
+    let crs = crs_param(query.crs.as_deref(), "crs")?;
     let base = base_url(&req);
     let collection_id: &'static str = cid;
     let mut feature = with_conn(&state, move |conn, _| features::item(conn, collection_id, &id, crs)).await?;
-    let fid = match &feature["id"] {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    feature["links"] = json!([
-        {"href": format!("{base}/collections/{cid}/items/{fid}"), "rel": "self", "type": GEOJSON},
-        {"href": format!("{base}/collections/{cid}"), "rel": "collection", "type": "application/json"},
+    let fid = feature.id.to_string();
+    feature.links = Some(vec![
+        Link::new(format!("{base}/collections/{cid}/items/{fid}"), "self", GEOJSON),
+        Link::new(format!("{base}/collections/{cid}"), "collection", "application/json"),
     ]);
-    Ok(with_content_crs(json_response(feature, GEOJSON), crs))
+    let body = serde_json::to_value(feature).expect("views serialise");
+    Ok(with_content_crs(json_response(body, GEOJSON), crs))
 }

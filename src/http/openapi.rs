@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::ogc::collection, super::ogc::items, super::ogc::item,
         super::parcels::lookup, super::parcels::at, super::parcels::get, super::parcels::history,
         super::parcels::create, super::parcels::replace_geometry, super::parcels::split, super::parcels::merge,
-        super::auth::token,
+        super::auth::token, super::audit::verify,
         super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
         super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,
         super::certificates::revoke, super::certificates::replace, super::certificates::transfer,
@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::dossiers::track, super::dossiers::timeliness, super::dossiers::procedures, super::dossiers::put_procedure,
     ),
     components(schemas(
+        ProblemSchema, ProblemFieldSchema,
         crate::service::parcels::SplitRequest, crate::service::parcels::SplitPart, crate::service::parcels::MergeRequest,
         crate::service::checks::CheckRequest, crate::service::checks::HolderInput, crate::service::checks::SplitInput, crate::service::checks::SplitPartInput,
         crate::service::dossiers::NewDossier, crate::service::dossiers::ApplicantInput, crate::service::dossiers::DocumentInput,
@@ -50,6 +51,114 @@ use utoipa::{Modify, OpenApi};
 )]
 struct ApiDoc;
 
+/// An RFC 9457 problem: the body of every error response (`application/problem+json`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+#[allow(dead_code)]
+struct ProblemSchema {
+    /// URI of the problem type, e.g. https://diachinh.invalid/problems/bad-request.
+    #[serde(rename = "type")]
+    kind: String,
+    /// Short summary of the problem type.
+    title: String,
+    /// The HTTP status code.
+    status: u16,
+    /// What went wrong with this request.
+    detail: Option<String>,
+    /// Validation errors, one per offending field or parameter.
+    errors: Option<Vec<ProblemFieldSchema>>,
+    /// The request's id (also in the `X-Request-Id` header), to find its log lines.
+    request_id: Option<String>,
+}
+
+/// One offending field (JSON pointer into the body) or parameter (query or path).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ProblemField)]
+#[allow(dead_code)]
+struct ProblemFieldSchema {
+    /// JSON pointer into the request body.
+    pointer: Option<String>,
+    /// Name of a query or path parameter.
+    parameter: Option<String>,
+    message: String,
+    /// Extra facts (a location on the map, overlapping parcels …).
+    detail: Option<serde_json::Value>,
+}
+
+/// Operations that never touch the database (so never answer 503).
+const WITHOUT_DATABASE: &[&str] = &[
+    "/healthz",
+    "/",
+    "/conformance",
+    "/api",
+    "/collections",
+    "/collections/{collection}",
+    "/tiles/{layer}.json",
+    "/map",
+    "/map/{file}",
+];
+
+/// Statuses every operation of a kind can answer, declared once here rather than on each
+/// handler: 400 (every endpoint refuses unknown, repeated or unreadable parameters, and
+/// unreadable bodies), 401/403 on staff endpoints, 404 where a path names a resource, 503 when
+/// the database is unreachable. Every error response carries the Problem schema.
+fn declare_common_responses(doc: &mut serde_json::Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (_method, op) in item.iter_mut() {
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let has_body = op.get("requestBody").is_some();
+            let responses = op["responses"].as_object_mut().expect("every operation has responses");
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status).or_insert_with(|| serde_json::json!({"description": description}));
+            };
+            add("400", "malformed request: an unknown, repeated or unreadable parameter, or an unreadable body");
+            if secured {
+                add("401", "no bearer token, or an unknown or expired one");
+                add("403", "the account's role or jurisdiction does not allow this");
+            }
+            if has_body {
+                add("422", "the body is well-formed but not valid: every offending field is listed");
+            }
+            if path.contains('{') {
+                add("404", "no such resource");
+            }
+            if !WITHOUT_DATABASE.contains(&path.as_str()) {
+                add("503", "the database is unreachable; try again shortly");
+            }
+            for (status, response) in responses.iter_mut() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    response["content"] = serde_json::json!({
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    });
+                }
+            }
+            // Sorted by status, so the committed document reads in order.
+            let sorted: serde_json::Map<String, serde_json::Value> = {
+                let mut entries: Vec<_> = std::mem::take(responses).into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                entries.into_iter().collect()
+            };
+            *responses = sorted;
+        }
+    }
+}
+
+/// `crs` and `bbox-crs` take one of the CRSs we offer (OGC API – Features Part 2): the list
+/// comes from the domain, so the document names exactly what the server parses.
+fn enumerate_crs_parameters(doc: &mut serde_json::Value) {
+    let uris: Vec<String> = domain::crs::ogc::OgcCrs::all().iter().map(|c| c.uri()).collect();
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for op in paths.values_mut().filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut()) {
+        let Some(parameters) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) else { continue };
+        for p in parameters.iter_mut().filter(|p| p["in"] == "query" && (p["name"] == "crs" || p["name"] == "bbox-crs"))
+        {
+            p["schema"] = serde_json::json!({"type": "string", "enum": uris});
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -64,6 +173,8 @@ pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
     // The version is the crate's, so the committed copy changes only when the contract does.
     doc["info"]["version"] = serde_json::json!(env!("CARGO_PKG_VERSION"));
+    declare_common_responses(&mut doc);
+    enumerate_crs_parameters(&mut doc);
     doc
 }
 

@@ -1,12 +1,13 @@
 //! Parcel endpoints: public lookups and staff writes.
 
 use actix_web::{get, http::header, post, put, web, HttpRequest, HttpResponse};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
-use super::query::Params;
-use super::{auth, base_url, with_conn, AppState, Problem};
+use super::query::{NoParams, Query};
+use super::{base_url, with_conn, AppState, Problem};
 use crate::service::parcels::{self, GeometryChange, MergeRequest, NewParcel, SplitRequest};
-use crate::service::Error;
+use crate::service::{Actor, Error};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/parcels/{id}` so "lookup" and "at" are not taken for ids.
@@ -20,39 +21,61 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(split);
 }
 
-fn geojson(body: Value) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/geo+json")).body(body.to_string())
+fn geojson(body: impl Serialize) -> HttpResponse {
+    let text = serde_json::to_string(&body).expect("views serialise");
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/geo+json")).body(text)
+}
+
+/// The query of `/parcels/lookup`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LookupParams {
+    /// Commune code, current or pre-2025 (5 digits).
+    #[param(pattern = "^[0-9]{2,5}$")]
+    pub commune: String,
+    /// Tờ bản đồ số (map sheet number).
+    pub sheet: i32,
+    /// Thửa đất số (parcel number on the sheet).
+    pub parcel: i32,
+}
+
+/// The query of `/parcels/at`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AtParams {
+    /// Longitude, WGS 84.
+    #[param(minimum = -180.0, maximum = 180.0)]
+    pub lon: f64,
+    /// Latitude, WGS 84.
+    #[param(minimum = -90.0, maximum = 90.0)]
+    pub lat: f64,
 }
 
 /// Finds a parcel by commune code + map sheet (tờ) + parcel number (thửa). The commune may be
 /// a 2025 code or, for parcels registered before July 2025, the former commune's code.
 #[utoipa::path(get, path = "/parcels/lookup", tag = "parcels",
-    params(("commune" = String, Query, description = "commune code, current or pre-2025"),
-           ("sheet" = i32, Query, description = "tờ bản đồ số"), ("parcel" = i32, Query, description = "thửa đất số")),
-    responses((status = 200, description = "GeoJSON Feature, holders masked"), (status = 404, description = "no such parcel"),
+    params(LookupParams),
+    responses((status = 200, description = "GeoJSON Feature, holders masked", body = parcels::ParcelDetailFeature, content_type = "application/geo+json"), (status = 404, description = "no such parcel"),
               (status = 409, description = "ambiguous after a commune merger: candidates listed")))]
 #[get("/parcels/lookup")]
-pub async fn lookup(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let p = Params::parse(&req, &["commune", "sheet", "parcel"])?;
-    let commune = p.required("commune")?.trim().to_string();
+pub async fn lookup(query: Query<LookupParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let LookupParams { commune, sheet, parcel } = query.0;
+    let commune = commune.trim().to_string();
     if !(2..=5).contains(&commune.len()) || !commune.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::bad_parameter("commune", "a commune code is 5 digits").into());
     }
-    let sheet = p.number::<i32>("sheet")?.ok_or_else(|| Error::bad_parameter("sheet", "this parameter is required"))?;
-    let parcel =
-        p.number::<i32>("parcel")?.ok_or_else(|| Error::bad_parameter("parcel", "this parameter is required"))?;
     Ok(geojson(with_conn(&state, move |conn, _| parcels::lookup(conn, &commune, sheet, parcel)).await?))
 }
 
 /// The parcel at a WGS 84 point (a click on the map).
 #[utoipa::path(get, path = "/parcels/at", tag = "parcels",
-    params(("lon" = f64, Query, description = "longitude, WGS 84"), ("lat" = f64, Query, description = "latitude, WGS 84")),
-    responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "no parcel there")))]
+    params(AtParams),
+    responses((status = 200, description = "GeoJSON Feature", body = parcels::ParcelDetailFeature, content_type = "application/geo+json"), (status = 404, description = "no parcel there")))]
 #[get("/parcels/at")]
-pub async fn at(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let p = Params::parse(&req, &["lon", "lat"])?;
-    let lon = p.number::<f64>("lon")?.ok_or_else(|| Error::bad_parameter("lon", "this parameter is required"))?;
-    let lat = p.number::<f64>("lat")?.ok_or_else(|| Error::bad_parameter("lat", "this parameter is required"))?;
+pub async fn at(query: Query<AtParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let AtParams { lon, lat } = query.0;
     if !(-180.0..=180.0).contains(&lon) {
         return Err(Error::bad_parameter("lon", "longitude must lie in [-180, 180]").into());
     }
@@ -64,31 +87,29 @@ pub async fn at(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResp
 
 /// A parcel by national id (mã định danh thửa đất): current version, masked holders,
 /// certificate status. Legal area is measured in the VN-2000 TM-3 plane.
-#[utoipa::path(get, path = "/parcels/{id}", tag = "parcels",
-    params(("id" = String, Path, description = "national parcel id: 12-character GeoHash")),
-    responses((status = 200, description = "GeoJSON Feature"), (status = 404, description = "not found")))]
+#[utoipa::path(get, path = "/parcels/{id}", tag = "parcels", operation_id = "get_parcel",
+    params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
+    responses((status = 200, description = "GeoJSON Feature", body = parcels::ParcelDetailFeature, content_type = "application/geo+json"), (status = 404, description = "not found")))]
 #[get("/parcels/{id}")]
 pub async fn get(
-    req: HttpRequest,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = path.into_inner();
     Ok(geojson(with_conn(&state, move |conn, _| parcels::get(conn, &id)).await?))
 }
 
 /// Every version of a parcel, oldest first.
 #[utoipa::path(get, path = "/parcels/{id}/history", tag = "parcels",
-    params(("id" = String, Path, description = "national parcel id")),
-    responses((status = 200, description = "GeoJSON FeatureCollection of versions"), (status = 404, description = "not found")))]
+    params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
+    responses((status = 200, description = "GeoJSON FeatureCollection of versions", body = parcels::ParcelHistory, content_type = "application/geo+json"), (status = 404, description = "not found")))]
 #[get("/parcels/{id}/history")]
 pub async fn history(
-    req: HttpRequest,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = path.into_inner();
     Ok(geojson(with_conn(&state, move |conn, _| parcels::history(conn, &id)).await?))
 }
@@ -98,41 +119,40 @@ pub async fn history(
 /// sliver tolerance. Legal area is computed in the VN-2000 TM-3 plane.
 #[utoipa::path(post, path = "/parcels", tag = "staff", request_body = NewParcel,
     security(("bearer" = [])),
-    responses((status = 201, description = "created: GeoJSON Feature"), (status = 400, description = "malformed"),
+    responses((status = 201, description = "created: GeoJSON Feature", body = parcels::ParcelFeature, content_type = "application/geo+json"), (status = 400, description = "malformed"),
               (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
               (status = 409, description = "overlap or duplicate number"), (status = 422, description = "invalid geometry or field")))]
 #[post("/parcels")]
 pub async fn create(
+    actor: Actor,
+    _query: Query<NoParams>,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<NewParcel>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let created = with_conn(&state, move |conn, settings| parcels::create(conn, settings, &actor, &body)).await?;
-    let location = format!("{}/parcels/{}", base_url(&req), created["id"].as_str().unwrap_or_default());
+    let location = format!("{}/parcels/{}", base_url(&req), created.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CONTENT_TYPE, "application/geo+json"))
-        .body(created.to_string()))
+        .body(serde_json::to_string(&created).expect("views serialise")))
 }
 
 /// Replaces a parcel's boundary (officer): closes the current version, opens a new one.
 #[utoipa::path(put, path = "/parcels/{id}/geometry", tag = "staff", request_body = GeometryChange,
-    params(("id" = String, Path, description = "national parcel id")),
+    params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
     security(("bearer" = [])),
-    responses((status = 200, description = "the new version"), (status = 404, description = "not found"),
+    responses((status = 200, description = "the new version", body = parcels::ParcelFeature, content_type = "application/geo+json"), (status = 404, description = "not found"),
               (status = 409, description = "overlap"), (status = 422, description = "invalid geometry")))]
 #[put("/parcels/{id}/geometry")]
 pub async fn replace_geometry(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<GeometryChange>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (id, body) = (path.into_inner(), body.into_inner());
     Ok(geojson(
         with_conn(&state, move |conn, settings| parcels::replace_geometry(conn, settings, &actor, &id, &body)).await?,
@@ -143,18 +163,17 @@ pub async fn replace_geometry(
 /// the sliver tolerance, no overlaps), each above the province's minimum area. The old parcel
 /// is retired and its certificate revoked; the parts keep its holders.
 #[utoipa::path(post, path = "/parcels/{id}/split", tag = "staff", request_body = SplitRequest,
-    params(("id" = String, Path, description = "national parcel id")), security(("bearer" = [])),
-    responses((status = 201, description = "{retired, parcels}"), (status = 422, description = "not a partition, below the minimum area, invalid geometry"),
+    params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")), security(("bearer" = [])),
+    responses((status = 201, description = "{retired, parcels}", body = parcels::SplitResult), (status = 422, description = "not a partition, below the minimum area, invalid geometry"),
               (status = 409, description = "overlap or duplicate number")))]
 #[post("/parcels/{id}/split")]
 pub async fn split(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<SplitRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let (id, body) = (path.into_inner(), body.into_inner());
     let result = with_conn(&state, move |conn, settings| parcels::split(conn, settings, &actor, &id, &body)).await?;
     Ok(HttpResponse::Created().json(result))
@@ -162,15 +181,14 @@ pub async fn split(
 
 /// Merges adjacent parcels of the same holders (hợp thửa, officer).
 #[utoipa::path(post, path = "/parcels/merge", tag = "staff", request_body = MergeRequest, security(("bearer" = [])),
-    responses((status = 201, description = "{retired, parcel}"), (status = 422, description = "not adjacent, different holders")))]
+    responses((status = 201, description = "{retired, parcel}", body = parcels::MergeResult), (status = 422, description = "not adjacent, different holders")))]
 #[post("/parcels/merge")]
 pub async fn merge(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     state: web::Data<AppState>,
     body: web::Json<MergeRequest>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let result = with_conn(&state, move |conn, settings| parcels::merge(conn, settings, &actor, &body)).await?;
     Ok(HttpResponse::Created().json(result))

@@ -2,19 +2,19 @@
 //! planning impact (public).
 
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
-use serde_json::Value;
 
-use super::query::Params;
-use super::{auth, base_url, with_conn, AppState, Problem};
+use super::query::{NoParams, Query};
+use super::{base_url, with_conn, AppState, Problem};
 use crate::service::planning::{self, NewPlan, PlanStatusChange, ZoneImport};
-use crate::service::Error;
+use crate::service::{Actor, Error};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_plan).service(get_plan).service(change_status).service(import_zones).service(parcel_planning);
 }
 
-fn json(status: actix_web::http::StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/json")).body(body.to_string())
+fn json(status: actix_web::http::StatusCode, body: &impl serde::Serialize) -> HttpResponse {
+    let text = serde_json::to_string(body).expect("views serialise");
+    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/json")).body(text)
 }
 
 fn plan_id(text: &str) -> Result<i32, Problem> {
@@ -25,38 +25,37 @@ fn plan_id(text: &str) -> Result<i32, Problem> {
 /// approving decision and status (draft by default). Planner of the unit's province, or admin.
 #[utoipa::path(post, path = "/planning/plans", tag = "staff", request_body = NewPlan,
     security(("bearer" = [])),
-    responses((status = 201, description = "the plan"), (status = 400, description = "malformed"),
+    responses((status = 201, description = "the plan", body = planning::PlanView), (status = 400, description = "malformed"),
               (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
               (status = 409, description = "the unit already has an approved plan of this level"),
               (status = 422, description = "invalid field (problem+json lists each)")))]
 #[post("/planning/plans")]
 pub async fn create_plan(
+    actor: Actor,
+    _query: Query<NoParams>,
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<NewPlan>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
-    let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let plan = with_conn(&state, move |conn, _| planning::create_plan(conn, &actor, &body)).await?;
-    let location = format!("{}/planning/plans/{}", base_url(&req), plan["id"]);
+    let location = format!("{}/planning/plans/{}", base_url(&req), plan.id);
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(plan.to_string()))
+        .body(serde_json::to_string(&plan).expect("views serialise")))
 }
 
 /// A plan with its unit, period, decision, status and number of zones.
 #[utoipa::path(get, path = "/planning/plans/{id}", tag = "planning",
-    params(("id" = i32, Path, description = "plan id")),
-    responses((status = 200, description = "the plan"), (status = 404, description = "no such plan")))]
+    params(("id" = i32, Path, minimum = 1, description = "plan id")),
+    responses((status = 200, description = "the plan", body = planning::PlanView), (status = 404, description = "no such plan")))]
 #[get("/planning/plans/{id}")]
 pub async fn get_plan(
-    req: HttpRequest,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = plan_id(&path)?;
     let plan = with_conn(&state, move |conn, _| planning::get_plan(conn, id)).await?;
     Ok(json(actix_web::http::StatusCode::OK, &plan))
@@ -65,22 +64,21 @@ pub async fn get_plan(
 /// Approves a plan (superseding the unit's approved plan of the same level in the same
 /// transaction) or supersedes it. Planner of the plan's province, or admin.
 #[utoipa::path(post, path = "/planning/plans/{id}/status", tag = "staff", request_body = PlanStatusChange,
-    params(("id" = i32, Path, description = "plan id")),
+    params(("id" = i32, Path, minimum = 1, description = "plan id")),
     security(("bearer" = [])),
-    responses((status = 200, description = "the plan, with `superseded`: ids of plans it replaced"),
+    responses((status = 200, description = "the plan, with `superseded`: ids of plans it replaced", body = planning::PlanStatusView),
               (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
               (status = 404, description = "no such plan"), (status = 409, description = "not allowed from the current status"),
               (status = 422, description = "missing decision")))]
 #[post("/planning/plans/{id}/status")]
 pub async fn change_status(
-    req: HttpRequest,
+    actor: Actor,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<PlanStatusChange>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = plan_id(&path)?;
-    let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let plan = with_conn(&state, move |conn, _| planning::change_status(conn, &actor, id, &body)).await?;
     Ok(json(actix_web::http::StatusCode::OK, &plan))
@@ -92,22 +90,22 @@ pub async fn change_status(
 /// unit, overlapping another zone of the plan) the answer is 422 listing every bad feature
 /// (`errors[].pointer` = `/features/{index}/…`, `errors[].detail.index`) and nothing is written.
 #[utoipa::path(post, path = "/planning/plans/{id}/zones", tag = "staff", request_body = ZoneImport,
-    params(("id" = i32, Path, description = "plan id")),
+    params(("id" = i32, Path, minimum = 1, description = "plan id")),
     security(("bearer" = [])),
-    responses((status = 201, description = "{plan_id, imported, zones: [{id, index, land_use, area_m2}]}"),
+    responses((status = 201, description = "{plan_id, imported, zones: [{id, index, land_use, area_m2}]}", body = planning::ZoneImportSummary),
               (status = 401, description = "no token"), (status = 403, description = "wrong role or province"),
               (status = 404, description = "no such plan"), (status = 409, description = "the plan is superseded"),
               (status = 422, description = "bad features, every one listed; nothing imported")))]
 #[post("/planning/plans/{id}/zones")]
 pub async fn import_zones(
+    actor: Actor,
+    _query: Query<NoParams>,
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<ZoneImport>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = plan_id(&path)?;
-    let actor = auth::actor(&req, &state).await?;
     let body = body.into_inner();
     let result =
         with_conn(&state, move |conn, settings| planning::import_zones(conn, settings, &actor, id, &body)).await?;
@@ -115,7 +113,7 @@ pub async fn import_zones(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(result.to_string()))
+        .body(serde_json::to_string(&result).expect("views serialise")))
 }
 
 /// Planning impact of a parcel (thông tin quy hoạch): each zone of an approved plan that
@@ -123,16 +121,15 @@ pub async fn import_zones(
 /// and whether it conflicts with the current use. Areas are on the ellipsoid (ST_Area of the
 /// WGS 84 geography), not in the VN-2000 plane of the legal area (`area_basis` says so).
 #[utoipa::path(get, path = "/parcels/{id}/planning", tag = "parcels",
-    params(("id" = String, Path, description = "national parcel id")),
-    responses((status = 200, description = "{plans, zones: [{land_use, area_m2, percent, conflicts_with_current}], area_basis, …}"),
+    params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
+    responses((status = 200, description = "{plans, zones: [{land_use, area_m2, percent, conflicts_with_current}], area_basis, …}", body = planning::ParcelPlanning),
               (status = 404, description = "no such parcel")))]
 #[get("/parcels/{id}/planning")]
 pub async fn parcel_planning(
-    req: HttpRequest,
+    _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let id = path.into_inner();
     let impact = with_conn(&state, move |conn, settings| planning::parcel_impact(conn, settings, &id)).await?;
     Ok(json(actix_web::http::StatusCode::OK, &impact))

@@ -77,6 +77,9 @@ impl ResponseError for Problem {
             }
             other => body["detail"] = json!(other.to_string()),
         }
+        if let Some(id) = super::request_context::current() {
+            body["request_id"] = json!(id);
+        }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {

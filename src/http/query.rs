@@ -1,79 +1,127 @@
 //! Strict query-string parsing: unknown parameters are refused, not ignored, so a typo such
 //! as `bbx=` never silently returns the whole country.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::future::{ready, Ready};
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::Problem;
 use crate::service::{Error, FieldError};
 
-/// The query parameters of a request, checked against the names an endpoint accepts.
-pub struct Params(HashMap<String, String>);
+/// A typed query string. `T` is a `#[serde(deny_unknown_fields)]` struct that derives
+/// `IntoParams`, so the accepted parameters are written once, for the parser and the OpenAPI
+/// document. Unlike `web::Query`, every refusal (unknown, repeated, missing or unreadable
+/// parameter) is a 400 problem that names the parameter.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
 
-impl Params {
-    /// Parses the query string; refuses names not in `allowed` and repeated names.
-    pub fn parse(req: &HttpRequest, allowed: &[&str]) -> Result<Params, Error> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-            .map_err(|e| Error::bad_parameter("query", format!("the query string cannot be read: {e}")))?;
-        let mut map = HashMap::new();
-        let mut errors = Vec::new();
-        for (k, v) in pairs {
-            if !allowed.contains(&k.as_str()) {
-                errors.push(FieldError::parameter(
-                    &k,
-                    format!("unknown parameter; this endpoint accepts: {}", allowed.join(", ")),
-                ));
-            } else if map.insert(k.clone(), v).is_some() {
-                errors.push(FieldError::parameter(&k, "given more than once"));
-            }
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = Problem;
+    type Future = Ready<Result<Self, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse::<T>(req.query_string()).map(Query).map_err(Problem))
+    }
+}
+
+/// For endpoints without query parameters: any parameter is refused.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// `f`, the only parameter of the OGC API metadata documents.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FormatParams {
+    /// Response format: json (the only one offered).
+    #[param(pattern = "^(json|geojson|application/json|application/geo\\+json)$")]
+    pub f: Option<String>,
+}
+
+impl FormatParams {
+    pub fn check(&self) -> Result<(), Error> {
+        check_format(self.f.as_deref())
+    }
+}
+
+/// `f`: we only speak JSON.
+pub fn check_format(f: Option<&str>) -> Result<(), Error> {
+    match f {
+        None | Some("json") | Some("geojson") | Some("application/json") | Some("application/geo+json") => Ok(()),
+        Some(other) => Err(Error::bad_parameter("f", format!("format '{other}' is not offered; use f=json"))),
+    }
+}
+
+/// Reads `T` from a query string; each refusal names its parameter.
+pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| Error::bad_parameter("query", format!("the query string cannot be read: {e}")))?;
+    let mut seen = HashSet::new();
+    let repeated: Vec<FieldError> = pairs
+        .iter()
+        .filter(|(k, _)| !seen.insert(k.as_str()))
+        .map(|(k, _)| FieldError::parameter(k, "given more than once"))
+        .collect();
+    if !repeated.is_empty() {
+        return Err(Error::BadRequest(repeated));
+    }
+    serde_urlencoded::from_str::<T>(query).map_err(|e| Error::BadRequest(vec![locate::<T>(&e.to_string(), &pairs)]))
+}
+
+/// Names the parameter behind a deserialisation error. serde reports a value or name error
+/// while it walks the pairs and a missing field only at the end, so the first prefix of the
+/// pairs that fails with anything but "missing field" ends with the culprit.
+fn locate<T: DeserializeOwned>(message: &str, pairs: &[(String, String)]) -> FieldError {
+    if let Some(name) = quoted_after(message, "missing field `") {
+        return FieldError::parameter(name, "this parameter is required");
+    }
+    for i in 0..pairs.len() {
+        let prefix = serde_urlencoded::to_string(&pairs[..=i]).unwrap_or_default();
+        let Err(e) = serde_urlencoded::from_str::<T>(&prefix) else { continue };
+        let text = e.to_string();
+        if text.starts_with("missing field") {
+            continue;
         }
-        if errors.is_empty() {
-            Ok(Params(map))
-        } else {
-            Err(Error::BadRequest(errors))
+        let (name, value) = &pairs[i];
+        if text.starts_with("unknown field") {
+            let accepted = text.split_once(", ").map_or("", |(_, rest)| rest).replace('`', "");
+            let accepted = if accepted.contains("no fields") {
+                "this endpoint takes no parameters".to_string()
+            } else {
+                accepted
+                    .replace("expected one of ", "this endpoint accepts: ")
+                    .replace("expected ", "this endpoint accepts: ")
+            };
+            return FieldError::parameter(name, format!("unknown parameter; {accepted}"));
         }
+        return FieldError::parameter(name, format!("'{value}' is not valid here: {text}"));
     }
+    FieldError::parameter("query", format!("the query string cannot be read: {message}"))
+}
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
+fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = &message[message.find(marker)? + marker.len()..];
+    rest.split('`').next()
+}
 
-    pub fn required(&self, name: &str) -> Result<&str, Error> {
-        self.get(name).ok_or_else(|| Error::bad_parameter(name, "this parameter is required"))
-    }
-
-    /// A number parameter, if present.
-    pub fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, Error> {
-        self.get(name)
-            .map(|v| {
-                v.trim()
-                    .parse::<T>()
-                    .map_err(|_| Error::bad_parameter(name, format!("'{v}' is not a valid number here")))
-            })
-            .transpose()
-    }
-
-    /// `limit`, defaulting and capped as OGC API – Features expects (out of range → 400).
-    pub fn limit(&self, default: i64, max: i64) -> Result<i64, Error> {
-        match self.number::<i64>("limit")? {
-            None => Ok(default),
-            Some(n) if (1..=max).contains(&n) => Ok(n),
-            Some(n) => Err(Error::bad_parameter("limit", format!("{n} is outside 1..={max}"))),
-        }
-    }
-
-    /// `bbox=minLon,minLat,maxLon,maxLat` in WGS 84.
-    pub fn bbox(&self) -> Result<Option<[f64; 4]>, Error> {
-        let Some(text) = self.get("bbox") else { return Ok(None) };
-        parse_bbox(text).map(Some).map_err(|m| Error::bad_parameter("bbox", m))
-    }
-
-    /// `f`: we only speak JSON.
-    pub fn check_format(&self) -> Result<(), Error> {
-        match self.get("f") {
-            None | Some("json") | Some("geojson") | Some("application/json") | Some("application/geo+json") => Ok(()),
-            Some(other) => Err(Error::bad_parameter("f", format!("format '{other}' is not offered; use f=json"))),
-        }
+/// `limit`, defaulting and capped as OGC API – Features expects (out of range → 400).
+pub fn limit(value: Option<i64>, default: i64, max: i64) -> Result<i64, Error> {
+    match value {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(Error::bad_parameter("limit", format!("{n} is outside 1..={max}"))),
     }
 }
 
@@ -106,7 +154,41 @@ pub fn parse_bbox(text: &str) -> Result<[f64; 4], String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_bbox;
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Q {
+        commune: String,
+        sheet: i32,
+        limit: Option<i64>,
+    }
+
+    fn refused(query: &str) -> (String, String) {
+        match parse::<Q>(query) {
+            Err(Error::BadRequest(errors)) => {
+                let v = serde_json::to_value(&errors[0]).unwrap();
+                (v["parameter"].as_str().unwrap_or_default().to_string(), errors[0].message.clone())
+            }
+            other => panic!("{query}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_parameter() {
+        assert_eq!(parse::<Q>("commune=31507&sheet=1").unwrap().sheet, 1);
+        assert_eq!(refused("commune=31507").0, "sheet");
+        assert_eq!(refused("commune=31507&sheet=x").0, "sheet");
+        assert_eq!(refused("limit=ten&commune=31507&sheet=1").0, "limit");
+        assert_eq!(refused("commune=31507&sheet=1&sheet=2"), ("sheet".into(), "given more than once".into()));
+        let (name, message) = refused("commune=31507&sheet=1&colour=red");
+        assert_eq!(name, "colour");
+        assert!(message.contains("commune, sheet, limit"), "{message}");
+        assert_eq!(refused("x=1&commune=1&sheet=1").0, "x");
+        assert!(matches!(parse::<NoParams>("x=1"), Err(Error::BadRequest(_))));
+        assert!(parse::<NoParams>("").is_ok());
+    }
 
     #[test]
     fn bbox_table() {

@@ -10,7 +10,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use super::query::Params;
+use super::query::{NoParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
 use crate::service::tiles::{self, TileBody};
 use crate::service::Error;
@@ -39,8 +39,8 @@ fn description(layer: Layer) -> &'static str {
 
 /// A vector tile of `parcels` (from zoom 14) or `planning-zones` (from zoom 10).
 #[utoipa::path(get, path = "/tiles/{layer}/{z}/{x}/{y}.mvt", tag = "tiles",
-    params(("layer" = String, Path, description = "parcels or planning-zones"),
-           ("z" = u8, Path, description = "zoom, 0..=22"), ("x" = u32, Path, description = "column, 0..2^z"),
+    params(("layer" = String, Path, pattern = "^(parcels|planning-zones)$", description = "parcels or planning-zones"),
+           ("z" = u8, Path, minimum = 0, maximum = 22, description = "zoom, 0..=22"), ("x" = u32, Path, description = "column, 0..2^z"),
            ("y" = u32, Path, description = "row from the north, 0..2^z")),
     responses((status = 200, description = "application/vnd.mapbox-vector-tile, with ETag and Cache-Control: public, no-cache"),
               (status = 204, description = "no feature in the tile (always below the layer's minimum zoom)"),
@@ -49,11 +49,11 @@ fn description(layer: Layer) -> &'static str {
               (status = 404, description = "unknown layer")))]
 #[get("/tiles/{layer}/{z}/{x}/{y}.mvt")]
 pub async fn tile(
+    _query: Query<NoParams>,
     req: HttpRequest,
     path: web::Path<(String, String, String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
     let (name, z, x, y) = path.into_inner();
     let layer = layer(&name)?;
     let t = TileCoord::parse(&z, &x, &y).map_err(|e| Error::bad_parameter(e.parameter, e.message))?;
@@ -74,11 +74,14 @@ pub async fn tile(
 
 /// TileJSON 3.0 of a layer: tile URL template, zoom range, fields per layer.
 #[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles",
-    params(("layer" = String, Path, description = "parcels or planning-zones")),
+    params(("layer" = String, Path, pattern = "^(parcels|planning-zones)$", description = "parcels or planning-zones")),
     responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, description = "unknown layer")))]
 #[get("/tiles/{layer}.json")]
-pub async fn tilejson(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, Problem> {
-    Params::parse(&req, &[])?;
+pub async fn tilejson(
+    _query: Query<NoParams>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
     let layer = layer(&path)?;
     let base = base_url(&req);
     let fields: Map<String, Value> = layer

@@ -52,9 +52,7 @@ pub fn issue_token(
 pub fn authenticate(conn: &mut PgConnection, token: &str) -> Result<Actor, Error> {
     let user =
         users::by_token(conn, &token_hash(token)).context_db("checking the token")?.ok_or(Error::Unauthenticated)?;
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| anyhow::anyhow!("user {} has unknown role {}", user.username, user.role))?;
-    Ok(Actor { user_id: user.id, username: user.username, role, province_code: user.province_code })
+    Ok(Actor { user_id: user.id, username: user.username, role: user.role, province_code: user.province_code })
 }
 
 /// `diachinh user add`: creates an account (the first admin, or staff).
@@ -78,17 +76,18 @@ pub fn add_user(
         .map_err(|e| anyhow::anyhow!("while hashing the password: {e}"))?
         .to_string();
     conn.transaction(|conn| {
-        let id = users::insert(conn, username, full_name, &hash, role.as_str(), province).map_err(|e| {
-            match store::StoreError::from(e) {
-                store::StoreError::Unique { .. } => {
-                    Error::Conflict { message: format!("user {username} exists"), errors: vec![] }
-                }
-                store::StoreError::Check { .. } => {
-                    Error::invalid("/username", "3-64 characters of a-z, 0-9, '.', '_' or '-'")
-                }
-                e => Error::db("creating the user", e),
-            }
-        })?;
+        let id =
+            users::insert(conn, username, full_name, &hash, role, province).map_err(
+                |e| match store::StoreError::from(e) {
+                    store::StoreError::Unique { .. } => {
+                        Error::Conflict { message: format!("user {username} exists"), errors: vec![] }
+                    }
+                    store::StoreError::Check { .. } => {
+                        Error::invalid("/username", "3-64 characters of a-z, 0-9, '.', '_' or '-'")
+                    }
+                    e => Error::db("creating the user", e),
+                },
+            )?;
         audit::append(
             conn,
             audit::AuditEntry {

@@ -11,12 +11,13 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use ed25519_dalek::SigningKey;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
 use domain::certificate::{self as cert, print, Content, Holder, LandUse, ParcelBlock, Predecessor, Sealed, UseForm};
 use domain::crs::{nearest_zone, Crs};
+use domain::dossier::State;
 use domain::parcel::is_land_use_code;
 use store::parcels::ParcelRow;
 use store::{audit, certificates as db, rights};
@@ -97,6 +98,119 @@ pub struct TransferRequest {
     pub holders: Vec<HolderInput>,
     pub land_uses: Option<Vec<LandUseTerm>>,
     pub notes: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+/// `POST /certificate-blanks`: the range registered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BlankRangeView {
+    /// Province code of the office holding the blanks.
+    pub province: String,
+    pub prefix: String,
+    /// First and last serial of the range.
+    pub first: String,
+    pub last: String,
+    /// Blanks registered.
+    pub count: usize,
+}
+
+/// `POST /certificate-blanks/{serial}/void`: the voided blank.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VoidedBlankView {
+    pub serial: String,
+    pub province: String,
+    /// Always `voided`.
+    pub status: String,
+    pub reason: String,
+}
+
+/// Links to a certificate's public verification and its printable sheet (relative).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateLinks {
+    pub verify: String,
+    pub print: String,
+}
+
+/// A certificate's full record, for staff: signed content, signature and QR payload.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateView {
+    /// Số phát hành.
+    pub serial: String,
+    /// valid, revoked or replaced.
+    pub status: String,
+    /// Số vào sổ cấp giấy chứng nhận.
+    pub registry_no: String,
+    pub issued_on: NaiveDate,
+    /// The issuing authority (cơ quan cấp).
+    pub authority: String,
+    pub province_code: String,
+    /// The dossier it was issued for, if any.
+    pub dossier_id: Option<i64>,
+    /// Serial of the certificate that replaced this one.
+    pub replaced_by: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+    /// The signed content (schema `content_schema`); null for certificates recorded before signing.
+    #[schema(value_type = Option<Object>)]
+    pub content: Option<Value>,
+    pub key_id: Option<String>,
+    /// Ed25519 signature (base64url) over the canonical content.
+    pub signature: Option<String>,
+    /// The URL printed in the QR code.
+    pub qr_payload: Option<String>,
+    pub links: CertificateLinks,
+}
+
+/// A holder as shown publicly: persons' names masked, no id numbers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicHolder {
+    /// person, household or organisation.
+    pub kind: String,
+    pub name: String,
+    pub share: f64,
+}
+
+/// `GET /certificates/verify/{serial}`: the public verification.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VerificationView {
+    pub serial: String,
+    /// valid, revoked or replaced.
+    pub status: String,
+    /// Whether the certificate is in force (status valid).
+    pub valid: bool,
+    pub issued_on: NaiveDate,
+    pub authority: String,
+    pub national_parcel_id: String,
+    pub holders: Vec<PublicHolder>,
+    pub replaced_by: Option<String>,
+    pub replaced_on: Option<NaiveDate>,
+    /// Date of revocation (Vietnam time).
+    pub revoked_on: Option<NaiveDate>,
+    pub key_id: Option<String>,
+}
+
+/// One office's public key.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicKeyView {
+    pub key_id: String,
+    pub province_code: String,
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// The public key, hex.
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /certificates/keys`: the offices' public keys and how to verify a QR payload.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KeysView {
+    /// Always `Ed25519`.
+    pub algorithm: String,
+    /// How the signed bytes are formed.
+    pub canonical_form: String,
+    pub keys: Vec<PublicKeyView>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +306,11 @@ fn not_found(serial: &str) -> Error {
 // Blank stock
 
 /// `POST /certificate-blanks` (admin): registers a range of unused blanks for a province.
-pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeRequest) -> Result<Value, Error> {
+pub fn register_blanks(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    req: &BlankRangeRequest,
+) -> Result<BlankRangeView, Error> {
     let range =
         cert::BlankRange::new(&req.prefix, req.first, req.last).map_err(|e| Error::invalid(e.pointer, e.message))?;
     conn.transaction(|conn| {
@@ -214,13 +332,13 @@ pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeR
         }
         let n = db::insert_blanks(conn, &province.code, range.prefix.as_str(), range.first as i32, range.last as i32)
             .map_err(|e| conflict_or_db(e, "registering the blanks"))?;
-        let view = json!({
-            "province": province.code,
-            "prefix": range.prefix.as_str(),
-            "first": range.first_serial().to_string(),
-            "last": range.last_serial().to_string(),
-            "count": n,
-        });
+        let view = BlankRangeView {
+            province: province.code.clone(),
+            prefix: range.prefix.as_str().to_string(),
+            first: range.first_serial().to_string(),
+            last: range.last_serial().to_string(),
+            count: n,
+        };
         audit::append(
             conn,
             audit::AuditEntry {
@@ -230,7 +348,7 @@ pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeR
                 entity: "certificate_blanks",
                 entity_id: &format!("{}..{}", range.first_serial(), range.last_serial()),
                 before: None,
-                after: Some(view.clone()),
+                after: Some(audit_json(&view)?),
             },
         )
         .context_db("writing the audit log")?;
@@ -240,7 +358,12 @@ pub fn register_blanks(conn: &mut PgConnection, actor: &Actor, req: &BlankRangeR
 
 /// `POST /certificate-blanks/{serial}/void` (admin, or the province's approver): records a
 /// spoiled blank. It stays on record as voided and is never issued.
-pub fn void_blank(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &ReasonRequest) -> Result<Value, Error> {
+pub fn void_blank(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    serial: &str,
+    req: &ReasonRequest,
+) -> Result<VoidedBlankView, Error> {
     let serial = cert::Serial::parse(serial).map_err(|m| Error::bad_parameter("serial", m))?.to_string();
     let reason = required_text("/reason", &req.reason)?;
     conn.transaction(|conn| {
@@ -258,7 +381,12 @@ pub fn void_blank(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &Re
             }
         }
         db::void_blank(conn, &serial, &reason).context_db("voiding the blank")?;
-        let view = json!({"serial": serial, "province": blank.province_code, "status": "voided", "reason": reason});
+        let view = VoidedBlankView {
+            serial: serial.clone(),
+            province: blank.province_code.clone(),
+            status: "voided".into(),
+            reason: reason.clone(),
+        };
         audit::append(
             conn,
             audit::AuditEntry {
@@ -268,7 +396,7 @@ pub fn void_blank(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &Re
                 entity: "certificate_blank",
                 entity_id: &serial,
                 before: Some(json!({"serial": serial, "status": blank.status})),
-                after: Some(view.clone()),
+                after: Some(audit_json(&view)?),
             },
         )
         .context_db("writing the audit log")?;
@@ -378,7 +506,8 @@ fn write_certificate(
     })?;
     let issued_on = cert::vietnam_date(now);
     let year = issued_on.year();
-    let number = db::next_registry_number(conn, &province.code, year).context_db("numbering the registry entry")?;
+    let number = store::counters::next(conn, store::counters::Counter::Registry { province: &province.code, year })
+        .context_db("numbering the registry entry")?;
     let content = Content {
         schema: cert::CONTENT_SCHEMA.into(),
         code: cert::certificate_code(&province.code, year, number),
@@ -437,27 +566,27 @@ fn province_row(conn: &mut PgConnection, code: &str) -> Result<db::ProvinceRow, 
 }
 
 /// The staff view of a certificate (content with personal data, QR payload, links).
-fn staff_view(row: &db::CertificateRow) -> Value {
-    json!({
-        "serial": row.serial,
-        "status": row.status,
-        "registry_no": row.registry_no,
-        "issued_on": row.issued_on,
-        "authority": row.issuing_authority,
-        "province_code": row.province_code,
-        "dossier_id": row.dossier_id,
-        "replaced_by": row.replaced_by_serial,
-        "revoked_at": row.revoked_at,
-        "revoked_reason": row.revoked_reason,
-        "content": row.content,
-        "key_id": row.key_id,
-        "signature": row.signature,
-        "qr_payload": row.qr_payload,
-        "links": {
-            "verify": format!("/certificates/verify/{}", row.serial),
-            "print": format!("/certificates/{}/print", row.serial),
+fn staff_view(row: &db::CertificateRow) -> CertificateView {
+    CertificateView {
+        serial: row.serial.clone(),
+        status: row.status.clone(),
+        registry_no: row.registry_no.clone(),
+        issued_on: row.issued_on,
+        authority: row.issuing_authority.clone(),
+        province_code: row.province_code.clone(),
+        dossier_id: row.dossier_id,
+        replaced_by: row.replaced_by_serial.clone(),
+        revoked_at: row.revoked_at,
+        revoked_reason: row.revoked_reason.clone(),
+        content: row.content.clone(),
+        key_id: row.key_id.clone(),
+        signature: row.signature.clone(),
+        qr_payload: row.qr_payload.clone(),
+        links: CertificateLinks {
+            verify: format!("/certificates/verify/{}", row.serial),
+            print: format!("/certificates/{}/print", row.serial),
         },
-    })
+    }
 }
 
 fn reload(conn: &mut PgConnection, id: i64) -> Result<db::CertificateRow, Error> {
@@ -508,7 +637,7 @@ pub fn issue(
     req: &IssueRequest,
     now: DateTime<Utc>,
     base_url: &str,
-) -> Result<Value, Error> {
+) -> Result<CertificateView, Error> {
     let holders = parse_holders(&req.holders)?;
     let terms = parse_terms(req.land_uses.as_deref())?;
     let origin = optional_text("/origin", req.origin.as_deref())?;
@@ -518,7 +647,7 @@ pub fn issue(
         // outcome of any that committed first.
         let dossier = db::dossier_for_issue(conn, dossier_id).context_db("loading the dossier")?.ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
         actor.require(&[Role::Approver], &dossier.province_code)?;
-        if dossier.state != "approved" {
+        if dossier.state != State::Approved {
             return Err(conflict(format!("dossier {} is {}, not approved: a certificate is issued only for an approved dossier", dossier.receipt_no, dossier.state)));
         }
         if let Some(serial) = db::serial_of_dossier(conn, dossier.id).context_db("looking for an earlier certificate")? {
@@ -602,7 +731,12 @@ fn valid_for_change(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Res
 }
 
 /// `POST /certificates/{serial}/revoke` (approver): thu hồi. The right itself stays.
-pub fn revoke(conn: &mut PgConnection, actor: &Actor, serial: &str, req: &ReasonRequest) -> Result<Value, Error> {
+pub fn revoke(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    serial: &str,
+    req: &ReasonRequest,
+) -> Result<CertificateView, Error> {
     check_serial(serial)?;
     let reason = required_text("/reason", &req.reason)?;
     conn.transaction(|conn| {
@@ -667,7 +801,7 @@ pub fn replace(
     req: &ReplaceRequest,
     now: DateTime<Utc>,
     base_url: &str,
-) -> Result<Value, Error> {
+) -> Result<CertificateView, Error> {
     check_serial(serial)?;
     let reason = cert::ReplaceReason::parse(&req.reason)
         .ok_or_else(|| Error::invalid("/reason", "one of lost, damaged, exchange"))?;
@@ -732,7 +866,7 @@ pub fn transfer(
     req: &TransferRequest,
     now: DateTime<Utc>,
     base_url: &str,
-) -> Result<Value, Error> {
+) -> Result<CertificateView, Error> {
     check_serial(serial)?;
     let kind = cert::TransferKind::parse(&req.kind)
         .ok_or_else(|| Error::invalid("/kind", "one of transfer, inheritance, gift"))?;
@@ -790,48 +924,57 @@ pub fn transfer(
 
 /// `GET /certificates/verify/{serial}` (public): status, issue date, parcel id and masked
 /// holders; no id numbers, no reasons (they may name people).
-pub fn verify(conn: &mut PgConnection, serial: &str) -> Result<Value, Error> {
+pub fn verify(conn: &mut PgConnection, serial: &str) -> Result<VerificationView, Error> {
     check_serial(serial)?;
     let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
     let content = recorded_content(conn, &row)?;
-    Ok(json!({
-        "serial": row.serial,
-        "status": row.status,
-        "valid": row.status == "valid",
-        "issued_on": row.issued_on,
-        "authority": row.issuing_authority,
-        "national_parcel_id": content.parcel.national_id,
-        "holders": content.holders.iter().map(|h| json!({
-            "kind": h.kind.as_str(),
-            "name": cert::public_name(h.kind, &h.name),
-            "share": h.share,
-        })).collect::<Vec<_>>(),
-        "replaced_by": row.replaced_by_serial,
-        "replaced_on": row.replaced_on,
-        "revoked_on": row.revoked_at.map(cert::vietnam_date),
-        "key_id": row.key_id,
-    }))
+    Ok(VerificationView {
+        valid: row.status == "valid",
+        status: row.status,
+        serial: row.serial,
+        issued_on: row.issued_on,
+        authority: row.issuing_authority,
+        national_parcel_id: content.parcel.national_id,
+        holders: content
+            .holders
+            .iter()
+            .map(|h| PublicHolder {
+                kind: h.kind.as_str().to_string(),
+                name: cert::public_name(h.kind, &h.name),
+                share: h.share,
+            })
+            .collect(),
+        replaced_by: row.replaced_by_serial,
+        replaced_on: row.replaced_on,
+        revoked_on: row.revoked_at.map(cert::vietnam_date),
+        key_id: row.key_id,
+    })
 }
 
 /// `GET /certificates/keys` (public): every office key, to verify QR payloads offline.
-pub fn keys(conn: &mut PgConnection) -> Result<Value, Error> {
+pub fn keys(conn: &mut PgConnection) -> Result<KeysView, Error> {
     let rows = db::keys(conn).context_db("loading the keys")?;
-    Ok(json!({
-        "algorithm": "Ed25519",
-        "canonical_form": "the QR payload's c parameter is base64url (no padding) of the certificate content as canonical JSON: \
-                           keys sorted, no whitespace; s is base64url of the Ed25519 signature over exactly those bytes",
-        "keys": rows.iter().map(|k| json!({
-            "key_id": k.key_id,
-            "province_code": k.province_code,
-            "algorithm": "Ed25519",
-            "public_key": hex::encode(&k.public_key),
-            "created_at": k.created_at,
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(KeysView {
+        algorithm: "Ed25519".into(),
+        canonical_form:
+            "the QR payload's c parameter is base64url (no padding) of the certificate content as canonical JSON: \
+                           keys sorted, no whitespace; s is base64url of the Ed25519 signature over exactly those bytes"
+                .into(),
+        keys: rows
+            .iter()
+            .map(|k| PublicKeyView {
+                key_id: k.key_id.clone(),
+                province_code: k.province_code.clone(),
+                algorithm: "Ed25519".into(),
+                public_key: hex::encode(&k.public_key),
+                created_at: k.created_at,
+            })
+            .collect(),
+    })
 }
 
 /// `GET /certificates/{serial}` (staff of the province): the full record.
-pub fn get(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Value, Error> {
+pub fn get(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<CertificateView, Error> {
     check_serial(serial)?;
     let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
     actor.require(&[Role::Officer, Role::Approver], &row.province_code)?;

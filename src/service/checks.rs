@@ -5,14 +5,14 @@
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use geo_types::MultiPolygon;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{Actor, DbContext, Error, Role, Settings};
 use domain::checks::{self, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
 use domain::crs::{nearest_zone, Crs};
-use domain::projection::{plane_to_wgs84, to_plane_raw, wgs84_text_to_plane};
-use store::{admin, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
+use domain::crs::projection::{plane_to_wgs84, to_plane_raw, wgs84_text_to_plane};
+use store::{admin_units, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
 
 /// The body of `POST /certificate-checks` and `POST /dossiers/{id}/checks`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -88,13 +88,45 @@ pub fn load_min_split_areas(conn: &mut PgConnection) -> Result<MinSplitAreaTable
     })
 }
 
+// ---- Views ----
+
+/// A geometry and legal check report: the overall outcome and one entry per rule.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckReport {
+    /// pass, warn or fail: the worst of the rules' outcomes.
+    #[schema(value_type = String)]
+    pub outcome: Outcome,
+    /// National id of the registered parcel the request was matched with.
+    pub parcel: Option<String>,
+    /// Commune code.
+    pub commune: String,
+    /// The VN-2000 TM-3 plane the checks were computed in (OGC URI).
+    pub plane_crs: String,
+    /// CRS of the problem geometries in `results` (CRS84).
+    pub geometry_crs: String,
+    pub map_scale: u32,
+    /// One entry per rule: rule, outcome, message, measured value, threshold and its source,
+    /// problem geometry (CRS84) where there is one.
+    #[schema(value_type = Vec<Object>)]
+    pub results: Value,
+    /// Stored reports only: the report id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Stored reports only: the dossier checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dossier_id: Option<i64>,
+    /// Stored reports only: when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
 /// Runs the check. `parcel_hint` is the dossier's parcel when the request names none.
 fn check(
     conn: &mut PgConnection,
     settings: &Settings,
     req: &CheckRequest,
     parcel_hint: Option<&str>,
-) -> Result<(Value, Outcome, Option<i64>), Error> {
+) -> Result<(CheckReport, Outcome, Option<i64>), Error> {
     let source = match &req.crs {
         None => Crs::Wgs84,
         Some(text) => Crs::parse(text).map_err(|e| Error::invalid("/crs", e.to_string()))?,
@@ -115,7 +147,7 @@ fn check(
         .clone()
         .or_else(|| registered.as_ref().map(|r| r.commune_code.clone()))
         .ok_or_else(|| Error::invalid("/commune", "name the commune (or the registered parcel)"))?;
-    let commune = admin::current_commune(conn, &commune_code)
+    let commune = admin_units::current_commune(conn, &commune_code)
         .context_db("finding the commune")?
         .ok_or_else(|| Error::invalid("/commune", format!("no commune in force has code '{commune_code}'")))?;
     // The plane: the submitted VN-2000 zone, else the registered parcel's, else the province's.
@@ -256,20 +288,23 @@ fn check(
             }
         }
     }
-    let view = json!({
-        "outcome": outcome,
-        "parcel": registered.as_ref().map(|r| r.national_id.clone()),
-        "commune": commune.code,
-        "plane_crs": Crs::Vn2000(zone).uri(),
-        "geometry_crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-        "map_scale": map_scale,
-        "results": results,
-    });
+    let view = CheckReport {
+        outcome,
+        parcel: registered.as_ref().map(|r| r.national_id.clone()),
+        commune: commune.code.clone(),
+        plane_crs: Crs::Vn2000(zone).uri(),
+        geometry_crs: "http://www.opengis.net/def/crs/OGC/1.3/CRS84".into(),
+        map_scale,
+        results,
+        id: None,
+        dossier_id: None,
+        checked_at: None,
+    };
     Ok((view, outcome, registered.map(|r| r.parcel_id)))
 }
 
 /// `POST /certificate-checks`: the check for a request body, before any dossier exists.
-pub fn check_request(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest) -> Result<Value, Error> {
+pub fn check_request(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest) -> Result<CheckReport, Error> {
     check(conn, settings, req, None).map(|(view, ..)| view)
 }
 
@@ -290,7 +325,7 @@ pub fn check_dossier(
     dossier_id: i64,
     req: &CheckRequest,
     now: DateTime<Utc>,
-) -> Result<Value, Error> {
+) -> Result<CheckReport, Error> {
     conn.transaction(|conn| {
         let d = dossier_db::by_id(conn, dossier_id)
             .context_db("loading the dossier")?
@@ -298,11 +333,12 @@ pub fn check_dossier(
         actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
         let hint = d.parcels.first().cloned();
         let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref())?;
-        let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &view, now)
+        let stored = serde_json::to_value(&view).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
+        let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &stored, now)
             .context_db("storing the report")?;
-        view["id"] = json!(id);
-        view["dossier_id"] = json!(dossier_id);
-        view["checked_at"] = json!(now);
+        view.id = Some(id);
+        view.dossier_id = Some(dossier_id);
+        view.checked_at = Some(now);
         audit::append(
             conn,
             audit::AuditEntry {

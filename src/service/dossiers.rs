@@ -4,15 +4,15 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use diesel::{Connection, PgConnection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
 use domain::calendar::{self, Calendar, DueDateInput};
 use domain::dossier::{self as machine, Action, State};
 use domain::privacy::mask_person_name;
 use store::dossiers::{self as db, DossierRow};
-use store::{admin, audit, parcels as parcel_db, rights};
+use store::{admin_units, audit, parcels as parcel_db, rights};
 
 /// Vietnam keeps one time zone, UTC+7, without daylight saving.
 pub fn vietnam() -> FixedOffset {
@@ -22,6 +22,273 @@ pub fn vietnam() -> FixedOffset {
 /// The day in Vietnam of an instant.
 pub fn local_day(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&vietnam()).date_naive()
+}
+
+// ---- Views ----
+
+/// A procedure (thủ tục hành chính) by code and name.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProcedureRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// The commune a dossier belongs to (null code and name when none).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CommuneRef {
+    pub code: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The applicant as recorded (staff only).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicantView {
+    /// person, household or organisation.
+    pub kind: String,
+    pub name: String,
+}
+
+/// A document handed in with the dossier.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentView {
+    pub position: i32,
+    pub title: String,
+    pub copies: i32,
+}
+
+/// A stop of the clock (e.g. waiting for a supplement).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PauseView {
+    pub reason: String,
+    pub from: NaiveDate,
+    /// Null while the clock is stopped.
+    pub to: Option<NaiveDate>,
+}
+
+/// An apology for lateness with the new promised date.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApologyView {
+    pub id: i64,
+    pub reason: String,
+    pub new_due_on: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+    /// Username of the staff member; null when not recorded.
+    pub issued_by: Option<String>,
+}
+
+/// A step of the state machine.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub action: String,
+    /// Null for the receipt.
+    pub from: Option<String>,
+    pub to: String,
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// The officers' view of a dossier: everything, including the applicant and the timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DossierView {
+    pub id: i64,
+    /// Số biên nhận: province.yymmdd.sequence.
+    pub receipt_no: String,
+    pub procedure: ProcedureRef,
+    pub province_code: String,
+    pub commune: CommuneRef,
+    /// counter, online or postal.
+    pub channel: String,
+    pub applicant: ApplicantView,
+    /// National ids of the dossier's parcels.
+    pub parcels: Vec<String>,
+    pub state: String,
+    /// Actions the state machine allows now.
+    pub allowed_actions: Vec<String>,
+    pub received_at: DateTime<Utc>,
+    pub statutory_working_days: i32,
+    pub remote_commune: bool,
+    /// Promised date (ngày hẹn trả kết quả), moved by pauses.
+    pub due_on: NaiveDate,
+    pub late: bool,
+    /// Whether the clock is stopped.
+    pub paused: bool,
+    pub result_ready_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub return_method: Option<String>,
+    pub documents: Vec<DocumentView>,
+    pub pauses: Vec<PauseView>,
+    pub apologies: Vec<ApologyView>,
+    pub events: Vec<EventView>,
+}
+
+/// A step of the public timeline: the state reached and when.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelineStep {
+    pub state: String,
+    pub at: DateTime<Utc>,
+}
+
+/// `GET /dossiers/track/{receipt_no}`: what the public may see.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrackingView {
+    pub receipt_no: String,
+    pub procedure: ProcedureRef,
+    /// The applicant's name, masked for a person.
+    pub applicant: String,
+    pub channel: String,
+    pub state: String,
+    pub received_at: DateTime<Utc>,
+    /// The date now promised: the last apology's, else the due date.
+    pub promised_date: NaiveDate,
+    pub due_on: NaiveDate,
+    pub late: bool,
+    pub apology_issued: bool,
+    pub return_method: Option<String>,
+    /// Steps without actors or notes.
+    pub timeline: Vec<TimelineStep>,
+}
+
+/// `POST /dossiers/{id}/apologies`: the apology recorded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApologyCreated {
+    pub id: i64,
+    pub dossier_id: i64,
+    pub receipt_no: String,
+    pub reason: String,
+    pub new_due_on: NaiveDate,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A dossier in the officers' queue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DossierListItem {
+    pub id: i64,
+    pub receipt_no: String,
+    /// Procedure code.
+    pub procedure: String,
+    pub state: String,
+    pub channel: String,
+    /// The applicant's name (staff only).
+    pub applicant: String,
+    /// Commune code.
+    pub commune: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub due_on: NaiveDate,
+    pub late: bool,
+    /// Days since the due date while late without a result.
+    pub overdue_working_days: Option<i64>,
+    /// Apologies issued.
+    pub apologies: i64,
+}
+
+/// `GET /dossiers`: a page of the queue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DossierList {
+    pub items: Vec<DossierListItem>,
+    /// Cursor of the next page; null on the last.
+    pub next_cursor: Option<i64>,
+}
+
+/// The filter a statistic was computed with.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StatsFilterView {
+    pub province: Option<String>,
+    pub commune: Option<String>,
+    pub procedure: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// What the timeliness figures count.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelinessDefinitions {
+    pub population: String,
+    pub completed: String,
+    pub processing_working_days: String,
+}
+
+/// The timeliness KPIs (percentages to 0.1).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelinessKpis {
+    pub received: usize,
+    pub completed: usize,
+    pub early: usize,
+    pub on_time: usize,
+    pub late: usize,
+    pub overdue_open: usize,
+    pub late_with_apology: usize,
+    pub late_without_apology: usize,
+    pub apologies_issued: i64,
+    pub early_pct: f64,
+    pub on_time_pct: f64,
+    pub late_pct: f64,
+    pub avg_processing_working_days: Option<f64>,
+    pub p90_processing_working_days: Option<f64>,
+    pub online_pct: f64,
+    pub postal_pct: f64,
+    pub counter_pct: f64,
+    /// Whether the late share reached the threshold.
+    pub late_flag: bool,
+    pub late_flag_threshold_pct: f64,
+}
+
+impl From<domain::timeliness::Timeliness> for TimelinessKpis {
+    fn from(t: domain::timeliness::Timeliness) -> Self {
+        TimelinessKpis {
+            received: t.received,
+            completed: t.completed,
+            early: t.early,
+            on_time: t.on_time,
+            late: t.late,
+            overdue_open: t.overdue_open,
+            late_with_apology: t.late_with_apology,
+            late_without_apology: t.late_without_apology,
+            apologies_issued: t.apologies_issued,
+            early_pct: t.early_pct,
+            on_time_pct: t.on_time_pct,
+            late_pct: t.late_pct,
+            avg_processing_working_days: t.avg_processing_working_days,
+            p90_processing_working_days: t.p90_processing_working_days,
+            online_pct: t.online_pct,
+            postal_pct: t.postal_pct,
+            counter_pct: t.counter_pct,
+            late_flag: t.late_flag,
+            late_flag_threshold_pct: t.late_flag_threshold_pct,
+        }
+    }
+}
+
+/// `GET /stats/timeliness`: public KPIs of dossiers received in a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelinessView {
+    pub filter: StatsFilterView,
+    /// The day (Vietnam) the figures were computed.
+    pub as_of: NaiveDate,
+    pub definitions: TimelinessDefinitions,
+    pub kpis: TimelinessKpis,
+}
+
+/// A procedure of the catalogue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProcedureView {
+    /// TTHC code, e.g. 1.012783.
+    pub code: String,
+    pub name: String,
+    /// Statutory time limit in working days.
+    pub working_days: i32,
+    /// Extra days for remote communes.
+    pub remote_extra_days: i32,
+    /// full, partial or none.
+    pub online_level: String,
+    #[schema(value_type = Vec<String>)]
+    pub required_documents: Value,
+}
+
+/// `GET /procedures`: the catalogue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProceduresView {
+    pub procedures: Vec<ProcedureView>,
 }
 
 /// `POST /dossiers`: a dossier received at the desk, online or by post.
@@ -140,7 +407,7 @@ pub fn receive(
     actor: &Actor,
     req: &NewDossier,
     now: DateTime<Utc>,
-) -> Result<Value, Error> {
+) -> Result<DossierView, Error> {
     let channel = parse_channel(&req.channel, "/channel")?;
     if !matches!(req.applicant.kind.as_str(), "person" | "household" | "organisation") {
         return Err(Error::invalid("/applicant/kind", "one of person, household, organisation"));
@@ -161,7 +428,7 @@ pub fn receive(
         let procedure = db::procedure(conn, &req.procedure).context_db("loading the procedure")?.ok_or_else(|| {
             Error::invalid("/procedure", format!("unknown procedure '{}' (see GET /procedures)", req.procedure))
         })?;
-        let commune = admin::current_commune(conn, &req.commune)
+        let commune = admin_units::current_commune(conn, &req.commune)
             .context_db("finding the commune")?
             .ok_or_else(|| Error::invalid("/commune", format!("no commune in force has code '{}'", req.commune)))?;
         actor.require(&[Role::Officer], &commune.province_code)?;
@@ -169,7 +436,9 @@ pub fn receive(
         let days = statutory_days(&procedure, req.remote);
         let due_on = compute_due(&cal, settings, received_at, days as u32, vec![]);
         let day = local_day(received_at);
-        let seq = db::next_receipt_no(conn, &commune.province_code, day).context_db("numbering the receipt")?;
+        let seq =
+            store::counters::next(conn, store::counters::Counter::Receipt { province: &commune.province_code, day })
+                .context_db("numbering the receipt")?;
         let receipt_no = format!("{}.{}.{seq:04}", commune.province_code, day.format("%y%m%d"));
         let applicant = rights::insert_party(
             conn,
@@ -228,7 +497,7 @@ pub fn receive(
                 entity: "dossier",
                 entity_id: &receipt_no,
                 before: None,
-                after: Some(view.clone()),
+                after: Some(audit_json(&view)?),
             },
         )
         .context_db("writing the audit log")?;
@@ -245,13 +514,13 @@ fn lateness(d: &DossierRow, today: NaiveDate) -> (bool, Option<NaiveDate>) {
     let done = d.result_ready_at.map(local_day);
     let late = match done {
         Some(day) => day > d.due_on,
-        None => !matches!(d.state.as_str(), "withdrawn") && today > d.due_on,
+        None => d.state != State::Withdrawn && today > d.due_on,
     };
     (late, done)
 }
 
 /// The officers' view: everything, including the applicant and the timeline.
-pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<DossierView, Error> {
     let d = load(conn, id)?;
     let events = db::events(conn, id).context_db("loading the events")?;
     let pauses = db::pauses(conn, id).context_db("loading the pauses")?;
@@ -259,43 +528,65 @@ pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Resul
     let apologies = db::apologies(conn, id).context_db("loading the apologies")?;
     let today = local_day(now);
     let (late, _) = lateness(&d, today);
-    let state = State::parse(&d.state).ok_or_else(|| anyhow::anyhow!("dossier {id} has unknown state {}", d.state))?;
-    Ok(json!({
-        "id": d.id,
-        "receipt_no": d.receipt_no,
-        "procedure": {"code": d.procedure_code, "name": d.procedure_name},
-        "province_code": d.province_code,
-        "commune": {"code": d.commune_code, "name": d.commune_name},
-        "channel": d.channel,
-        "applicant": {"kind": d.applicant_kind, "name": d.applicant_name},
-        "parcels": d.parcels,
-        "state": d.state,
-        "allowed_actions": machine::allowed_actions(state),
-        "received_at": d.received_at,
-        "statutory_working_days": d.statutory_days,
-        "remote_commune": d.remote_commune,
-        "due_on": d.due_on,
-        "late": late,
-        "paused": d.paused_since.is_some(),
-        "result_ready_at": d.result_ready_at,
-        "returned_at": d.returned_at,
-        "return_method": d.return_method,
-        "documents": documents,
-        "pauses": pauses.iter().map(|p| json!({"reason": p.reason, "from": p.from_day, "to": p.to_day})).collect::<Vec<_>>(),
-        "apologies": apologies.iter().map(|a| json!({"id": a.id, "reason": a.reason, "new_due_on": a.new_due_on, "issued_at": a.issued_at, "issued_by": a.issued_by})).collect::<Vec<_>>(),
-        "events": events.iter().map(|e| json!({"action": e.action, "from": e.from_state, "to": e.to_state, "actor": e.actor, "at": e.at, "note": e.note})).collect::<Vec<_>>(),
-    }))
+    let state = d.state;
+    Ok(DossierView {
+        id: d.id,
+        receipt_no: d.receipt_no,
+        procedure: ProcedureRef { code: d.procedure_code, name: d.procedure_name },
+        province_code: d.province_code,
+        commune: CommuneRef { code: d.commune_code, name: d.commune_name },
+        channel: d.channel,
+        applicant: ApplicantView { kind: d.applicant_kind, name: d.applicant_name },
+        parcels: d.parcels,
+        state: state.as_str().to_string(),
+        allowed_actions: machine::allowed_actions(state).into_iter().map(String::from).collect(),
+        received_at: d.received_at,
+        statutory_working_days: d.statutory_days,
+        remote_commune: d.remote_commune,
+        due_on: d.due_on,
+        late,
+        paused: d.paused_since.is_some(),
+        result_ready_at: d.result_ready_at,
+        returned_at: d.returned_at,
+        return_method: d.return_method,
+        documents: documents
+            .into_iter()
+            .map(|x| DocumentView { position: x.position, title: x.title, copies: x.copies })
+            .collect(),
+        pauses: pauses.into_iter().map(|p| PauseView { reason: p.reason, from: p.from_day, to: p.to_day }).collect(),
+        apologies: apologies
+            .into_iter()
+            .map(|a| ApologyView {
+                id: a.id,
+                reason: a.reason,
+                new_due_on: a.new_due_on,
+                issued_at: a.issued_at,
+                issued_by: a.issued_by,
+            })
+            .collect(),
+        events: events
+            .into_iter()
+            .map(|e| EventView {
+                action: e.action,
+                from: e.from_state,
+                to: e.to_state,
+                actor: e.actor,
+                at: e.at,
+                note: e.note,
+            })
+            .collect(),
+    })
 }
 
 /// `GET /dossiers/{id}` for staff of the dossier's province.
-pub fn get(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn get(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<DossierView, Error> {
     let d = load(conn, id)?;
     actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
     staff_view(conn, id, now)
 }
 
 /// `GET /dossiers/track/{receipt_no}`: what the public may see — no personal data beyond a masked name.
-pub fn track(conn: &mut PgConnection, receipt_no: &str, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn track(conn: &mut PgConnection, receipt_no: &str, now: DateTime<Utc>) -> Result<TrackingView, Error> {
     let d = db::by_receipt(conn, receipt_no)
         .context_db("finding the dossier")?
         .ok_or_else(|| Error::NotFound(format!("dossier with receipt number {receipt_no}")))?;
@@ -304,21 +595,21 @@ pub fn track(conn: &mut PgConnection, receipt_no: &str, now: DateTime<Utc>) -> R
     let (late, _) = lateness(&d, local_day(now));
     let applicant =
         if d.applicant_kind == "organisation" { d.applicant_name.clone() } else { mask_person_name(&d.applicant_name) };
-    Ok(json!({
-        "receipt_no": d.receipt_no,
-        "procedure": {"code": d.procedure_code, "name": d.procedure_name},
-        "applicant": applicant,
-        "channel": d.channel,
-        "state": d.state,
-        "received_at": d.received_at,
-        "promised_date": apologies.last().map_or(d.due_on, |a| a.new_due_on),
-        "due_on": d.due_on,
-        "late": late,
-        "apology_issued": !apologies.is_empty(),
-        "return_method": d.return_method,
+    Ok(TrackingView {
+        receipt_no: d.receipt_no,
+        procedure: ProcedureRef { code: d.procedure_code, name: d.procedure_name },
+        applicant,
+        channel: d.channel,
+        state: d.state.as_str().to_string(),
+        received_at: d.received_at,
+        promised_date: apologies.last().map_or(d.due_on, |a| a.new_due_on),
+        due_on: d.due_on,
+        late,
+        apology_issued: !apologies.is_empty(),
+        return_method: d.return_method,
         // Steps without actors or notes: those are internal.
-        "timeline": events.iter().map(|e| json!({"state": e.to_state, "at": e.at})).collect::<Vec<_>>(),
-    }))
+        timeline: events.into_iter().map(|e| TimelineStep { state: e.to_state, at: e.at }).collect(),
+    })
 }
 
 /// `POST /dossiers/{id}/events`: one step of the state machine; an action not allowed in the
@@ -330,7 +621,7 @@ pub fn act(
     id: i64,
     input: &EventInput,
     now: DateTime<Utc>,
-) -> Result<Value, Error> {
+) -> Result<DossierView, Error> {
     let action = parse_action(input)?;
     conn.transaction(|conn| {
         if !db::lock(conn, id).context_db("locking the dossier")? {
@@ -342,8 +633,7 @@ pub fn act(
             _ => &[Role::Officer, Role::Approver],
         };
         actor.require(roles, &d.province_code)?;
-        let from =
-            State::parse(&d.state).ok_or_else(|| anyhow::anyhow!("dossier {id} has unknown state {}", d.state))?;
+        let from = d.state;
         let to = machine::apply(from, &action).map_err(|e| Error::Conflict {
             message: format!("'{}' is not allowed while the dossier is {}", e.action, e.from.as_str()),
             errors: vec![FieldError::pointer("/action", format!("allowed now: {}", e.allowed.join(", ")))
@@ -351,7 +641,7 @@ pub fn act(
         })?;
         let today = local_day(now);
         let mut update = db::StateUpdate {
-            state: to.as_str().to_string(),
+            state: to,
             due_on: d.due_on,
             paused_since: d.paused_since,
             decided_at: d.decided_at,
@@ -419,7 +709,7 @@ pub fn apologise(
     id: i64,
     input: &ApologyInput,
     now: DateTime<Utc>,
-) -> Result<Value, Error> {
+) -> Result<ApologyCreated, Error> {
     if input.reason.trim().is_empty() {
         return Err(Error::invalid("/reason", "say why the dossier is late"));
     }
@@ -444,17 +734,29 @@ pub fn apologise(
         }
         let apology = db::insert_apology(conn, id, input.reason.trim(), input.new_due_on, now, Some(actor.user_id))
             .context_db("recording the apology")?;
-        audit::append(conn, audit::AuditEntry {
-            actor_id: Some(actor.user_id),
-            actor: &actor.username,
-            action: "dossier.apologise",
-            entity: "dossier",
-            entity_id: &d.receipt_no,
-            before: Some(json!({"due_on": d.due_on})),
-            after: Some(json!({"apology_id": apology, "reason": input.reason.trim(), "new_due_on": input.new_due_on})),
-        })
+        audit::append(
+            conn,
+            audit::AuditEntry {
+                actor_id: Some(actor.user_id),
+                actor: &actor.username,
+                action: "dossier.apologise",
+                entity: "dossier",
+                entity_id: &d.receipt_no,
+                before: Some(json!({"due_on": d.due_on})),
+                after: Some(
+                    json!({"apology_id": apology, "reason": input.reason.trim(), "new_due_on": input.new_due_on}),
+                ),
+            },
+        )
         .context_db("writing the audit log")?;
-        Ok(json!({"id": apology, "dossier_id": id, "receipt_no": d.receipt_no, "reason": input.reason.trim(), "new_due_on": input.new_due_on, "issued_at": now}))
+        Ok(ApologyCreated {
+            id: apology,
+            dossier_id: id,
+            receipt_no: d.receipt_no,
+            reason: input.reason.trim().to_string(),
+            new_due_on: input.new_due_on,
+            issued_at: now,
+        })
     })
 }
 
@@ -470,7 +772,7 @@ pub struct ListQuery {
 }
 
 /// `GET /dossiers`: the officers' queue, filtered; an officer sees their own province.
-pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<Utc>) -> Result<Value, Error> {
+pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<Utc>) -> Result<DossierList, Error> {
     let province = match (&actor.province_code, q.province) {
         (Some(own), Some(asked)) if *own != asked => {
             return Err(Error::Forbidden(format!("this account works in province {own}")))
@@ -478,11 +780,10 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<
         (Some(own), _) => Some(own.clone()),
         (None, asked) => asked,
     };
-    if let Some(s) = &q.state {
-        if State::parse(s).is_none() {
-            return Err(Error::bad_parameter("state", "not a dossier state"));
-        }
-    }
+    let state = match &q.state {
+        Some(s) => Some(State::parse(s).ok_or_else(|| Error::bad_parameter("state", "not a dossier state"))?),
+        None => None,
+    };
     let today = local_day(now);
     let rows = db::list(
         conn,
@@ -490,33 +791,44 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<
             province,
             commune: q.commune,
             procedure: q.procedure,
-            state: q.state,
+            state,
             overdue_on: q.overdue.then_some(today),
             after: q.after,
             limit: q.limit,
         },
     )
     .context_db("listing dossiers")?;
-    let items: Vec<Value> = rows
+    let items: Vec<DossierListItem> = rows
         .iter()
         .map(|d| {
             let (late, _) = lateness(d, today);
-            json!({
-                "id": d.id, "receipt_no": d.receipt_no, "procedure": d.procedure_code, "state": d.state,
-                "channel": d.channel, "applicant": d.applicant_name, "commune": d.commune_code,
-                "received_at": d.received_at, "due_on": d.due_on, "late": late,
-                "overdue_working_days": if late && d.result_ready_at.is_none() { Some((today - d.due_on).num_days()) } else { None },
-                "apologies": d.apologies,
-            })
+            DossierListItem {
+                id: d.id,
+                receipt_no: d.receipt_no.clone(),
+                procedure: d.procedure_code.clone(),
+                state: d.state.as_str().to_string(),
+                channel: d.channel.clone(),
+                applicant: d.applicant_name.clone(),
+                commune: d.commune_code.clone(),
+                received_at: d.received_at,
+                due_on: d.due_on,
+                late,
+                overdue_working_days: if late && d.result_ready_at.is_none() {
+                    Some((today - d.due_on).num_days())
+                } else {
+                    None
+                },
+                apologies: d.apologies,
+            }
         })
         .collect();
     let next = if rows.len() as i64 == q.limit { rows.last().map(|d| d.id) } else { None };
-    Ok(json!({"items": items, "next_cursor": next}))
+    Ok(DossierList { items, next_cursor: next })
 }
 
 /// Printable data for the receipt slip (giấy tiếp nhận hồ sơ và hẹn trả kết quả).
 pub fn receipt(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<Value, Error> {
-    get(conn, actor, id, now)
+    audit_json(&get(conn, actor, id, now)?)
 }
 
 /// Printable data for an apology letter.
@@ -527,7 +839,7 @@ pub fn apology(
     apology_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(Value, Value), Error> {
-    let view = get(conn, actor, id, now)?;
+    let view = audit_json(&get(conn, actor, id, now)?)?;
     let letter = view["apologies"]
         .as_array()
         .and_then(|list| list.iter().find(|a| a["id"] == json!(apology_id)).cloned())
@@ -549,7 +861,7 @@ pub fn timeliness(
     settings: &Settings,
     q: &StatsQuery,
     now: DateTime<Utc>,
-) -> Result<Value, Error> {
+) -> Result<TimelinessView, Error> {
     if let (Some(from), Some(to)) = (q.from, q.to) {
         if from > to {
             return Err(Error::bad_parameter("from", "the period starts after it ends"));
@@ -570,27 +882,41 @@ pub fn timeliness(
         })
         .collect();
     let kpis = domain::timeliness::compute(&records, &cal, today, settings.late_flag_pct);
-    Ok(json!({
-        "filter": {"province": q.province, "commune": q.commune, "procedure": q.procedure, "from": q.from, "to": q.to},
-        "as_of": today,
-        "definitions": {
-            "population": "dossiers received in the period (Vietnam days), withdrawn ones excluded",
-            "completed": "the result is ready (mark_result_ready); early/on time/late compare that day with the due date",
-            "processing_working_days": "working days after the day of receipt up to the result, days of paused clock excluded",
+    Ok(TimelinessView {
+        filter: StatsFilterView {
+            province: q.province.clone(),
+            commune: q.commune.clone(),
+            procedure: q.procedure.clone(),
+            from: q.from,
+            to: q.to,
         },
-        "kpis": kpis,
-    }))
+        as_of: today,
+        definitions: TimelinessDefinitions {
+            population: "dossiers received in the period (Vietnam days), withdrawn ones excluded".into(),
+            completed: "the result is ready (mark_result_ready); early/on time/late compare that day with the due date"
+                .into(),
+            processing_working_days:
+                "working days after the day of receipt up to the result, days of paused clock excluded".into(),
+        },
+        kpis: kpis.into(),
+    })
 }
 
 /// `GET /procedures`: the procedure catalogue.
-pub fn procedures(conn: &mut PgConnection) -> Result<Value, Error> {
+pub fn procedures(conn: &mut PgConnection) -> Result<ProceduresView, Error> {
     let rows = db::procedures(conn).context_db("loading procedures")?;
-    Ok(json!({"procedures": rows.iter().map(procedure_json).collect::<Vec<_>>()}))
+    Ok(ProceduresView { procedures: rows.iter().map(procedure_view).collect() })
 }
 
-fn procedure_json(p: &db::ProcedureRow) -> Value {
-    json!({"code": p.code, "name": p.name, "working_days": p.working_days, "remote_extra_days": p.remote_extra_days,
-           "online_level": p.online_level, "required_documents": p.required_documents})
+fn procedure_view(p: &db::ProcedureRow) -> ProcedureView {
+    ProcedureView {
+        code: p.code.clone(),
+        name: p.name.clone(),
+        working_days: p.working_days,
+        remote_extra_days: p.remote_extra_days,
+        online_level: p.online_level.clone(),
+        required_documents: p.required_documents.clone(),
+    }
 }
 
 /// `PUT /procedures/{code}`: admin edits the catalogue (time limits change by decree).
@@ -612,7 +938,7 @@ pub fn put_procedure(
     actor: &Actor,
     code: &str,
     input: &ProcedureInput,
-) -> Result<Value, Error> {
+) -> Result<ProcedureView, Error> {
     if actor.role != Role::Admin {
         return Err(Error::Forbidden("only an admin edits the procedure catalogue".into()));
     }
@@ -647,12 +973,12 @@ pub fn put_procedure(
                 action: "procedure.put",
                 entity: "procedure",
                 entity_id: code,
-                before: before.as_ref().map(procedure_json),
-                after: Some(procedure_json(&row)),
+                before: before.as_ref().map(|p| audit_json(&procedure_view(p))).transpose()?,
+                after: Some(audit_json(&procedure_view(&row))?),
             },
         )
         .context_db("writing the audit log")?;
-        Ok(procedure_json(&row))
+        Ok(procedure_view(&row))
     })
 }
 
@@ -712,9 +1038,14 @@ pub fn seed_samples(
     // The sample clerk: an account that cannot sign in (its hash matches no password).
     let clerk = match store::users::by_username(conn, "sample-clerk")? {
         Some(u) => u.id,
-        None => {
-            store::users::insert(conn, "sample-clerk", "Cán bộ mẫu (tổng hợp / synthetic)", "!disabled", "admin", None)?
-        }
+        None => store::users::insert(
+            conn,
+            "sample-clerk",
+            "Cán bộ mẫu (tổng hợp / synthetic)",
+            "!disabled",
+            Role::Admin,
+            None,
+        )?,
     };
     let actor = Actor { user_id: clerk, username: "sample-clerk".into(), role: Role::Admin, province_code: None };
     let cal = load_calendar(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -755,7 +1086,7 @@ pub fn seed_samples(
             };
             let view = receive(conn, settings, &actor, &req, received_at)
                 .map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?;
-            let id = view["id"].as_i64().expect("id");
+            let id = view.id;
             // Walk the dossier forward along working days; stop at `until` (recent ones stay open).
             let mut clock = received_at;
             let step = |conn: &mut PgConnection,

@@ -1,14 +1,21 @@
 //! OGC API – Features: a page of items or one item of `parcels`, `communes` or
 //! `planning-zones`, in the CRS the client asked for (Part 2: `crs`, `bbox-crs`). Geometry is
-//! stored and read in WGS 84 and transformed here, through `domain::ogc_crs`, so VN-2000 output
+//! stored and read in WGS 84 and transformed here, through `domain::crs::ogc`, so VN-2000 output
 //! comes from the same EPSG:6960 pipeline that registration used.
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
+use super::communes::{CommuneFeature, CommuneProperties};
+use super::parcels::{ParcelDetailFeature, ParcelDetailProperties, ParcelFeature, ParcelProperties};
+use super::planning::{ZoneFeature, ZoneProperties};
 use super::{communes, parcels, planning, Error};
-use domain::ogc_crs::OgcCrs;
+use domain::crs::ogc::OgcCrs;
 use store::parcels::PageQuery;
 use store::planning::ZoneQuery;
 
@@ -34,9 +41,161 @@ pub struct ItemsQuery {
 /// A page of features with the number matching and the last id (for the `next` link).
 #[derive(Debug, Clone)]
 pub struct ItemsPage {
-    pub features: Vec<Value>,
+    pub features: Vec<Feature>,
     pub matched: i64,
     pub last_id: Option<i64>,
+}
+
+// ---- Views ----
+
+/// A link (OGC API – Features, RFC 8288).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Link {
+    pub href: String,
+    pub rel: String,
+    /// Media type of the target.
+    #[serde(rename = "type")]
+    pub media_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+impl Link {
+    pub fn new(href: impl Into<String>, rel: &str, media_type: &str) -> Link {
+        Link { href: href.into(), rel: rel.into(), media_type: media_type.into(), title: None }
+    }
+}
+
+/// The id of a feature: a national parcel id, a commune code (strings) or a zone id (integer).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum FeatureId {
+    Text(String),
+    Number(i64),
+}
+
+impl std::fmt::Display for FeatureId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureId::Text(s) => f.write_str(s),
+            FeatureId::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// The properties of a feature of one of the collections.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum FeatureProperties {
+    Parcel(ParcelProperties),
+    /// One parcel (`/items/{id}`): with masked holders and certificate status.
+    ParcelDetail(ParcelDetailProperties),
+    Commune(CommuneProperties),
+    Zone(ZoneProperties),
+}
+
+// anyOf rather than the oneOf that a derive would give: one parcel's properties (with holders)
+// are also valid as a page's parcel properties.
+impl PartialSchema for FeatureProperties {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(ParcelProperties::name()))
+            .item(Ref::from_schema_name(CommuneProperties::name()))
+            .item(Ref::from_schema_name(ZoneProperties::name()))
+            .description(Some("properties of a parcel, a commune or a planning zone"))
+            .into()
+    }
+}
+
+impl ToSchema for FeatureProperties {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ParcelProperties::name().into(), ParcelProperties::schema()));
+        ParcelProperties::schemas(schemas);
+        schemas.push((CommuneProperties::name().into(), CommuneProperties::schema()));
+        CommuneProperties::schemas(schemas);
+        schemas.push((ZoneProperties::name().into(), ZoneProperties::schema()));
+        ZoneProperties::schemas(schemas);
+    }
+}
+
+/// A GeoJSON Feature of `parcels`, `communes` or `planning-zones`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Feature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "Feature")]
+    pub kind: &'static str,
+    pub id: FeatureId,
+    /// GeoJSON geometry in the requested CRS; null for a commune whose boundary is not known.
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Value,
+    pub properties: FeatureProperties,
+    /// `self` and `collection` links (one feature only; absent in a page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<Link>>,
+}
+
+impl From<ParcelFeature> for Feature {
+    fn from(f: ParcelFeature) -> Self {
+        let properties = FeatureProperties::Parcel(f.properties);
+        Feature { kind: "Feature", id: FeatureId::Text(f.id), geometry: f.geometry, properties, links: None }
+    }
+}
+
+impl From<ParcelDetailFeature> for Feature {
+    fn from(f: ParcelDetailFeature) -> Self {
+        let properties = FeatureProperties::ParcelDetail(f.properties);
+        Feature { kind: "Feature", id: FeatureId::Text(f.id), geometry: f.geometry, properties, links: None }
+    }
+}
+
+impl From<CommuneFeature> for Feature {
+    fn from(f: CommuneFeature) -> Self {
+        let properties = FeatureProperties::Commune(f.properties);
+        Feature { kind: "Feature", id: FeatureId::Text(f.id), geometry: f.geometry, properties, links: None }
+    }
+}
+
+impl From<ZoneFeature> for Feature {
+    fn from(f: ZoneFeature) -> Self {
+        let properties = FeatureProperties::Zone(f.properties);
+        Feature { kind: "Feature", id: FeatureId::Number(f.id), geometry: f.geometry, properties, links: None }
+    }
+}
+
+/// A page of features (GeoJSON FeatureCollection), keyset-paged: follow the `next` link.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeatureCollection {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "FeatureCollection")]
+    pub kind: &'static str,
+    /// Features matching the filter, over all pages.
+    #[serde(rename = "numberMatched")]
+    pub number_matched: i64,
+    /// Features in this page.
+    #[serde(rename = "numberReturned")]
+    pub number_returned: i64,
+    /// When the response was made (RFC 3339, seconds).
+    #[serde(rename = "timeStamp")]
+    pub time_stamp: String,
+    /// `self`, `collection` and, unless this is the last page, `next`.
+    pub links: Vec<Link>,
+    pub features: Vec<Feature>,
+}
+
+impl FeatureCollection {
+    /// The page as a collection made now.
+    pub fn new(page: ItemsPage, links: Vec<Link>) -> FeatureCollection {
+        FeatureCollection {
+            kind: "FeatureCollection",
+            number_matched: page.matched,
+            number_returned: page.features.len() as i64,
+            time_stamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            links,
+            features: page.features,
+        }
+    }
 }
 
 fn unknown(collection: &str) -> Error {
@@ -51,11 +210,16 @@ pub fn items(conn: &mut PgConnection, q: &ItemsQuery) -> Result<ItemsPage, Error
             let (rows, matched) =
                 parcels::page(conn, &PageQuery { bbox, after: Some(q.after), limit: q.limit, as_of: q.as_of })?;
             let last = rows.last().map(|r| r.parcel_id);
-            (rows.iter().map(parcels::feature).collect::<Vec<_>>(), matched, last)
+            (rows.iter().map(|r| parcels::feature(r).into()).collect::<Vec<Feature>>(), matched, last)
         }
-        "communes" => communes::page(conn, bbox, q.after, q.limit)?,
+        "communes" => {
+            let (features, matched, last) = communes::page(conn, bbox, q.after, q.limit)?;
+            (features.into_iter().map(Feature::from).collect(), matched, last)
+        }
         "planning-zones" => {
-            planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?
+            let (features, matched, last) =
+                planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?;
+            (features.into_iter().map(Feature::from).collect(), matched, last)
         }
         other => return Err(unknown(other)),
     };
@@ -66,22 +230,18 @@ pub fn items(conn: &mut PgConnection, q: &ItemsQuery) -> Result<ItemsPage, Error
 }
 
 /// `GET /collections/{collection}/items/{id}`.
-pub fn item(conn: &mut PgConnection, collection: &str, id: &str, crs: OgcCrs) -> Result<Value, Error> {
-    let mut feature = match collection {
-        "parcels" => parcels::get(conn, id)?,
-        "communes" => communes::get(conn, id)?,
-        "planning-zones" => planning::zone(conn, id)?,
+pub fn item(conn: &mut PgConnection, collection: &str, id: &str, crs: OgcCrs) -> Result<Feature, Error> {
+    let mut feature: Feature = match collection {
+        "parcels" => parcels::get(conn, id)?.into(),
+        "communes" => communes::get(conn, id)?.into(),
+        "planning-zones" => planning::zone(conn, id)?.into(),
         other => return Err(unknown(other)),
     };
     reproject(&mut feature, crs)?;
     Ok(feature)
 }
 
-fn reproject(feature: &mut Value, crs: OgcCrs) -> Result<(), Error> {
-    if let Some(geometry) = feature.get_mut("geometry") {
-        crs.reproject_geojson(geometry).map_err(|e| {
-            Error::bad_parameter("crs", format!("the feature cannot be expressed in {}: {e}", crs.uri()))
-        })?;
-    }
-    Ok(())
+fn reproject(feature: &mut Feature, crs: OgcCrs) -> Result<(), Error> {
+    crs.reproject_geojson(&mut feature.geometry)
+        .map_err(|e| Error::bad_parameter("crs", format!("the feature cannot be expressed in {}: {e}", crs.uri())))
 }

@@ -1,6 +1,7 @@
 //! Use cases. Each public function is one use case and, when it writes, one transaction:
-//! load through `persistence`, decide through `domain`, persist, append to the audit log.
+//! load through `store`, decide through `domain`, persist, append to the audit log.
 
+pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod checks;
@@ -87,6 +88,11 @@ impl Error {
     }
 }
 
+/// A view as the JSON an audit entry keeps of it (`before` / `after`).
+pub fn audit_json(view: &impl Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(view).map_err(|e| Error::Internal(anyhow::anyhow!("serialising the audit entry: {e}")))
+}
+
 /// Adds "while doing what" to a diesel error: `.context_db("loading the parcel")?`.
 pub trait DbContext<T> {
     fn context_db(self, context: &'static str) -> Result<T, Error>;
@@ -114,35 +120,8 @@ pub struct Actor {
     pub province_code: Option<String>,
 }
 
-/// Staff roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Officer,
-    Approver,
-    Planner,
-    Admin,
-}
-
-impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "officer" => Some(Role::Officer),
-            "approver" => Some(Role::Approver),
-            "planner" => Some(Role::Planner),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Officer => "officer",
-            Role::Approver => "approver",
-            Role::Planner => "planner",
-            Role::Admin => "admin",
-        }
-    }
-}
+/// Staff roles (the domain's; `users.role` is read into it by the store).
+pub use domain::role::Role;
 
 impl Actor {
     /// Refuses unless the actor has one of `roles` (admin always passes) and works in `province`.
@@ -160,7 +139,7 @@ impl Actor {
     }
 }
 
-/// Tunables read from the environment, with defaults.
+/// Tunables, with defaults; `crate::config` fills them from the file and the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Overlap with an active parcel below this area (m²) is a digitising sliver, not a conflict.
@@ -196,40 +175,5 @@ impl Default for Settings {
             office_cutoff: chrono::NaiveTime::from_hms_opt(16, 30, 0).expect("valid time"),
             late_flag_pct: 5.0,
         }
-    }
-}
-
-impl Settings {
-    /// Defaults overridden by DIACHINH_SLIVER_TOLERANCE_M2, DIACHINH_BOUNDARY_TOLERANCE_M2,
-    /// DIACHINH_TOKEN_TTL_HOURS and DIACHINH_OFFICE_CUTOFF (HH:MM, Vietnam time).
-    pub fn from_env() -> anyhow::Result<Settings> {
-        let mut s = Settings::default();
-        let read = |name: &str| -> anyhow::Result<Option<f64>> {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.parse::<f64>().map_err(|e| anyhow::anyhow!("{name}={v}: {e}")))
-                .transpose()
-        };
-        if let Some(v) = read("DIACHINH_SLIVER_TOLERANCE_M2")? {
-            s.sliver_tolerance_m2 = v;
-        }
-        if let Some(v) = read("DIACHINH_BOUNDARY_TOLERANCE_M2")? {
-            s.boundary_tolerance_m2 = v;
-        }
-        if let Ok(v) = std::env::var("DIACHINH_OFFICE_CUTOFF") {
-            s.office_cutoff = chrono::NaiveTime::parse_from_str(&v, "%H:%M")
-                .map_err(|e| anyhow::anyhow!("DIACHINH_OFFICE_CUTOFF={v}: {e}"))?;
-        }
-        if let Some(v) = read("DIACHINH_TOKEN_TTL_HOURS")? {
-            s.token_ttl = chrono::Duration::minutes((v * 60.0) as i64);
-        }
-        // Certificates: where the offices' signing seeds live, and the URL printed in QR codes.
-        if let Ok(dir) = std::env::var("DIACHINH_KEY_DIR") {
-            s.key_dir = dir.into();
-        }
-        if let Ok(url) = std::env::var("DIACHINH_PUBLIC_URL") {
-            s.public_base_url = Some(url.trim_end_matches('/').to_string());
-        }
-        Ok(s)
     }
 }

@@ -1,16 +1,16 @@
 //! Parcel use cases: public lookups (no personal data) and staff writes (validated, audited).
 
 use diesel::{Connection, PgConnection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
 use domain::checks;
 use domain::crs::{nearest_zone, Crs, Tm3Zone};
 use domain::geometry::{parse_polygonal, GeometryError};
 use domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
 use domain::{geohash, privacy};
-use store::{admin, audit, parcels as db, rights};
+use store::{admin_units, audit, parcels as db, rights};
 
 /// `POST /parcels`: register a parcel (đăng ký thửa đất mới).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -58,32 +58,188 @@ pub struct GeometryChange {
     pub reason: String,
 }
 
+// ---- Views: what the parcel use cases return. ----
+
+/// A land-use purpose of a parcel version as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LandUseView {
+    /// Mã loại đất, e.g. ODT.
+    pub code: String,
+    /// Area of this purpose (m², legal area).
+    #[schema(value_type = f64)]
+    pub area_m2: serde_json::Number,
+    /// Thời hạn sử dụng; null = long-term (lâu dài).
+    pub use_until: Option<chrono::NaiveDate>,
+}
+
+/// The public properties of a parcel version (no personal data).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelProperties {
+    /// Mã định danh thửa đất: 12-character GeoHash.
+    pub national_id: String,
+    pub province_code: String,
+    /// Current (2025) commune code.
+    pub commune_code: String,
+    pub commune_name: String,
+    /// Commune under which the sheet and parcel numbers were assigned (pre-2025 code or current).
+    pub registered_commune_code: String,
+    /// Tờ bản đồ số.
+    pub sheet: i32,
+    /// Thửa đất số.
+    pub parcel: i32,
+    /// Legal area (m²), measured in the VN-2000 TM-3 plane.
+    pub legal_area_m2: f64,
+    pub land_uses: Vec<LandUseView>,
+    pub address: Option<String>,
+    pub version: i32,
+    pub valid_from: chrono::DateTime<chrono::Utc>,
+    /// Null while the version is in force.
+    pub valid_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// CRS the geometry was surveyed in (OGC URI).
+    pub source_crs: Option<String>,
+    /// Generated sample data, not a real parcel.
+    pub synthetic: bool,
+}
+
+/// The public GeoJSON Feature of a parcel version.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "Feature")]
+    pub kind: &'static str,
+    /// The national parcel id.
+    pub id: String,
+    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    pub properties: ParcelProperties,
+}
+
+/// A holder of the parcel's use right, name masked for persons.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MaskedHolder {
+    /// `person` or `organisation`.
+    pub kind: String,
+    /// Masked for a person (initials), in full for an organisation.
+    pub name: String,
+    /// Share of the right (0–1).
+    pub share: f64,
+}
+
+/// The certificate last issued for the parcel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateBrief {
+    pub serial: String,
+    pub status: String,
+    pub issued_on: chrono::NaiveDate,
+}
+
+/// A parcel's current version with its masked holders and certificate status.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelDetailProperties {
+    #[serde(flatten)]
+    pub parcel: ParcelProperties,
+    pub holders: Vec<MaskedHolder>,
+    /// Null when no certificate was ever issued.
+    pub certificate: Option<CertificateBrief>,
+}
+
+/// `GET /parcels/{id}`: the current version as a GeoJSON Feature, holders masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelDetailFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "Feature")]
+    pub kind: &'static str,
+    pub id: String,
+    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    pub properties: ParcelDetailProperties,
+}
+
+/// A parcel version with the reason it was made.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelVersionProperties {
+    #[serde(flatten)]
+    pub parcel: ParcelProperties,
+    pub change_reason: String,
+}
+
+/// One version of a parcel as a GeoJSON Feature.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelVersionFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "Feature")]
+    pub kind: &'static str,
+    pub id: String,
+    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    pub properties: ParcelVersionProperties,
+}
+
+/// Every version of a parcel, oldest first (`GET /parcels/{id}/history`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelHistory {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "FeatureCollection")]
+    pub kind: &'static str,
+    pub features: Vec<ParcelVersionFeature>,
+}
+
+/// `POST /parcels/{id}/split`: the retired parcel and the new parts.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SplitResult {
+    /// National id of the retired parcel.
+    pub retired: String,
+    pub parcels: Vec<ParcelFeature>,
+}
+
+/// `POST /parcels/merge`: the retired parcels and the merged one.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MergeResult {
+    /// National ids of the retired parcels (sorted).
+    pub retired: Vec<String>,
+    pub parcel: ParcelFeature,
+}
+
+/// A view as JSON, for the audit log.
+fn properties(row: &db::ParcelRow) -> ParcelProperties {
+    ParcelProperties {
+        national_id: row.national_id.clone(),
+        province_code: row.province_code.clone(),
+        commune_code: row.commune_code.clone(),
+        commune_name: row.commune_name.clone(),
+        registered_commune_code: row.registered_commune_code.clone(),
+        sheet: row.sheet_no,
+        parcel: row.parcel_no,
+        legal_area_m2: row.legal_area_m2,
+        land_uses: serde_json::from_str(&row.land_uses).unwrap_or_default(),
+        address: row.address.clone(),
+        version: row.version,
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        source_crs: Crs::from_epsg(row.source_crs_epsg as u32).map(|c| c.uri()),
+        synthetic: row.is_synthetic,
+    }
+}
+
+fn stored_geojson(row: &db::ParcelRow) -> Value {
+    serde_json::from_str(&row.geometry).unwrap_or(Value::Null)
+}
+
 /// The public GeoJSON Feature of a parcel version: no personal data.
-pub fn feature(row: &db::ParcelRow) -> Value {
-    let geometry: Value = serde_json::from_str(&row.geometry).unwrap_or(Value::Null);
-    let land_uses: Value = serde_json::from_str(&row.land_uses).unwrap_or_else(|_| json!([]));
-    json!({
-        "type": "Feature",
-        "id": row.national_id,
-        "geometry": geometry,
-        "properties": {
-            "national_id": row.national_id,
-            "province_code": row.province_code,
-            "commune_code": row.commune_code,
-            "commune_name": row.commune_name,
-            "registered_commune_code": row.registered_commune_code,
-            "sheet": row.sheet_no,
-            "parcel": row.parcel_no,
-            "legal_area_m2": row.legal_area_m2,
-            "land_uses": land_uses,
-            "address": row.address,
-            "version": row.version,
-            "valid_from": row.valid_from,
-            "valid_to": row.valid_to,
-            "source_crs": Crs::from_epsg(row.source_crs_epsg as u32).map(|c| c.uri()),
-            "synthetic": row.is_synthetic,
-        }
-    })
+pub fn feature(row: &db::ParcelRow) -> ParcelFeature {
+    ParcelFeature {
+        kind: "Feature",
+        id: row.national_id.clone(),
+        geometry: stored_geojson(row),
+        properties: properties(row),
+    }
 }
 
 fn not_found(national_id: &str) -> Error {
@@ -99,56 +255,55 @@ fn check_national_id(national_id: &str) -> Result<(), Error> {
 }
 
 /// `GET /parcels/{id}`: the current version with masked holders and certificate status.
-pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<Value, Error> {
+pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<ParcelDetailFeature, Error> {
     check_national_id(national_id)?;
     let row = db::current_by_national_id(conn, national_id)
         .context_db("loading the parcel")?
         .ok_or_else(|| not_found(national_id))?;
     let holders = db::current_holders(conn, row.parcel_id).context_db("loading the holders")?;
     let certificate = db::latest_certificate(conn, row.parcel_id).context_db("loading the certificate")?;
-    let mut f = feature(&row);
-    let props = f["properties"].as_object_mut().expect("feature has properties");
-    props.insert(
-        "holders".into(),
-        holders
-            .iter()
-            .map(|h| {
-                let name = if h.kind == "organisation" {
-                    h.full_name.clone()
-                } else {
-                    privacy::mask_person_name(&h.full_name)
-                };
-                json!({"kind": h.kind, "name": name, "share": h.share})
-            })
-            .collect(),
-    );
-    props.insert(
-        "certificate".into(),
-        certificate.map_or(Value::Null, |c| json!({"serial": c.serial, "status": c.status, "issued_on": c.issued_on})),
-    );
-    Ok(f)
+    let holders = holders
+        .iter()
+        .map(|h| {
+            let name =
+                if h.kind == "organisation" { h.full_name.clone() } else { privacy::mask_person_name(&h.full_name) };
+            MaskedHolder { kind: h.kind.clone(), name, share: h.share }
+        })
+        .collect();
+    let certificate =
+        certificate.map(|c| CertificateBrief { serial: c.serial, status: c.status, issued_on: c.issued_on });
+    Ok(ParcelDetailFeature {
+        kind: "Feature",
+        id: row.national_id.clone(),
+        geometry: stored_geojson(&row),
+        properties: ParcelDetailProperties { parcel: properties(&row), holders, certificate },
+    })
 }
 
 /// `GET /parcels/{id}/history`: every version, oldest first.
-pub fn history(conn: &mut PgConnection, national_id: &str) -> Result<Value, Error> {
+pub fn history(conn: &mut PgConnection, national_id: &str) -> Result<ParcelHistory, Error> {
     check_national_id(national_id)?;
     let rows = db::history(conn, national_id).context_db("loading the history")?;
     if rows.is_empty() {
         return Err(not_found(national_id));
     }
-    Ok(json!({
-        "type": "FeatureCollection",
-        "features": rows.iter().map(|r| {
-            let mut f = feature(r);
-            f["properties"]["change_reason"] = json!(r.change_reason);
-            f
-        }).collect::<Vec<_>>(),
-    }))
+    Ok(ParcelHistory {
+        kind: "FeatureCollection",
+        features: rows
+            .iter()
+            .map(|r| ParcelVersionFeature {
+                kind: "Feature",
+                id: r.national_id.clone(),
+                geometry: stored_geojson(r),
+                properties: ParcelVersionProperties { parcel: properties(r), change_reason: r.change_reason.clone() },
+            })
+            .collect(),
+    })
 }
 
 /// `GET /parcels/lookup`: by commune code (current or pre-2025) + sheet + parcel number.
-pub fn lookup(conn: &mut PgConnection, commune: &str, sheet: i32, parcel: i32) -> Result<Value, Error> {
-    let units = admin::communes_with_code(conn, commune).context_db("finding the commune")?;
+pub fn lookup(conn: &mut PgConnection, commune: &str, sheet: i32, parcel: i32) -> Result<ParcelDetailFeature, Error> {
+    let units = admin_units::communes_with_code(conn, commune).context_db("finding the commune")?;
     if units.is_empty() {
         return Err(Error::NotFound(format!("commune {commune}")));
     }
@@ -183,7 +338,7 @@ pub fn lookup(conn: &mut PgConnection, commune: &str, sheet: i32, parcel: i32) -
 }
 
 /// `GET /parcels/at`: the current parcel at a WGS 84 point.
-pub fn at(conn: &mut PgConnection, lon: f64, lat: f64) -> Result<Value, Error> {
+pub fn at(conn: &mut PgConnection, lon: f64, lat: f64) -> Result<ParcelDetailFeature, Error> {
     let rows = db::at_point(conn, lon, lat).context_db("finding the parcel at a point")?;
     let first = rows.first().ok_or_else(|| Error::NotFound(format!("parcel at ({lon}, {lat})")))?;
     get(conn, &first.national_id)
@@ -214,7 +369,7 @@ fn geometry_error(e: GeometryError) -> Error {
     Error::Invalid(vec![fe])
 }
 
-fn area_zone(unit: &admin::UnitRow, geometry: &geo_types::MultiPolygon<f64>, crs: Crs) -> Tm3Zone {
+fn area_zone(unit: &admin_units::UnitRow, geometry: &geo_types::MultiPolygon<f64>, crs: Crs) -> Tm3Zone {
     if let Some(Crs::Vn2000(z)) = unit.default_crs_epsg.and_then(|e| Crs::from_epsg(e as u32)) {
         return z;
     }
@@ -230,13 +385,13 @@ fn area_zone(unit: &admin::UnitRow, geometry: &geo_types::MultiPolygon<f64>, crs
 fn check_placement(
     conn: &mut PgConnection,
     settings: &Settings,
-    commune: &admin::UnitRow,
+    commune: &admin_units::UnitRow,
     measured: &MeasuredGeometry,
     except_parcels: &[i64],
 ) -> Result<(), Error> {
     let geojson = geojson::Geometry::from(&measured.wgs84).to_string();
     if let Some(outside) =
-        admin::area_outside(conn, commune.id, &geojson).context_db("checking the commune boundary")?
+        admin_units::area_outside(conn, commune.id, &geojson).context_db("checking the commune boundary")?
     {
         if outside > settings.boundary_tolerance_m2 {
             return Err(Error::invalid(
@@ -356,7 +511,12 @@ fn check_numbers(req: &NewParcel) -> Result<(), Error> {
 }
 
 /// `POST /parcels`. One transaction: validate, measure, place, insert, audit.
-pub fn create(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &NewParcel) -> Result<Value, Error> {
+pub fn create(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    req: &NewParcel,
+) -> Result<ParcelFeature, Error> {
     check_numbers(req)?;
     let (crs, geometry) = parse_geometry(req.crs.as_deref(), &req.geometry)?;
     conn.transaction(|conn| {
@@ -373,15 +533,15 @@ pub fn register(
     conn: &mut PgConnection,
     settings: &Settings,
     by: &Recorder,
-    commune: &admin::UnitRow,
+    commune: &admin_units::UnitRow,
     req: &NewParcel,
     crs: Crs,
     geometry: &geo_types::MultiPolygon<f64>,
     synthetic: bool,
-) -> Result<(i64, Value), Error> {
+) -> Result<(i64, ParcelFeature), Error> {
     let registered = match &req.registered_commune {
         None => commune.clone(),
-        Some(code) => admin::legacy_commune(conn, code)
+        Some(code) => admin_units::legacy_commune(conn, code)
             .context_db("finding the former commune")?
             .ok_or_else(|| Error::invalid("/registered_commune", format!("no pre-2025 commune has code '{code}'")))?,
     };
@@ -441,7 +601,7 @@ pub fn register(
             entity: "parcel",
             entity_id: &national_id,
             before: None,
-            after: Some(view.clone()),
+            after: Some(audit_json(&view)?),
         },
     )
     .context_db("writing the audit log")?;
@@ -455,8 +615,8 @@ pub fn parse_new_parcel_geometry(req: &NewParcel) -> Result<(Crs, geo_types::Mul
 }
 
 /// The commune in force with this code, or a validation error at `pointer`.
-pub fn resolve_commune(conn: &mut PgConnection, code: &str, pointer: &str) -> Result<admin::UnitRow, Error> {
-    admin::current_commune(conn, code)
+pub fn resolve_commune(conn: &mut PgConnection, code: &str, pointer: &str) -> Result<admin_units::UnitRow, Error> {
+    admin_units::current_commune(conn, code)
         .context_db("finding the commune")?
         .ok_or_else(|| Error::invalid(pointer, format!("no commune in force has code '{code}'")))
 }
@@ -468,7 +628,7 @@ pub fn replace_geometry(
     actor: &Actor,
     national_id: &str,
     req: &GeometryChange,
-) -> Result<Value, Error> {
+) -> Result<ParcelFeature, Error> {
     check_national_id(national_id)?;
     if req.reason.trim().is_empty() {
         return Err(Error::invalid("/reason", "say why the boundary changed"));
@@ -480,7 +640,7 @@ pub fn replace_geometry(
             .ok_or_else(|| not_found(national_id))?;
         actor.require(&[Role::Officer], &current.province_code)?;
         let commune =
-            admin::current_commune(conn, &current.commune_code).context_db("finding the commune")?.ok_or_else(
+            admin_units::current_commune(conn, &current.commune_code).context_db("finding the commune")?.ok_or_else(
                 || anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code),
             )?;
         let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
@@ -518,8 +678,8 @@ pub fn replace_geometry(
                 action: "parcel.geometry.replace",
                 entity: "parcel",
                 entity_id: national_id,
-                before: Some(feature(&current)),
-                after: Some(view.clone()),
+                before: Some(audit_json(&feature(&current))?),
+                after: Some(audit_json(&view)?),
             },
         )
         .context_db("writing the audit log")?;
@@ -605,7 +765,7 @@ fn plane_of(row: &db::ParcelRow, zone: Tm3Zone) -> Result<geo_types::MultiPolygo
 }
 
 /// The plane a stored parcel is measured in: its survey's zone, else its province's.
-fn zone_of(row: &db::ParcelRow, commune: &admin::UnitRow) -> Result<Tm3Zone, Error> {
+fn zone_of(row: &db::ParcelRow, commune: &admin_units::UnitRow) -> Result<Tm3Zone, Error> {
     Ok(match Crs::from_epsg(row.source_crs_epsg as u32) {
         Some(Crs::Vn2000(z)) => z,
         _ => area_zone(commune, &stored_geometry(row)?, Crs::Wgs84),
@@ -616,14 +776,14 @@ fn zone_of(row: &db::ParcelRow, commune: &admin::UnitRow) -> Result<Tm3Zone, Err
 #[allow(clippy::too_many_arguments)]
 fn register_successor(
     conn: &mut PgConnection,
-    commune: &admin::UnitRow,
+    commune: &admin_units::UnitRow,
     sheet: i32,
     parcel: i32,
     measured: &MeasuredGeometry,
     land_uses: &[db::NewLandUse],
     reason: &str,
     right: Option<&rights::CurrentRight>,
-) -> Result<Value, Error> {
+) -> Result<ParcelFeature, Error> {
     if !db::by_key(conn, &[commune.id], sheet, parcel).context_db("checking the parcel number")?.is_empty() {
         return Err(Error::Conflict {
             message: format!("parcel {parcel} on sheet {sheet} of commune {} already exists", commune.code),
@@ -679,7 +839,7 @@ pub fn split(
     actor: &Actor,
     national_id: &str,
     req: &SplitRequest,
-) -> Result<Value, Error> {
+) -> Result<SplitResult, Error> {
     check_national_id(national_id)?;
     if req.parts.len() < 2 {
         return Err(Error::invalid("/parts", "a split needs at least two parts"));
@@ -737,7 +897,7 @@ pub fn split(
                 })
                 .collect(),
         };
-        let minimum = checks::r7_split_minimum(&split_request, &table);
+        let minimum = checks::split_parts_above_minimum(&split_request, &table);
         if minimum.outcome == checks::Outcome::Fail {
             return Err(Error::Invalid(vec![FieldError::pointer("/parts", minimum.message.clone())
                 .with_detail(json!({"threshold_source": minimum.threshold_source}))]));
@@ -775,7 +935,7 @@ pub fn split(
                 .map_err(|e| repoint(e, &format!("/parts/{i}")))?,
             );
         }
-        let result = json!({"retired": old.national_id, "parcels": created});
+        let result = SplitResult { retired: old.national_id.clone(), parcels: created };
         audit::append(
             conn,
             audit::AuditEntry {
@@ -784,8 +944,8 @@ pub fn split(
                 action: "parcel.split",
                 entity: "parcel",
                 entity_id: national_id,
-                before: Some(feature(&old)),
-                after: Some(result.clone()),
+                before: Some(audit_json(&feature(&old))?),
+                after: Some(audit_json(&result)?),
             },
         )
         .context_db("writing the audit log")?;
@@ -794,7 +954,12 @@ pub fn split(
 }
 
 /// Merges adjacent parcels with the same holders into one. One transaction, audited.
-pub fn merge(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &MergeRequest) -> Result<Value, Error> {
+pub fn merge(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    req: &MergeRequest,
+) -> Result<MergeResult, Error> {
     use geo::BooleanOps;
     let mut ids = req.parcels.clone();
     ids.sort();
@@ -878,13 +1043,13 @@ pub fn merge(conn: &mut PgConnection, settings: &Settings, actor: &Actor, req: &
                 actor: &actor.username,
                 action: "parcel.merge",
                 entity: "parcel",
-                entity_id: merged["id"].as_str().unwrap_or_default(),
-                before: Some(json!(rows.iter().map(feature).collect::<Vec<_>>())),
-                after: Some(merged.clone()),
+                entity_id: &merged.id,
+                before: Some(audit_json(&rows.iter().map(feature).collect::<Vec<_>>())?),
+                after: Some(audit_json(&merged)?),
             },
         )
         .context_db("writing the audit log")?;
-        Ok(json!({"retired": ids, "parcel": merged}))
+        Ok(MergeResult { retired: ids, parcel: merged })
     })
 }
 

@@ -12,18 +12,18 @@ pub mod sample;
 use std::collections::BTreeSet;
 
 use diesel::{Connection, PgConnection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::parcels::Recorder;
-use super::{Actor, DbContext, Error, FieldError, Role, Settings};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
 use domain::crs::Crs;
 use domain::geohash;
 use domain::geometry::parse_polygonal;
 use domain::parcel::is_land_use_code;
 use domain::planning::{self as rules, PlanLevel, PlanPeriod, PlanStatus};
 use store::planning as db;
-use store::{admin, audit, parcels as parcel_db};
+use store::{admin_units, audit, parcels as parcel_db};
 
 /// Most features one import may carry.
 pub const MAX_ZONES_PER_IMPORT: usize = 10_000;
@@ -85,22 +85,132 @@ pub struct ZoneImport {
     pub bbox: Option<Value>,
 }
 
+// ---- Views ----
+
+/// The administrative unit a plan covers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanUnit {
+    pub code: String,
+    pub name: String,
+    pub province_code: String,
+}
+
+/// A plan's period, in years.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanPeriodView {
+    pub start: i32,
+    pub end: i32,
+}
+
+/// The public view of a land-use plan.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanView {
+    pub id: i32,
+    /// province or commune.
+    pub level: String,
+    pub unit: PlanUnit,
+    pub name: String,
+    pub period: PlanPeriodView,
+    /// Số quyết định phê duyệt.
+    pub decision_no: Option<String>,
+    pub decision_date: Option<chrono::NaiveDate>,
+    /// draft, approved or superseded.
+    pub status: String,
+    pub zone_count: i64,
+    pub synthetic: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `POST /planning/plans/{id}/status`: the plan after the change and the plans it superseded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanStatusView {
+    #[serde(flatten)]
+    pub plan: PlanView,
+    /// Ids of the plans superseded by this approval.
+    pub superseded: Vec<i32>,
+}
+
+/// One imported zone.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportedZone {
+    pub id: i64,
+    /// Index of the feature in the request.
+    pub index: usize,
+    pub land_use: String,
+    pub name: Option<String>,
+    /// Area on the ellipsoid (m², to 0.1).
+    pub area_m2: f64,
+}
+
+/// `POST /planning/plans/{id}/zones`: what was imported.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ZoneImportSummary {
+    pub plan_id: i32,
+    /// Zones imported.
+    pub imported: usize,
+    /// CRS of the request (OGC URI).
+    pub source_crs: String,
+    pub zones: Vec<ImportedZone>,
+}
+
+/// A planning zone overlapping a parcel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ZoneImpact {
+    pub zone_id: i64,
+    pub plan_id: i32,
+    /// Planned land-use code.
+    pub land_use: String,
+    pub land_use_name: String,
+    pub name: Option<String>,
+    /// Overlap with the parcel (m², ellipsoid, to 0.1).
+    pub area_m2: f64,
+    /// Overlap as % of the parcel's ellipsoidal area.
+    pub percent: f64,
+    /// Whether the planned use conflicts with the parcel's current purposes.
+    pub conflicts_with_current: bool,
+    pub synthetic: bool,
+}
+
+/// `GET /parcels/{id}/planning`: the approved plans' zones over a parcel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelPlanning {
+    pub national_id: String,
+    pub commune_code: String,
+    pub sheet: i32,
+    pub parcel: i32,
+    /// Land-use codes of the parcel's current version.
+    pub current_land_uses: Vec<String>,
+    /// Legal area (VN-2000 TM-3 plane).
+    pub legal_area_m2: f64,
+    /// How the areas below are measured.
+    pub area_basis: String,
+    /// The parcel's area on the ellipsoid.
+    pub parcel_area_m2: f64,
+    pub planned_area_m2: f64,
+    pub conflicting_area_m2: f64,
+    pub in_conflict: bool,
+    pub plans: Vec<PlanView>,
+    pub zones: Vec<ZoneImpact>,
+    pub synthetic: bool,
+}
+
 /// The public view of a plan.
-pub fn plan_view(p: &db::PlanRow) -> Value {
-    json!({
-        "id": p.id,
-        "level": p.level,
-        "unit": {"code": p.unit_code, "name": p.unit_name, "province_code": p.province_code},
-        "name": p.name,
-        "period": {"start": p.period_start, "end": p.period_end},
-        "decision_no": p.decision_no,
-        "decision_date": p.decision_date,
-        "status": p.status,
-        "zone_count": p.zone_count,
-        "synthetic": p.is_synthetic,
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-    })
+pub fn plan_view(p: &db::PlanRow) -> PlanView {
+    PlanView {
+        id: p.id,
+        level: p.level.clone(),
+        unit: PlanUnit { code: p.unit_code.clone(), name: p.unit_name.clone(), province_code: p.province_code.clone() },
+        name: p.name.clone(),
+        period: PlanPeriodView { start: p.period_start, end: p.period_end },
+        decision_no: p.decision_no.clone(),
+        decision_date: p.decision_date,
+        status: p.status.clone(),
+        zone_count: p.zone_count,
+        synthetic: p.is_synthetic,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }
 }
 
 fn plan_not_found(id: i32) -> Error {
@@ -108,7 +218,7 @@ fn plan_not_found(id: i32) -> Error {
 }
 
 /// `GET /planning/plans/{id}`.
-pub fn get_plan(conn: &mut PgConnection, id: i32) -> Result<Value, Error> {
+pub fn get_plan(conn: &mut PgConnection, id: i32) -> Result<PlanView, Error> {
     let plan = db::plan(conn, id, false).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
     Ok(plan_view(&plan))
 }
@@ -162,7 +272,7 @@ fn check_plan(req: &NewPlan) -> Result<CheckedPlan, Error> {
 }
 
 /// `POST /planning/plans` (planner of the unit's province, or admin). One transaction, audited.
-pub fn create_plan(conn: &mut PgConnection, actor: &Actor, req: &NewPlan) -> Result<Value, Error> {
+pub fn create_plan(conn: &mut PgConnection, actor: &Actor, req: &NewPlan) -> Result<PlanView, Error> {
     let checked = check_plan(req)?;
     conn.transaction(|conn| {
         let unit = find_unit(conn, checked.level, &req.unit)?;
@@ -184,7 +294,7 @@ fn insert_plan(
     c: &CheckedPlan,
     unit: &db::UnitRow,
     synthetic: bool,
-) -> Result<Value, Error> {
+) -> Result<PlanView, Error> {
     let id = db::insert_plan(
         conn,
         &db::NewPlan {
@@ -211,7 +321,7 @@ fn insert_plan(
             entity: "planning_plan",
             entity_id: &id.to_string(),
             before: None,
-            after: Some(view.clone()),
+            after: Some(audit_json(&view)?),
         },
     )
     .context_db("writing the audit log")?;
@@ -232,7 +342,12 @@ fn approved_conflict(e: diesel::result::Error, unit: &db::UnitRow, level: PlanLe
 
 /// `POST /planning/plans/{id}/status`: approve (superseding the unit's approved plan of the
 /// same level in the same transaction) or supersede a plan.
-pub fn change_status(conn: &mut PgConnection, actor: &Actor, id: i32, req: &PlanStatusChange) -> Result<Value, Error> {
+pub fn change_status(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: i32,
+    req: &PlanStatusChange,
+) -> Result<PlanStatusView, Error> {
     let to = PlanStatus::parse(&req.status)
         .filter(|s| *s != PlanStatus::Draft)
         .ok_or_else(|| Error::invalid("/status", "the new status is `approved` or `superseded`"))?;
@@ -263,7 +378,7 @@ pub fn change_status(conn: &mut PgConnection, actor: &Actor, id: i32, req: &Plan
                         action: "planning.plan.supersede",
                         entity: "planning_plan",
                         entity_id: &old.id.to_string(),
-                        before: Some(plan_view(&old)),
+                        before: Some(audit_json(&plan_view(&old))?),
                         after: Some(json!({"status": "superseded", "superseded_by": id})),
                     },
                 )
@@ -280,7 +395,7 @@ pub fn change_status(conn: &mut PgConnection, actor: &Actor, id: i32, req: &Plan
         )
         .context_db("changing the plan's status")?;
         let after = db::plan(conn, id, false).context_db("reading the plan back")?.ok_or_else(|| plan_not_found(id))?;
-        let mut view = plan_view(&after);
+        let view = plan_view(&after);
         audit::append(
             conn,
             audit::AuditEntry {
@@ -289,13 +404,12 @@ pub fn change_status(conn: &mut PgConnection, actor: &Actor, id: i32, req: &Plan
                 action: "planning.plan.status",
                 entity: "planning_plan",
                 entity_id: &id.to_string(),
-                before: Some(plan_view(&plan)),
-                after: Some(view.clone()),
+                before: Some(audit_json(&plan_view(&plan))?),
+                after: Some(audit_json(&view)?),
             },
         )
         .context_db("writing the audit log")?;
-        view["superseded"] = json!(superseded);
-        Ok(view)
+        Ok(PlanStatusView { plan: view, superseded })
     })
 }
 
@@ -395,7 +509,7 @@ pub fn import_zones(
     actor: &Actor,
     plan_id: i32,
     req: &ZoneImport,
-) -> Result<Value, Error> {
+) -> Result<ZoneImportSummary, Error> {
     import(conn, settings, &actor.into(), Some(actor), plan_id, req, false)
 }
 
@@ -407,7 +521,7 @@ fn import(
     plan_id: i32,
     req: &ZoneImport,
     synthetic: bool,
-) -> Result<Value, Error> {
+) -> Result<ZoneImportSummary, Error> {
     if req.kind != "FeatureCollection" {
         return Err(Error::invalid("/type", "the body is a GeoJSON FeatureCollection"));
     }
@@ -449,7 +563,7 @@ fn import(
                 continue;
             }
             if let Some(outside) =
-                admin::area_outside(conn, plan.admin_unit_id, &z.geojson).context_db("checking the unit boundary")?
+                admin_units::area_outside(conn, plan.admin_unit_id, &z.geojson).context_db("checking the unit boundary")?
             {
                 if outside > settings.boundary_tolerance_m2 {
                     errors.push(feature_error(
@@ -507,15 +621,21 @@ fn import(
             return Err(Error::Invalid(errors));
         }
         let areas = db::zone_areas(conn, &ids).context_db("measuring the zones")?;
-        let zones: Vec<Value> = parsed
+        let zones: Vec<ImportedZone> = parsed
             .iter()
             .zip(&ids)
             .map(|(z, id)| {
                 let area = areas.iter().find(|(a, _)| a == id).map_or(0.0, |(_, m2)| (m2 * 10.0).round() / 10.0);
-                json!({"id": id, "index": z.index, "land_use": z.land_use, "name": z.name, "area_m2": area})
+                ImportedZone {
+                    id: *id,
+                    index: z.index,
+                    land_use: z.land_use.clone(),
+                    name: z.name.clone(),
+                    area_m2: area,
+                }
             })
             .collect();
-        let summary = json!({"plan_id": plan_id, "imported": ids.len(), "source_crs": crs.uri(), "zones": zones});
+        let summary = ZoneImportSummary { plan_id, imported: ids.len(), source_crs: crs.uri(), zones };
         audit::append(
             conn,
             audit::AuditEntry {
@@ -525,7 +645,7 @@ fn import(
                 entity: "planning_plan",
                 entity_id: &plan_id.to_string(),
                 before: None,
-                after: Some(summary.clone()),
+                after: Some(audit_json(&summary)?),
             },
         )
         .context_db("writing the audit log")?;
@@ -533,44 +653,85 @@ fn import(
     })
 }
 
+/// The public properties of a planning zone.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ZoneProperties {
+    pub zone_id: i64,
+    /// Planned land-use code.
+    pub land_use: String,
+    pub land_use_name: String,
+    pub name: Option<String>,
+    /// Area on the ellipsoid (m², to 0.1).
+    pub area_m2: f64,
+    pub plan_id: i32,
+    pub plan_name: String,
+    pub plan_level: String,
+    pub plan_status: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub province_code: String,
+    pub period_start: i32,
+    pub period_end: i32,
+    pub decision_no: Option<String>,
+    pub decision_date: Option<chrono::NaiveDate>,
+    /// CRS the zone was imported in (OGC URI).
+    pub source_crs: Option<String>,
+    pub synthetic: bool,
+}
+
+/// A planning zone as a GeoJSON Feature.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ZoneFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "Feature")]
+    pub kind: &'static str,
+    /// The zone id.
+    pub id: i64,
+    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    #[schema(value_type = Object)]
+    pub geometry: Value,
+    pub properties: ZoneProperties,
+}
+
 /// The public GeoJSON Feature of a planning zone (WGS 84).
-pub fn zone_feature(z: &db::ZoneRow) -> Value {
-    json!({
-        "type": "Feature",
-        "id": z.id,
-        "geometry": serde_json::from_str::<Value>(&z.geometry).unwrap_or(Value::Null),
-        "properties": {
-            "zone_id": z.id,
-            "land_use": z.land_use_code,
-            "land_use_name": z.land_use_name,
-            "name": z.name,
-            "area_m2": (z.area_m2 * 10.0).round() / 10.0,
-            "plan_id": z.plan_id,
-            "plan_name": z.plan_name,
-            "plan_level": z.plan_level,
-            "plan_status": z.plan_status,
-            "unit_code": z.unit_code,
-            "unit_name": z.unit_name,
-            "province_code": z.province_code,
-            "period_start": z.period_start,
-            "period_end": z.period_end,
-            "decision_no": z.decision_no,
-            "decision_date": z.decision_date,
-            "source_crs": Crs::from_epsg(z.source_crs_epsg as u32).map(|c| c.uri()),
-            "synthetic": z.is_synthetic,
-        }
-    })
+pub fn zone_feature(z: &db::ZoneRow) -> ZoneFeature {
+    ZoneFeature {
+        kind: "Feature",
+        id: z.id,
+        geometry: serde_json::from_str::<Value>(&z.geometry).unwrap_or(Value::Null),
+        properties: ZoneProperties {
+            zone_id: z.id,
+            land_use: z.land_use_code.clone(),
+            land_use_name: z.land_use_name.clone(),
+            name: z.name.clone(),
+            area_m2: (z.area_m2 * 10.0).round() / 10.0,
+            plan_id: z.plan_id,
+            plan_name: z.plan_name.clone(),
+            plan_level: z.plan_level.clone(),
+            plan_status: z.plan_status.clone(),
+            unit_code: z.unit_code.clone(),
+            unit_name: z.unit_name.clone(),
+            province_code: z.province_code.clone(),
+            period_start: z.period_start,
+            period_end: z.period_end,
+            decision_no: z.decision_no.clone(),
+            decision_date: z.decision_date,
+            source_crs: Crs::from_epsg(z.source_crs_epsg as u32).map(|c| c.uri()),
+            synthetic: z.is_synthetic,
+        },
+    }
 }
 
 /// A page of zones (approved plans', or one plan's) as features; with the count and last id.
-pub fn zones_page(conn: &mut PgConnection, q: &db::ZoneQuery) -> Result<(Vec<Value>, i64, Option<i64>), Error> {
+pub fn zones_page(conn: &mut PgConnection, q: &db::ZoneQuery) -> Result<(Vec<ZoneFeature>, i64, Option<i64>), Error> {
     let (rows, matched) = db::zones_page(conn, q).context_db("loading planning zones")?;
     let last = rows.last().map(|r| r.id);
     Ok((rows.iter().map(zone_feature).collect(), matched, last))
 }
 
 /// One zone by id (as the text of an OGC feature id).
-pub fn zone(conn: &mut PgConnection, id: &str) -> Result<Value, Error> {
+pub fn zone(conn: &mut PgConnection, id: &str) -> Result<ZoneFeature, Error> {
     let not_found = || Error::NotFound(format!("planning zone {id}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
     db::zone(conn, id).context_db("loading the planning zone")?.map(|z| zone_feature(&z)).ok_or_else(not_found)
@@ -579,7 +740,7 @@ pub fn zone(conn: &mut PgConnection, id: &str) -> Result<Value, Error> {
 /// `GET /parcels/{id}/planning`: every zone of an approved plan that overlaps the parcel's
 /// current version, with the planned use, the overlap in m² and as % of the parcel, and
 /// whether the planned use conflicts with the parcel's current purposes.
-pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: &str) -> Result<Value, Error> {
+pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: &str) -> Result<ParcelPlanning, Error> {
     if !geohash::is_national_id(national_id) {
         return Err(Error::bad_parameter(
             "id",
@@ -604,7 +765,7 @@ pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: 
     let round1 = |v: f64| (v * 10.0).round() / 10.0;
     let pct = |v: f64| if parcel_area > 0.0 { (v / parcel_area * 10_000.0).round() / 100.0 } else { 0.0 };
     let (mut planned, mut conflicting) = (0.0, 0.0);
-    let zones: Vec<Value> = rows
+    let zones: Vec<ZoneImpact> = rows
         .iter()
         .map(|r| {
             let conflict = rules::conflicts_with_current(&current_refs, &r.land_use_code);
@@ -612,35 +773,35 @@ pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: 
             if conflict {
                 conflicting += r.area_m2;
             }
-            json!({
-                "zone_id": r.zone_id,
-                "plan_id": r.plan_id,
-                "land_use": r.land_use_code,
-                "land_use_name": r.land_use_name,
-                "name": r.zone_name,
-                "area_m2": round1(r.area_m2),
-                "percent": pct(r.area_m2),
-                "conflicts_with_current": conflict,
-                "synthetic": r.is_synthetic,
-            })
+            ZoneImpact {
+                zone_id: r.zone_id,
+                plan_id: r.plan_id,
+                land_use: r.land_use_code.clone(),
+                land_use_name: r.land_use_name.clone(),
+                name: r.zone_name.clone(),
+                area_m2: round1(r.area_m2),
+                percent: pct(r.area_m2),
+                conflicts_with_current: conflict,
+                synthetic: r.is_synthetic,
+            }
         })
         .collect();
-    Ok(json!({
-        "national_id": parcel.national_id,
-        "commune_code": parcel.commune_code,
-        "sheet": parcel.sheet_no,
-        "parcel": parcel.parcel_no,
-        "current_land_uses": current,
-        "legal_area_m2": parcel.legal_area_m2,
-        "area_basis": AREA_BASIS,
-        "parcel_area_m2": round1(parcel_area),
-        "planned_area_m2": round1(planned),
-        "conflicting_area_m2": round1(conflicting),
-        "in_conflict": conflicting > 0.0,
-        "plans": plans.iter().map(plan_view).collect::<Vec<_>>(),
-        "zones": zones,
-        "synthetic": parcel.is_synthetic,
-    }))
+    Ok(ParcelPlanning {
+        national_id: parcel.national_id,
+        commune_code: parcel.commune_code,
+        sheet: parcel.sheet_no,
+        parcel: parcel.parcel_no,
+        current_land_uses: current,
+        legal_area_m2: parcel.legal_area_m2,
+        area_basis: AREA_BASIS.to_string(),
+        parcel_area_m2: round1(parcel_area),
+        planned_area_m2: round1(planned),
+        conflicting_area_m2: round1(conflicting),
+        in_conflict: conflicting > 0.0,
+        plans: plans.iter().map(plan_view).collect(),
+        zones,
+        synthetic: parcel.is_synthetic,
+    })
 }
 
 /// Creates a plan and imports its zones in the caller's name but without a staff account
@@ -650,13 +811,13 @@ pub(crate) fn create_synthetic_plan_with_zones(
     settings: &Settings,
     plan: &NewPlan,
     zones: &ZoneImport,
-) -> Result<Value, Error> {
+) -> Result<PlanView, Error> {
     let checked = check_plan(plan)?;
     let by = Recorder { user_id: None, name: "seed" };
     conn.transaction(|conn| {
         let unit = find_unit(conn, checked.level, &plan.unit)?;
         let view = insert_plan(conn, &by, plan, &checked, &unit, true)?;
-        let id = view["id"].as_i64().ok_or_else(|| anyhow::anyhow!("plan without id"))? as i32;
+        let id = view.id;
         import(conn, settings, &by, None, id, zones, true)?;
         get_plan(conn, id)
     })

@@ -12,7 +12,7 @@ use super::certificates as certificate_service;
 use super::parcels::{self, LandUseInput, NewParcel, Recorder};
 use super::{Error, Settings};
 use domain::crs::Crs;
-use store::{admin, parcels as parcel_db, reference, rights};
+use store::{admin_units, parcels as parcel_db, reference, rights};
 
 /// What kind of land the generator lays out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -242,8 +242,8 @@ fn load_sample_file(conn: &mut PgConnection, settings: &Settings, path: &Path) -
     let commune_code = file["commune"].as_str().ok_or_else(|| anyhow!("{}: no commune", path.display()))?;
     let crs_name = file["crs"]["properties"]["name"].as_str().ok_or_else(|| anyhow!("{}: no crs", path.display()))?;
     let crs = Crs::parse(crs_name)?;
-    let commune =
-        admin::current_commune(conn, commune_code)?.ok_or_else(|| anyhow!("commune {commune_code} is not loaded"))?;
+    let commune = admin_units::current_commune(conn, commune_code)?
+        .ok_or_else(|| anyhow!("commune {commune_code} is not loaded"))?;
     if parcel_db::page(conn, &parcel_db::PageQuery { limit: 1, ..Default::default() }).map(|(_, _)| ()).is_err() {
         bail!("cannot query parcels");
     }
@@ -264,7 +264,7 @@ fn load_sample_file(conn: &mut PgConnection, settings: &Settings, path: &Path) -
                 "synthetic",
             )?;
         }
-        let commune = admin::current_commune(conn, commune_code)?.expect("loaded above");
+        let commune = admin_units::current_commune(conn, commune_code)?.expect("loaded above");
         let features = file["features"].as_array().ok_or_else(|| anyhow!("{}: no features", path.display()))?;
         let (mut parcels_in, mut certificates) = (0, 0);
         for (i, f) in features.iter().enumerate() {

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use diachinh::service::{auth, seed, Role, Settings};
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use store::{self as persistence, DbPool};
+use store::DbPool;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -90,7 +90,7 @@ fn ensure_template(admin: &str) -> String {
         {
             let mut t = PgConnection::establish(&with_db(admin, &name)).unwrap();
             exec(&mut t, "CREATE EXTENSION IF NOT EXISTS postgis").unwrap();
-            persistence::migrate(&mut t).expect("migrate the template");
+            store::migrate(&mut t).expect("migrate the template");
             seed::seed(&mut t, &Settings::default(), &repo_dir().join("sample-data")).expect("seed the template");
             auth::add_user(&mut t, "admin", "Quản trị viên", PASSWORD, Role::Admin, None).unwrap();
             auth::add_user(&mut t, "officer92", "Cán bộ Cần Thơ", PASSWORD, Role::Officer, Some("92")).unwrap();
@@ -182,7 +182,7 @@ impl TestApp {
 
     pub fn spawn_with(settings: Settings) -> TestApp {
         let db = TestDb::new();
-        let pool = persistence::pool(&db.url, 8).unwrap();
+        let pool = store::pool(&db.url, 8).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = diachinh::http::AppState { pool: pool.clone(), settings };

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod audit;
 mod browser;
 mod certificates;
 mod checks_http;
@@ -11,6 +12,7 @@ mod dossiers;
 mod ogc_clients;
 mod planning;
 mod public_api;
+mod schemathesis;
 mod staff_writes;
 mod tiles;
 mod vn2000_transform;

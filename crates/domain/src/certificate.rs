@@ -162,6 +162,74 @@ impl BlankRange {
     }
 }
 
+/// Tình trạng giấy chứng nhận — a certificate's status, stored in `certificates.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Còn hiệu lực: the one valid certificate of its right.
+    Valid,
+    /// Đã thu hồi: revoked; kept for the record.
+    Revoked,
+    /// Đã cấp đổi: replaced by a newer certificate.
+    Replaced,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Valid, Status::Revoked, Status::Replaced];
+
+    /// The text stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Revoked => "revoked",
+            Status::Replaced => "replaced",
+        }
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = String;
+    fn try_from(text: String) -> Result<Status, String> {
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown certificate status {text:?}"))
+    }
+}
+
+/// Tình trạng phôi — a blank form's status, stored in `certificate_blanks.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlankStatus {
+    /// Chưa sử dụng: in stock.
+    Unused,
+    /// Đã in: a certificate was printed on it.
+    Issued,
+    /// Đã hủy: spoiled or lost, with a reason.
+    Voided,
+}
+
+impl BlankStatus {
+    pub const ALL: [BlankStatus; 3] = [BlankStatus::Unused, BlankStatus::Issued, BlankStatus::Voided];
+
+    /// The text stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BlankStatus::Unused => "unused",
+            BlankStatus::Issued => "issued",
+            BlankStatus::Voided => "voided",
+        }
+    }
+}
+
+impl TryFrom<String> for BlankStatus {
+    type Error = String;
+    fn try_from(text: String) -> Result<BlankStatus, String> {
+        BlankStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown blank status {text:?}"))
+    }
+}
+
 /// Người sử dụng đất: who holds the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -91,6 +91,14 @@ impl State {
     }
 }
 
+impl TryFrom<String> for State {
+    type Error = String;
+    /// Reads the stored text (how the store maps the `dossiers.state` column).
+    fn try_from(text: String) -> Result<State, String> {
+        State::parse(&text).ok_or_else(|| format!("unknown dossier state {text:?}"))
+    }
+}
+
 impl std::fmt::Display for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -6,6 +6,15 @@ use std::collections::BinaryHeap;
 use geo::{Area, BoundingRect, Validation};
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
+/// The most positions (vertices, closing positions included, over all rings and parts) one
+/// submitted geometry may have. A cadastral parcel is surveyed as tens to a few hundred
+/// boundary points (the largest rural lots, traced along a river, reach a few thousand), so a
+/// real parcel never reaches 10 000; the cap bounds the work one request can cause: every
+/// check is then near O(n log n) on at most this many vertices (under a second in a release
+/// build, see `checks` tests), and a planning zone import is bounded per feature. Counted
+/// before anything else is done with the geometry ([`check_vertex_count`]).
+pub const MAX_VERTICES_PER_GEOMETRY: usize = 10_000;
+
 /// Why a submitted geometry was refused. `pointer` is a JSON pointer relative to the geometry.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]

@@ -70,6 +70,14 @@ impl PlanStatus {
     }
 }
 
+impl TryFrom<String> for PlanStatus {
+    type Error = String;
+    /// Reads the stored text (how the store maps the `planning_plans.status` column).
+    fn try_from(text: String) -> Result<PlanStatus, String> {
+        PlanStatus::parse(&text).ok_or_else(|| format!("unknown plan status {text:?}"))
+    }
+}
+
 /// Why a plan's fields or a status change are refused; `field` names the request member.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]

@@ -9,7 +9,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bytea, Date, Integer, Jsonb, Nullable, Text, Timestamptz};
 
+use domain::dossier::State;
+
 use super::parcels::ParcelRow;
+use crate::enums::Stored;
 
 #[derive(QueryableByName)]
 struct Id {
@@ -110,26 +113,7 @@ pub fn record_issued_blank(conn: &mut PgConnection, serial: &str, province_code:
 }
 
 // ---------------------------------------------------------------------------------------------
-// Registry book numbers (số vào sổ)
-
-/// The next registry number of an office (province) for a year, counted in the database so
-/// two issuances can never get the same number; the row stays locked until commit, and a
-/// rolled-back issuance gives its number back.
-pub fn next_registry_number(conn: &mut PgConnection, province_code: &str, year: i32) -> QueryResult<i32> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = Integer)]
-        last_no: i32,
-    }
-    let n: N = diesel::sql_query(
-        "INSERT INTO registry_counters (province_code, year, last_no) VALUES ($1, $2, 1) \
-         ON CONFLICT (province_code, year) DO UPDATE SET last_no = registry_counters.last_no + 1 RETURNING last_no",
-    )
-    .bind::<Text, _>(province_code)
-    .bind::<Integer, _>(year)
-    .get_result(conn)?;
-    Ok(n.last_no)
-}
+// Registry book numbers (số vào sổ); the next one comes from `crate::counters`.
 
 /// Raises every counter to the highest number already used by certificates on record
 /// ("CS 00120" → 120), e.g. after loading certificates issued elsewhere.
@@ -147,29 +131,27 @@ pub fn sync_registry_counters(conn: &mut PgConnection) -> QueryResult<usize> {
 // Dossiers, checks and parcels as issuance sees them
 
 /// A dossier as issuance needs it.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::schema::dossiers, check_for_backend(diesel::pg::Pg))]
 pub struct DossierRow {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
     pub receipt_no: String,
-    #[diesel(sql_type = Text)]
     pub procedure_code: String,
-    #[diesel(sql_type = Text)]
     pub province_code: String,
-    #[diesel(sql_type = Text)]
-    pub state: String,
+    #[diesel(deserialize_as = Stored<State>)]
+    pub state: State,
 }
 
 /// The dossier, locked against concurrent changes (FOR NO KEY UPDATE: rows referencing it
 /// can still be inserted) until the end of the transaction.
 pub fn dossier_for_issue(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Option<DossierRow>> {
-    diesel::sql_query(
-        "SELECT id, receipt_no, procedure_code, province_code, state FROM dossiers WHERE id = $1 FOR NO KEY UPDATE",
-    )
-    .bind::<BigInt, _>(dossier_id)
-    .get_result(conn)
-    .optional()
+    use crate::schema::dossiers;
+    dossiers::table
+        .filter(dossiers::id.eq(dossier_id))
+        .select(DossierRow::as_select())
+        .for_no_key_update()
+        .get_result(conn)
+        .optional()
 }
 
 /// Parcels named in a dossier.
@@ -576,6 +558,17 @@ pub fn office_seed(dir: &Path, province_code: &str) -> std::io::Result<[u8; 32]>
     if province_code.len() != 2 || !province_code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::new(ErrorKind::InvalidInput, format!("'{province_code}' is not a province code")));
     }
+    named_seed(dir, province_code)
+}
+
+/// Reads (or creates on first use, as [`office_seed`]) the Ed25519 seed `{dir}/{name}.ed25519`;
+/// e.g. `audit` for the key that seals the audit chain's head.
+pub fn named_seed(dir: &Path, name: &str) -> std::io::Result<[u8; 32]> {
+    use std::io::{Error, ErrorKind};
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(Error::new(ErrorKind::InvalidInput, format!("'{name}' is not a key name")));
+    }
+    let province_code = name;
     let path = dir.join(format!("{province_code}.ed25519"));
     match std::fs::read_to_string(&path) {
         Ok(text) => {
@@ -609,7 +602,7 @@ pub fn office_seed(dir: &Path, province_code: &str) -> std::io::Result<[u8; 32]>
     let _ = std::fs::remove_file(&tmp);
     match linked {
         Ok(()) => Ok(seed),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => office_seed(dir, province_code),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => named_seed(dir, province_code),
         Err(e) => Err(e),
     }
 }

@@ -4,6 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Jsonb, Nullable, Text, Timestamptz};
+use domain::dossier::State;
+
+use crate::enums::Stored;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ProcedureRow {
@@ -75,23 +78,6 @@ pub fn upsert_calendar_day(conn: &mut PgConnection, day: NaiveDate, kind: &str, 
     .execute(conn)
 }
 
-/// Next receipt number of a province for a day.
-pub fn next_receipt_no(conn: &mut PgConnection, province: &str, day: NaiveDate) -> QueryResult<i32> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = Integer)]
-        last_no: i32,
-    }
-    let n: N = diesel::sql_query(
-        "INSERT INTO receipt_counters (province_code, day, last_no) VALUES ($1, $2, 1) \
-         ON CONFLICT (province_code, day) DO UPDATE SET last_no = receipt_counters.last_no + 1 RETURNING last_no",
-    )
-    .bind::<Text, _>(province)
-    .bind::<Date, _>(day)
-    .get_result(conn)?;
-    Ok(n.last_no)
-}
-
 #[derive(Debug, Clone, QueryableByName)]
 pub struct DossierRow {
     #[diesel(sql_type = BigInt)]
@@ -116,8 +102,8 @@ pub struct DossierRow {
     pub applicant_kind: String,
     #[diesel(sql_type = Text)]
     pub applicant_name: String,
-    #[diesel(sql_type = Text)]
-    pub state: String,
+    #[diesel(sql_type = Text, deserialize_as = Stored<State>)]
+    pub state: State,
     #[diesel(sql_type = Timestamptz)]
     pub received_at: DateTime<Utc>,
     #[diesel(sql_type = Integer)]
@@ -176,7 +162,7 @@ pub struct ListFilter {
     pub province: Option<String>,
     pub commune: Option<String>,
     pub procedure: Option<String>,
-    pub state: Option<String>,
+    pub state: Option<State>,
     /// Only dossiers past their due date and not finished, as of this day.
     pub overdue_on: Option<NaiveDate>,
     pub after: i64,
@@ -193,7 +179,7 @@ pub fn list(conn: &mut PgConnection, f: &ListFilter) -> QueryResult<Vec<DossierR
     .bind::<Nullable<Text>, _>(f.province.as_deref())
     .bind::<Nullable<Text>, _>(f.commune.as_deref())
     .bind::<Nullable<Text>, _>(f.procedure.as_deref())
-    .bind::<Nullable<Text>, _>(f.state.as_deref())
+    .bind::<Nullable<Text>, _>(f.state.map(State::as_str))
     .bind::<Nullable<Date>, _>(f.overdue_on)
     .bind::<BigInt, _>(f.after)
     .bind::<BigInt, _>(f.limit)
@@ -283,7 +269,7 @@ pub fn documents(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<Do
 
 /// The state and clock fields an event may change.
 pub struct StateUpdate {
-    pub state: String,
+    pub state: State,
     pub due_on: NaiveDate,
     pub paused_since: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -298,7 +284,7 @@ pub fn update_state(conn: &mut PgConnection, id: i64, u: &StateUpdate) -> QueryR
            returned_at = $7, return_method = $8 WHERE id = $1",
     )
     .bind::<BigInt, _>(id)
-    .bind::<Text, _>(&u.state)
+    .bind::<Text, _>(u.state.as_str())
     .bind::<Date, _>(u.due_on)
     .bind::<Nullable<Timestamptz>, _>(u.paused_since)
     .bind::<Nullable<Timestamptz>, _>(u.decided_at)
@@ -448,8 +434,8 @@ pub struct TimelinessRow {
     pub due_on: NaiveDate,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub result_ready_at: Option<DateTime<Utc>>,
-    #[diesel(sql_type = Text)]
-    pub state: String,
+    #[diesel(sql_type = Text, deserialize_as = Stored<State>)]
+    pub state: State,
     #[diesel(sql_type = BigInt)]
     pub apologies: i64,
     /// Pauses as [from, to] pairs flattened: from0, to0, from1, to1 … (open pauses end today).

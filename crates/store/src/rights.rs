@@ -1,13 +1,20 @@
 //! Parties, rights (RRR) with shares, and certificates.
 
+use chrono::Datelike;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Double, Nullable, Text};
+use diesel::sql_types::{BigInt, Double, Text};
+use domain::certificate::Status;
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
+use crate::schema::{certificates, parties, rrrs};
+
+define_sql_function!(
+    /// The time now (not the transaction's start, as `now()` is).
+    fn clock_timestamp() -> Timestamptz
+);
+
+const INSERT_USE_RIGHT: &str = include_str!("sql/rights_insert_use_right.sql");
+const INSERT_SHARE: &str = include_str!("sql/rights_insert_share.sql");
+const SHARES: &str = include_str!("sql/rights_shares.sql");
 
 pub fn insert_party(
     conn: &mut PgConnection,
@@ -16,15 +23,15 @@ pub fn insert_party(
     id_number: Option<&str>,
     address: Option<&str>,
 ) -> QueryResult<i64> {
-    let r: Id = diesel::sql_query(
-        "INSERT INTO parties (kind, full_name, id_number, address) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind::<Text, _>(kind)
-    .bind::<Text, _>(full_name)
-    .bind::<Nullable<Text>, _>(id_number)
-    .bind::<Nullable<Text>, _>(address)
-    .get_result(conn)?;
-    Ok(r.id)
+    diesel::insert_into(parties::table)
+        .values((
+            parties::kind.eq(kind),
+            parties::full_name.eq(full_name),
+            parties::id_number.eq(id_number),
+            parties::address.eq(address),
+        ))
+        .returning(parties::id)
+        .get_result(conn)
 }
 
 /// A use right on the parcel's current version; returns the right's id.
@@ -34,19 +41,21 @@ pub fn insert_use_right(
     use_form: &str,
     source_document: &str,
 ) -> QueryResult<i64> {
-    let r: Id = diesel::sql_query(
-        "INSERT INTO rrrs (kind, parcel_id, parcel_version_id, use_form, source_document) \
-         SELECT 'use_right', $1, v.id, $2, $3 FROM parcel_versions v WHERE v.parcel_id = $1 AND v.valid_to IS NULL RETURNING id",
-    )
-    .bind::<BigInt, _>(parcel_id)
-    .bind::<Text, _>(use_form)
-    .bind::<Text, _>(source_document)
-    .get_result(conn)?;
-    Ok(r.id)
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let row: Inserted = diesel::sql_query(INSERT_USE_RIGHT)
+        .bind::<BigInt, _>(parcel_id)
+        .bind::<Text, _>(use_form)
+        .bind::<Text, _>(source_document)
+        .get_result(conn)?;
+    Ok(row.id)
 }
 
 pub fn insert_share(conn: &mut PgConnection, rrr_id: i64, party_id: i64, share: f64) -> QueryResult<usize> {
-    diesel::sql_query("INSERT INTO rrr_shares (rrr_id, party_id, share) VALUES ($1, $2, $3::numeric(9,8))")
+    diesel::sql_query(INSERT_SHARE)
         .bind::<BigInt, _>(rrr_id)
         .bind::<BigInt, _>(party_id)
         .bind::<Double, _>(share)
@@ -64,18 +73,18 @@ pub struct NewCertificate<'a> {
 }
 
 pub fn insert_certificate(conn: &mut PgConnection, c: &NewCertificate) -> QueryResult<i64> {
-    let r: Id = diesel::sql_query(
-        "INSERT INTO certificates (serial, registry_no, registry_year, province_code, rrr_id, issued_on, issuing_authority) \
-         VALUES ($1, $2, extract(year FROM $5::date)::int, $3, $4, $5, $6) RETURNING id",
-    )
-    .bind::<Text, _>(c.serial)
-    .bind::<Text, _>(c.registry_no)
-    .bind::<Text, _>(c.province_code)
-    .bind::<BigInt, _>(c.rrr_id)
-    .bind::<Date, _>(c.issued_on)
-    .bind::<Text, _>(c.issuing_authority)
-    .get_result(conn)?;
-    Ok(r.id)
+    diesel::insert_into(certificates::table)
+        .values((
+            certificates::serial.eq(c.serial),
+            certificates::registry_no.eq(c.registry_no),
+            certificates::registry_year.eq(c.issued_on.year()),
+            certificates::province_code.eq(c.province_code),
+            certificates::rrr_id.eq(c.rrr_id),
+            certificates::issued_on.eq(c.issued_on),
+            certificates::issuing_authority.eq(c.issuing_authority),
+        ))
+        .returning(certificates::id)
+        .get_result(conn)
 }
 
 /// A current use right with its holders.
@@ -91,48 +100,42 @@ pub struct CurrentRight {
 /// The current use right of a parcel with its holders' (party id, share), if any.
 pub fn current_use_right(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<CurrentRight>> {
     #[derive(QueryableByName)]
-    struct R {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Nullable<Text>)]
-        use_form: Option<String>,
-    }
-    #[derive(QueryableByName)]
-    struct S {
+    struct Share {
         #[diesel(sql_type = BigInt)]
         party_id: i64,
         #[diesel(sql_type = Double)]
         share: f64,
     }
-    let right: Option<R> = diesel::sql_query(
-        "SELECT id, use_form FROM rrrs WHERE parcel_id = $1 AND kind = 'use_right' AND valid_to IS NULL",
-    )
-    .bind::<BigInt, _>(parcel_id)
-    .get_result(conn)
-    .optional()?;
-    let Some(right) = right else { return Ok(None) };
-    let shares: Vec<S> = diesel::sql_query(
-        "SELECT party_id, share::float8 AS share FROM rrr_shares WHERE rrr_id = $1 ORDER BY party_id",
-    )
-    .bind::<BigInt, _>(right.id)
-    .load(conn)?;
+    let right: Option<(i64, Option<String>)> = rrrs::table
+        .filter(rrrs::parcel_id.eq(parcel_id))
+        .filter(rrrs::kind.eq("use_right"))
+        .filter(rrrs::valid_to.is_null())
+        .select((rrrs::id, rrrs::use_form))
+        .get_result(conn)
+        .optional()?;
+    let Some((id, use_form)) = right else { return Ok(None) };
+    let shares: Vec<Share> = diesel::sql_query(SHARES).bind::<BigInt, _>(id).load(conn)?;
     Ok(Some(CurrentRight {
-        id: right.id,
-        use_form: right.use_form.unwrap_or_else(|| "sole".into()),
+        id,
+        use_form: use_form.unwrap_or_else(|| "sole".into()),
         shares: shares.into_iter().map(|s| (s.party_id, s.share)).collect(),
     }))
 }
 
 /// Ends a right, and revokes the valid certificates over it (the land they describe is gone).
 pub fn end_right(conn: &mut PgConnection, rrr_id: i64, reason: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE certificates SET status = 'revoked', revoked_at = clock_timestamp(), revoked_reason = $2 \
-          WHERE rrr_id = $1 AND status = 'valid'",
+    diesel::update(
+        certificates::table
+            .filter(certificates::rrr_id.eq(rrr_id))
+            .filter(certificates::status.eq(Status::Valid.as_str())),
     )
-    .bind::<BigInt, _>(rrr_id)
-    .bind::<Text, _>(reason)
+    .set((
+        certificates::status.eq(Status::Revoked.as_str()),
+        certificates::revoked_at.eq(clock_timestamp().nullable()),
+        certificates::revoked_reason.eq(reason),
+    ))
     .execute(conn)?;
-    diesel::sql_query("UPDATE rrrs SET valid_to = clock_timestamp() WHERE id = $1 AND valid_to IS NULL")
-        .bind::<BigInt, _>(rrr_id)
+    diesel::update(rrrs::table.filter(rrrs::id.eq(rrr_id)).filter(rrrs::valid_to.is_null()))
+        .set(rrrs::valid_to.eq(clock_timestamp().nullable()))
         .execute(conn)
 }

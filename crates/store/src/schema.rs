@@ -60,6 +60,18 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    audit_chain_head (one) {
+        one -> Bool,
+        last_id -> Int8,
+        last_hash -> Nullable<Bytea>,
+        dense_after -> Int8,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     audit_log (id) {
         id -> Int8,
         at -> Timestamptz,
@@ -466,6 +478,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_units,
     api_tokens,
     apology_letters,
+    audit_chain_head,
     audit_log,
     calendar_days,
     certificate_blanks,

@@ -35,32 +35,40 @@
 //!    `--clients` clients (the raw-SQL limit) and with one (its latency).
 
 use std::fmt::Write as _;
-use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use diesel::pg::PgConnection;
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Integer, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
 use geo_types::{Coord, MultiPolygon};
 use serde_json::{json, Value};
 
-use crate::bench_tiles::run_bounded;
-use diachinh::cluster::PG_BIN;
+use diachinh::config;
 use diachinh::service::checks::CheckRequest;
-use diachinh::service::{auth, seed, Role, Settings};
-use diachinh::{config, http};
+use diachinh::service::{auth, Role, Settings};
 use domain::checks::{
     self as rules, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances,
 };
+use domain::crs::projection::{plane_to_wgs84, wgs84_text_to_plane};
 use domain::crs::{Crs, Tm3Zone};
-use domain::projection::{plane_to_wgs84, wgs84_text_to_plane};
-use store::{admin, checks as check_db, parcels as parcel_db, users};
+use store::{admin_units as admin, checks as check_db, parcels as parcel_db, users};
+
+use crate::harness::dataset::{self, count_current_parcels, DatasetSpec};
+use crate::harness::db::{exec, scalar_i64, with_fixed_seed};
+use crate::harness::machine::{load_average, wait_for_quiet_machine, Facts};
+use crate::harness::pgbench::{PgMode, Pgbench, PgbenchInput, PgbenchRun};
+use crate::harness::process::WorkDir;
+use crate::harness::report;
+use crate::harness::server::BenchServer;
+use crate::harness::stats::thousands;
+
+/// The benchmark's name: its messages' prefix.
+const WHO: &str = "bench-check";
 
 /// What `diachinh-tools bench-check` was asked to do.
 #[derive(Debug, Clone)]
@@ -89,20 +97,11 @@ const USERNAME: &str = "bench-checker";
 const PASSWORD: &str = "bench-checker-local-only";
 /// Seed of the parcel draw (`setseed`).
 const SEED: f64 = 0.2718;
-/// Synthetic parcels per commune (shared with `diachinh-tools bench`).
-const PER_COMMUNE: usize = 5_000;
-/// Shared with `diachinh-tools bench`: a database with this comment is completely loaded.
-const MARKER: &str = "diachinh bench dataset: complete";
-/// Shared with `diachinh-tools bench`: the session advisory lock held while checking and loading.
-const LOAD_LOCK: &str = "diachinh bench load";
-const SECTION_START: &str = "<!-- bench-check:start -->";
-const SECTION_END: &str = "<!-- bench-check:end -->";
 /// Bounds: one HTTP request; the sequential phases; the throughput run's request count.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const PHASE_LIMIT: Duration = Duration::from_secs(1_200);
 const MAX_CONCURRENT_REQUESTS: usize = 200_000;
 /// Extra time a pgbench run may take beyond its duration before it is killed.
-const GRACE: Duration = Duration::from_secs(90);
 /// Above this 1-minute load average the section says the machine was busy.
 const BUSY_LOAD: f64 = 4.0;
 
@@ -136,36 +135,23 @@ pub fn run(opts: &Options) -> Result<()> {
     {
         bail!("--requests 1..=10000, --clients 1..=64, --seconds 1..=600");
     }
-    let pgbench = Path::new(PG_BIN).join("pgbench");
-    if !pgbench.is_file() {
-        bail!("{} is missing: scripts/bench-prereqs.sh (postgresql-contrib)", pgbench.display());
-    }
+    let pgbench = Pgbench::find()?;
     let base_url = config::database_url()?;
-    let settings = Settings::from_env()?;
-    let mut specs = vec![("diachinh_bench_sample".to_string(), 0usize)];
-    if opts.parcels > 0 {
-        specs.push((format!("diachinh_bench_{}", opts.parcels), opts.parcels));
+    let settings = diachinh::config::Config::load(None)?.settings()?;
+    let work = WorkDir::create(WHO)?;
+    let mut results = Vec::new();
+    for spec in DatasetSpec::sample_and(opts.parcels) {
+        let db_name = &spec.db_name;
+        let prepared =
+            prepare(&base_url, &spec, opts, &settings).with_context(|| format!("while preparing {db_name}"))?;
+        results.push(
+            measure(&prepared, opts, &settings, &pgbench, &work)
+                .with_context(|| format!("while measuring {db_name}"))?,
+        );
     }
-    let work = std::env::temp_dir().join(format!("diachinh-bench-check-{}", std::process::id()));
-    fs::create_dir_all(&work)?;
-    let outcome = (|| -> Result<Vec<DatasetResult>> {
-        let mut results = Vec::new();
-        for (db_name, synthetic) in &specs {
-            let prepared = prepare(&base_url, db_name, *synthetic, opts, &settings)
-                .with_context(|| format!("while preparing {db_name}"))?;
-            results.push(
-                measure(&prepared, opts, &settings, &pgbench, &work)
-                    .with_context(|| format!("while measuring {db_name}"))?,
-            );
-        }
-        Ok(results)
-    })();
-    let _ = fs::remove_dir_all(&work);
-    let results = outcome?;
-    let section = render(opts, &facts(&base_url), &results);
-    println!("\n{section}");
-    write_section(&opts.out, &section)?;
-    eprintln!("bench-check: results written to {}", opts.out.display());
+    drop(work);
+    let section = render(opts, &Facts::collect(&base_url), &results);
+    report::publish(WHO, &opts.out, report::BENCH_CHECK, &section)?;
     Ok(())
 }
 
@@ -181,33 +167,12 @@ struct Prepared {
     notes: Vec<String>,
 }
 
-/// Reuses a complete dataset or loads it, under `diachinh-tools bench`'s lock; then adds the check's
-/// reference documents and the bench account when missing.
-fn prepare(base_url: &str, db_name: &str, synthetic: usize, opts: &Options, settings: &Settings) -> Result<Prepared> {
-    let url = with_database(base_url, db_name)?;
-    {
-        let mut admin_conn = PgConnection::establish(base_url).context("while connecting to the main database")?;
-        if scalar_bind(&mut admin_conn, "SELECT count(*) AS n FROM pg_database WHERE datname = $1", db_name)? == 0 {
-            eprintln!("bench-check: creating database {db_name}");
-            exec(&mut admin_conn, &format!("CREATE DATABASE {db_name}"))?;
-        }
-    }
-    let mut conn = PgConnection::establish(&url).with_context(|| format!("while connecting to {db_name}"))?;
-    // Another bench may be loading this database: wait for it. The lock ends with `conn`.
-    exec(&mut conn, &format!("SELECT pg_advisory_lock(hashtext('{LOAD_LOCK}'))"))?;
-    let mut notes = Vec::new();
-    match comment(&mut conn)?.filter(|c| c.starts_with(MARKER)) {
-        Some(c) => {
-            eprintln!("bench-check: reusing {db_name} ({c})");
-            store::migrate(&mut conn)?;
-            notes.push(format!("reused ({c})"));
-        }
-        None => {
-            let seconds = load(&mut conn, db_name, synthetic, opts, settings)?;
-            notes.push(format!("loaded by this run in {seconds:.0} s"));
-        }
-    }
-    if scalar(
+/// Reuses a complete dataset or loads it (see [`dataset::open`]); then, still under the load
+/// lock, adds the check's reference documents and the bench account when missing.
+fn prepare(base_url: &str, spec: &DatasetSpec, opts: &Options, settings: &Settings) -> Result<Prepared> {
+    let dataset::OpenDataset { url, mut conn, load } = dataset::open(WHO, base_url, spec, &opts.sample_dir, settings)?;
+    let mut notes = vec![load.describe()];
+    if scalar_i64(
         &mut conn,
         "SELECT count(*) AS n FROM reference_documents WHERE name IN ('area-tolerance', 'min-split-area')",
     )? < 2
@@ -224,41 +189,8 @@ fn prepare(base_url: &str, db_name: &str, synthetic: usize, opts: &Options, sett
             .map_err(|e| anyhow!("while creating {USERNAME}: {e}: {e:?}"))?;
         notes.push(format!("this run created the staff account `{USERNAME}` (admin)"));
     }
-    let parcels = scalar(&mut conn, "SELECT count(*) AS n FROM parcel_versions WHERE valid_to IS NULL")?;
-    Ok(Prepared { db_name: db_name.to_string(), url, parcels, notes })
-}
-
-/// What `diachinh-tools bench` does for a missing or incomplete dataset: migrate, seed, synthetic
-/// parcels, VACUUM ANALYZE, mark complete. Returns the seconds it took.
-fn load(conn: &mut PgConnection, db_name: &str, synthetic: usize, opts: &Options, settings: &Settings) -> Result<f64> {
-    let started = Instant::now();
-    exec(conn, "CREATE EXTENSION IF NOT EXISTS postgis")?;
-    store::migrate(conn)?;
-    eprintln!("bench-check: {db_name}: loading the sample data from {}", opts.sample_dir.display());
-    seed::seed(conn, settings, &opts.sample_dir).context("while seeding the sample data")?;
-    if synthetic > 0 {
-        let mut last = 0usize;
-        crate::samples::load_synthetic(conn, synthetic, PER_COMMUNE, |done, total| {
-            if done >= last + 50_000 || done == total {
-                last = done;
-                eprintln!("bench-check: {db_name}: synthetic {done}/{total}");
-            }
-        })
-        .context("while loading synthetic parcels")?;
-        let loaded = scalar(conn, "SELECT count(*) AS n FROM parcel_versions WHERE valid_to IS NULL AND change_reason = 'synthetic benchmark data'")?;
-        if loaded < synthetic as i64 {
-            bail!("{db_name} holds {loaded} synthetic parcels, expected {synthetic}; an earlier load was probably interrupted — DROP DATABASE {db_name} and run again");
-        }
-    }
-    exec(conn, "VACUUM ANALYZE")?;
-    let seconds = started.elapsed().as_secs_f64();
-    let n = scalar(conn, "SELECT count(*) AS n FROM parcel_versions WHERE valid_to IS NULL")?;
-    let note = format!(
-        "{MARKER}; {n} current parcels; loaded in {seconds:.0} s on {}",
-        chrono::Local::now().format("%Y-%m-%d")
-    );
-    exec(conn, &format!("COMMENT ON DATABASE {db_name} IS '{}'", note.replace('\'', "''")))?;
-    Ok(seconds)
+    let parcels = count_current_parcels(&mut conn)?;
+    Ok(Prepared { db_name: spec.db_name.clone(), url, parcels, notes })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -284,16 +216,15 @@ fn draw_requests(conn: &mut PgConnection, requests: usize) -> Result<(Vec<Reques
         #[diesel(sql_type = Text)]
         national_id: String,
     }
-    exec(conn, "SET max_parallel_workers_per_gather = 0")?;
-    exec(conn, &format!("SELECT setseed({SEED})"))?;
-    let picks: Vec<Pick> = diesel::sql_query(
-        "WITH pick AS (SELECT parcel_id, random() AS k FROM parcel_versions WHERE valid_to IS NULL ORDER BY k LIMIT $1) \
-         SELECT p.national_id FROM pick JOIN parcels p ON p.id = pick.parcel_id ORDER BY pick.k",
-    )
-    .bind::<BigInt, _>(2 * requests as i64 + 20)
-    .load(conn)
-    .context("while drawing random parcels")?;
-    exec(conn, "RESET max_parallel_workers_per_gather")?;
+    let picks: Vec<Pick> = with_fixed_seed(conn, SEED, |conn| {
+        diesel::sql_query(
+            "WITH pick AS (SELECT parcel_id, random() AS k FROM parcel_versions WHERE valid_to IS NULL ORDER BY k LIMIT $1) \
+             SELECT p.national_id FROM pick JOIN parcels p ON p.id = pick.parcel_id ORDER BY pick.k",
+        )
+        .bind::<BigInt, _>(2 * requests as i64 + 20)
+        .load(conn)
+        .context("while drawing random parcels")
+    })?;
     let mut out = Vec::new();
     let mut skipped = 0;
     for pick in picks {
@@ -628,9 +559,9 @@ struct DatasetResult {
     agree: usize,
     neighbours: Vec<usize>,
     with_zones: usize,
-    /// pgbench with `clients` clients and with one: (tps, latency ms, failed).
-    sql_limit: (f64, f64, u64),
-    sql_one: (f64, f64, u64),
+    /// pgbench with `clients` clients and with one.
+    sql_limit: PgbenchRun,
+    sql_one: PgbenchRun,
     /// 1-minute load average before, between the phases and after.
     loads: Vec<f64>,
 }
@@ -639,8 +570,8 @@ fn measure(
     prepared: &Prepared,
     opts: &Options,
     settings: &Settings,
-    pgbench: &Path,
-    work: &Path,
+    pgbench: &Pgbench,
+    work: &WorkDir,
 ) -> Result<DatasetResult> {
     let mut conn = PgConnection::establish(&prepared.url)?;
     let (requests, skipped) = draw_requests(&mut conn, opts.requests)?;
@@ -650,27 +581,14 @@ fn measure(
         prepared.db_name,
         requests.len()
     );
-    wait_for_quiet_machine();
+    wait_for_quiet_machine(WHO);
     let mut loads = vec![load_average()];
 
     // 1. HTTP.
-    let pool = store::pool(&prepared.url, opts.clients)?;
-    let listener = TcpListener::bind("127.0.0.1:0").context("while binding 127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let state = http::AppState { pool, settings: settings.clone() };
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server = std::thread::Builder::new().name("bench-check-server".into()).spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = http::serve(listener, state, None)?;
-            let _ = tx.send(server.handle());
-            server.await
-        })
-    })?;
-    let handle = rx.recv_timeout(Duration::from_secs(30)).context("the benchmark server did not start")?;
-    let http_outcome = http_phases(addr, &requests, opts);
-    actix_web::rt::System::new().block_on(handle.stop(true));
-    let _ = server.join();
-    let (sequential, concurrent) = http_outcome?;
+    let (sequential, concurrent) =
+        BenchServer::serve_while(WHO, &prepared.url, opts.clients, settings.clone(), |addr| {
+            http_phases(addr, &requests, opts)
+        })?;
     loads.push(load_average());
 
     // 2. In-process: the service call, the stages, the rules alone.
@@ -723,13 +641,13 @@ fn measure(
     loads.push(load_average());
 
     // 3. pgbench.
-    let script = work.join(format!("{}.sql", prepared.db_name));
-    fs::write(&script, pgbench_script(requests.len()))?;
-    let sql_limit = run_pgbench(pgbench, &script, &prepared.url, opts.clients, opts.seconds, work)?;
-    let sql_one = run_pgbench(pgbench, &script, &prepared.url, 1, opts.seconds, work)?;
+    let script = work.write(&format!("{}.sql", prepared.db_name), &pgbench_script(requests.len()))?;
+    let script = PgbenchInput::script(PgMode::Prepared, script);
+    let sql_limit = pgbench.run(work, &script, &prepared.url, opts.clients, opts.seconds)?;
+    let sql_one = pgbench.run(work, &script, &prepared.url, 1, opts.seconds)?;
     eprintln!(
         "bench-check: {}: pgbench {:.0} tps with {} clients, {:.2} ms per transaction with one",
-        prepared.db_name, sql_limit.0, opts.clients, sql_one.1
+        prepared.db_name, sql_limit.tps, opts.clients, sql_one.latency_ms
     );
     loads.push(load_average());
     Ok(DatasetResult {
@@ -958,15 +876,15 @@ fn report_to_json(report: &rules::Report, zone: Tm3Zone) -> Result<Value> {
 fn per_rule(input: &CheckInput) -> [f64; RULES.len()] {
     let mut out = [f64::NAN; RULES.len()];
     let t = Instant::now();
-    let (_, parcel) = std::hint::black_box(rules::r1_from_geojson(&input.parcel));
+    let (_, parcel) = std::hint::black_box(rules::geometry_valid_from_geojson(&input.parcel));
     out[0] = ms(t);
     let Some(p) = parcel else { return out };
     let tol = &input.tolerances;
     let t = Instant::now();
-    std::hint::black_box(rules::r2(&p, input.commune_boundary.as_ref(), tol.commune_outside_m2));
+    std::hint::black_box(rules::inside_commune(&p, input.commune_boundary.as_ref(), tol.commune_outside_m2));
     out[1] = ms(t);
     let t = Instant::now();
-    std::hint::black_box(rules::r3(
+    std::hint::black_box(rules::area_within_tolerance(
         &p,
         input.declared_area_m2,
         input.registered_area_m2,
@@ -985,7 +903,7 @@ fn per_rule(input: &CheckInput) -> [f64; RULES.len()] {
             .flat_map(|r| r.lines())
             .map(|l| l.dx().hypot(l.dy()))
             .sum();
-        std::hint::black_box(rules::r4(
+        std::hint::black_box(rules::same_land_as_registered(
             &p,
             Some(reg),
             tol.hausdorff_factor * row.point_accuracy_m,
@@ -994,14 +912,14 @@ fn per_rule(input: &CheckInput) -> [f64; RULES.len()] {
         out[3] = ms(t);
     }
     let t = Instant::now();
-    std::hint::black_box(rules::r5(&p, &input.neighbours, tol.sliver_m2, tol.gap_m));
+    std::hint::black_box(rules::no_overlap_with_neighbours(&p, &input.neighbours, tol.sliver_m2, tol.gap_m));
     out[4] = ms(t);
     let uses: Vec<&str> = input.current_uses.iter().map(String::as_str).collect();
     let t = Instant::now();
-    std::hint::black_box(rules::r6(&p, &uses, &input.zones));
+    std::hint::black_box(rules::planning_consistent(&p, &uses, &input.zones));
     out[5] = ms(t);
     let t = Instant::now();
-    std::hint::black_box(rules::r7(&input.legal));
+    std::hint::black_box(rules::legal_checks(&input.legal));
     out[6] = ms(t);
     out
 }
@@ -1016,118 +934,8 @@ fn outcome_text(o: Outcome) -> &'static str {
         Outcome::Fail => "fail",
     }
 }
-
-/// (tps, average latency ms, failed transactions) of one `pgbench -M prepared` run.
-fn run_pgbench(
-    pgbench: &Path,
-    script: &Path,
-    url: &str,
-    clients: u32,
-    seconds: u64,
-    work: &Path,
-) -> Result<(f64, f64, u64)> {
-    let mut cmd = Command::new(pgbench);
-    cmd.args(["-n", "-M", "prepared"])
-        .arg(format!("-c{clients}"))
-        .arg(format!("-j{}", clients.min(2)))
-        .arg(format!("-T{seconds}"))
-        .arg("-f")
-        .arg(script)
-        .arg(url);
-    let out = run_bounded(cmd, work, "pgbench", Duration::from_secs(seconds) + GRACE)?;
-    parse_pgbench(&out)
-}
-
-fn parse_pgbench(out: &str) -> Result<(f64, f64, u64)> {
-    let after = |prefix: &str| {
-        out.lines().find_map(|l| l.trim().strip_prefix(prefix)).and_then(|v| v.split_whitespace().next())
-    };
-    let tps = out
-        .lines()
-        .find(|l| l.starts_with("tps = ") && l.contains("without initial connection time"))
-        .and_then(|l| l["tps = ".len()..].split_whitespace().next()?.parse::<f64>().ok())
-        .ok_or_else(|| anyhow!("unexpected pgbench output: {out}"))?;
-    let latency = after("latency average = ").and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
-    let failed = after("number of failed transactions: ").and_then(|v| v.parse().ok()).unwrap_or(0);
-    Ok((tps, latency, failed))
-}
-
-/// The 1-minute load average (NaN if unknown).
-fn load_average() -> f64 {
-    fs::read_to_string("/proc/loadavg").ok().and_then(|t| t.split_whitespace().next()?.parse().ok()).unwrap_or(f64::NAN)
-}
-
-/// Waits (at most a minute) for the load average to drop to the number of cores. Goes ahead
-/// regardless.
-fn wait_for_quiet_machine() {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
-    let started = Instant::now();
-    while load_average() > cores && started.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_secs(5));
-    }
-    let load = load_average();
-    if load > cores {
-        eprintln!("bench-check: the machine is busy (load average {load:.1} on {cores} cores); measuring anyway, expect noise");
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Report
-
-struct Facts {
-    date: String,
-    commit: String,
-    cores: usize,
-    cpu: String,
-    memory: String,
-    postgres: String,
-}
-
-fn facts(base_url: &str) -> Facts {
-    let field = |text: &str, name: &str| {
-        text.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_once(':')).map(|(_, v)| v.trim().to_string())
-    };
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .stderr(Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let commit = git(&["rev-parse", "--short", "HEAD"]).map_or_else(
-        || "unknown".to_string(),
-        |c| {
-            if git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()) {
-                format!("{c}-dirty")
-            } else {
-                c
-            }
-        },
-    );
-    #[derive(QueryableByName)]
-    struct V {
-        #[diesel(sql_type = Text)]
-        v: String,
-    }
-    let postgres = PgConnection::establish(base_url)
-        .ok()
-        .and_then(|mut c| diesel::sql_query("SELECT 'PostgreSQL ' || current_setting('server_version') || ', PostGIS ' || postgis_lib_version() AS v").get_result::<V>(&mut c).ok())
-        .map_or_else(|| "PostgreSQL (version unknown)".to_string(), |v| v.v);
-    Facts {
-        date: chrono::Local::now().format("%Y-%m-%d %H:%M %:z").to_string(),
-        commit,
-        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        cpu: field(&cpuinfo, "model name").unwrap_or_else(|| "unknown CPU".into()),
-        memory: field(&meminfo, "MemTotal")
-            .and_then(|kb| kb.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or_else(|| "unknown".into(), |kb| format!("{:.1} GiB", kb / 1048576.0)),
-        postgres,
-    }
-}
 
 /// "pass 12 · warn 280 · fail 8", and any non-200 statuses.
 fn tally(samples: &[Sample]) -> String {
@@ -1166,22 +974,6 @@ fn flagged(samples: &[Sample]) -> String {
         "none".into()
     } else {
         counts.iter().map(|(k, n)| format!("{k} × {n}")).collect::<Vec<_>>().join(", ")
-    }
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 
@@ -1238,11 +1030,7 @@ fn per_rule_text(r: &DatasetResult) -> String {
 fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Certificate checks\n");
-    let _ = writeln!(
-        s,
-        "{} · commit `{}` · {} × {} · {} · {}\n",
-        facts.date, facts.commit, facts.cores, facts.cpu, facts.memory, facts.postgres
-    );
+    let _ = writeln!(s, "{}\n", facts.summary());
     let _ = writeln!(
         s,
         "`diachinh-tools bench-check --parcels {} --requests {} --clients {} --seconds {}`: `POST /certificate-checks` for {} random current parcels \
@@ -1271,7 +1059,7 @@ fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
             seq.max,
             r.concurrent.samples.len() as f64 / r.concurrent.wall_s.max(1e-9),
             rules_only.p50,
-            r.sql_limit.0
+            r.sql_limit.tps
         );
     }
     let _ = writeln!(s, "\nWhere the time goes: the same requests in-process, one after another, p50 / p95 ms per stage (the service's loads replicated through `persistence`):\n");
@@ -1293,7 +1081,7 @@ fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
             pair(stage_stats(&r.stages, |x| x.rules)),
             pair(Stats::of(&r.rules_ms)),
             pair(stage_stats(&r.stages, |x| x.report)),
-            r.sql_one.1,
+            r.sql_one.latency_ms,
         );
     }
     let _ = writeln!(s, "\nWhat dominates:\n");
@@ -1330,11 +1118,11 @@ fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
             nb.p50,
             nb.max,
             r.with_zones,
-            r.sql_limit.0,
+            r.sql_limit.tps,
             opts.clients,
-            r.sql_one.0,
-            r.sql_one.1,
-            r.sql_limit.2 + r.sql_one.2,
+            r.sql_one.tps,
+            r.sql_one.latency_ms,
+            r.sql_limit.failed + r.sql_one.failed,
             r.loads.iter().map(|l| format!("{l:.1}")).collect::<Vec<_>>().join(", "),
             r.prepared.notes.join("; "),
             if r.skipped > 0 { format!("; {} drawn parcels skipped (multi-part, holes or ≥ {VERTICES} vertices)", r.skipped) } else { String::new() },
@@ -1347,70 +1135,6 @@ fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
          upper bound. Client, server, PostgreSQL and pgbench share the machine."
     );
     s
-}
-
-fn write_section(path: &Path, section: &str) -> Result<()> {
-    let block = format!("{SECTION_START}\n{section}{SECTION_END}\n");
-    let text = match fs::read_to_string(path) {
-        Ok(text) => splice(&text, &block),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!("# Benchmarks\n\n{block}"),
-        Err(e) => return Err(e).with_context(|| format!("while reading {}", path.display())),
-    };
-    fs::write(path, text).with_context(|| format!("while writing {}", path.display()))
-}
-
-fn splice(text: &str, block: &str) -> String {
-    match (text.find(SECTION_START), text.find(SECTION_END)) {
-        (Some(a), Some(b)) if b > a => {
-            let after = &text[b + SECTION_END.len()..];
-            format!("{}{block}{}", &text[..a], after.strip_prefix('\n').unwrap_or(after))
-        }
-        _ => format!("{}\n\n{block}", text.trim_end()),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-
-fn with_database(url: &str, db: &str) -> Result<String> {
-    let (main, query) = url.split_once('?').map_or((url, None), |(m, q)| (m, Some(q)));
-    let scheme = main.find("://").ok_or_else(|| anyhow!("database URL without a scheme"))? + 3;
-    let base = main[scheme..].find('/').map_or(main, |i| &main[..scheme + i]);
-    Ok(match query {
-        Some(q) => format!("{base}/{db}?{q}"),
-        None => format!("{base}/{db}"),
-    })
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn scalar(conn: &mut PgConnection, sql: &str) -> Result<i64> {
-    Ok(diesel::sql_query(sql).get_result::<Count>(conn).with_context(|| format!("while running {sql}"))?.n)
-}
-
-fn scalar_bind(conn: &mut PgConnection, sql: &str, value: &str) -> Result<i64> {
-    Ok(diesel::sql_query(sql).bind::<Text, _>(value).get_result::<Count>(conn)?.n)
-}
-
-fn comment(conn: &mut PgConnection) -> Result<Option<String>> {
-    #[derive(QueryableByName)]
-    struct C {
-        #[diesel(sql_type = Nullable<Text>)]
-        c: Option<String>,
-    }
-    Ok(diesel::sql_query(
-        "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = current_database()",
-    )
-    .get_result::<C>(conn)?
-    .c)
-}
-
-fn exec(conn: &mut PgConnection, sql: &str) -> Result<()> {
-    diesel::sql_query(sql).execute(conn).with_context(|| format!("while running {sql}"))?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1461,7 +1185,7 @@ mod tests {
         }
         // R1 sees a valid polygon with no duplicates or spikes.
         let polygon = geo_types::Polygon::new(geo_types::LineString(ring), vec![]);
-        let result = rules::r1(&MultiPolygon(vec![polygon]));
+        let result = rules::geometry_valid(&MultiPolygon(vec![polygon]));
         assert_eq!(result.outcome, Outcome::Pass, "{result:?}");
     }
 
@@ -1482,34 +1206,5 @@ mod tests {
         assert_eq!((s.n, s.p50, s.p95, s.p99, s.max), (100, 50.0, 95.0, 99.0, 100.0));
         assert_eq!(Stats::of(&[3.0]).p99, 3.0);
         assert!(Stats::of(&[]).p50.is_nan());
-    }
-
-    #[test]
-    fn pgbench_output() {
-        let out = "latency average = 2.500 ms\ninitial connection time = 3.1 ms\ntps = 400.123 (without initial connection time)\nnumber of failed transactions: 2 (0.1%)\n";
-        assert_eq!(parse_pgbench(out).unwrap(), (400.123, 2.5, 2));
-        assert!(parse_pgbench("nothing").is_err());
-    }
-
-    #[test]
-    fn section_is_replaced_in_place() {
-        let block = format!("{SECTION_START}\nnew\n{SECTION_END}\n");
-        let old = format!(
-            "# B\n\n<!-- bench:start -->\nx\n<!-- bench:end -->\n\n{SECTION_START}\nold\n{SECTION_END}\n\n## After\n"
-        );
-        assert_eq!(
-            splice(&old, &block),
-            format!("# B\n\n<!-- bench:start -->\nx\n<!-- bench:end -->\n\n{block}\n## After\n")
-        );
-        assert_eq!(splice("# B\n", &block), format!("# B\n\n{block}"));
-    }
-
-    #[test]
-    fn database_in_url() {
-        assert_eq!(with_database("postgres://u@h:1/diachinh", "x").unwrap(), "postgres://u@h:1/x");
-        assert_eq!(
-            with_database("postgres://u@h:1/d?sslmode=disable", "x").unwrap(),
-            "postgres://u@h:1/x?sslmode=disable"
-        );
     }
 }

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_check;
 mod bench_tiles;
+mod harness;
 mod planning_samples;
 mod samples;
 mod synthetic;
@@ -13,6 +14,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use diesel::Connection;
+
+use harness::options::LoadTestOptions;
 
 #[derive(Parser)]
 #[command(name = "diachinh-tools", version, about = "diachinh's generator and benchmarks (not part of the server)")]
@@ -39,43 +42,10 @@ enum Command {
     },
     /// Load-test the parcel endpoints (wrk) next to the same SQL (pgbench); needs wrk and
     /// pgbench (scripts/bench-prereqs.sh). Writes the results table to --out.
-    Bench {
-        /// Synthetic parcels in the large dataset (0 = sample data only).
-        #[arg(long, default_value_t = 1_000_000)]
-        parcels: usize,
-        /// Seconds per measurement.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// Concurrent connections (wrk connections, pgbench clients, pool size).
-        #[arg(long, default_value_t = 8)]
-        connections: u32,
-        /// Measurements per endpoint; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-        /// Markdown file for the results (the section between bench markers is replaced).
-        #[arg(long, default_value = "BENCHMARKS.md")]
-        out: PathBuf,
-        /// Sample data directory.
-        #[arg(long, default_value = "sample-data")]
-        dir: PathBuf,
-    },
+    Bench(LoadTestOptions),
     /// Load-test vector tiles: z14–z17 parcel tiles through our server (wrk) next to pgbench
     /// running the same ST_AsMVT SQL; shares `bench`'s datasets. Writes its section of --out.
-    BenchTiles {
-        /// Synthetic parcels in the dataset (0 = sample data only).
-        #[arg(long, default_value_t = 1_000_000)]
-        parcels: usize,
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        #[arg(long, default_value_t = 8)]
-        connections: u32,
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-        #[arg(long, default_value = "BENCHMARKS.md")]
-        out: PathBuf,
-        #[arg(long, default_value = "sample-data")]
-        dir: PathBuf,
-    },
+    BenchTiles(LoadTestOptions),
     /// Latency of the certificate check (POST /certificate-checks) for 200-vertex requests:
     /// p50/p95/p99 from one client, req/s from several, the rules alone and the SQL alone
     /// (pgbench); shares `bench`'s datasets. Writes its section of --out.
@@ -105,7 +75,7 @@ fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_web::middleware::logger=warn".into()),
+                .unwrap_or_else(|_| "info,diachinh::access=warn".into()),
         )
         .init();
     match cli.command {
@@ -127,12 +97,8 @@ fn main() -> anyhow::Result<()> {
             })?;
             println!("synthetic parcels: {loaded} in {:.1} s", started.elapsed().as_secs_f64());
         }
-        Command::Bench { parcels, seconds, connections, repeats, out, dir } => {
-            bench::run(&bench::Options { parcels, seconds, connections, repeats, out, sample_dir: dir })?;
-        }
-        Command::BenchTiles { parcels, seconds, connections, repeats, out, dir } => {
-            bench_tiles::run(&bench_tiles::Options { parcels, seconds, connections, repeats, out, sample_dir: dir })?;
-        }
+        Command::Bench(opts) => bench::run(&opts)?,
+        Command::BenchTiles(opts) => bench_tiles::run(&opts)?,
         Command::BenchCheck { parcels, requests, clients, seconds, out, dir } => {
             bench_check::run(&bench_check::Options { parcels, requests, clients, seconds, out, sample_dir: dir })?;
         }

@@ -12,7 +12,7 @@ use domain::crs::Crs;
 use domain::parcel::measure;
 use geo_types::{Coord, MultiPolygon};
 use serde_json::{json, Value};
-use store::{admin, parcels as parcel_db};
+use store::{admin_units as admin, parcels as parcel_db};
 
 use crate::synthetic::{self, Layout};
 

@@ -44,7 +44,7 @@ pub fn load_samples(conn: &mut PgConnection, settings: &Settings, dir: &Path) ->
         };
         let view = super::create_synthetic_plan_with_zones(conn, settings, &plan, &import)
             .map_err(|e| anyhow!("{}: {e}: {e:?}", path.display()))?;
-        zones += view["zone_count"].as_i64().unwrap_or(0) as usize;
+        zones += view.zone_count as usize;
     }
     tracing::info!(zones, "sample land-use plans loaded (synthetic)");
     Ok(zones)

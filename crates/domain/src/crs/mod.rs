@@ -15,6 +15,9 @@ use std::collections::HashMap;
 use geo_types::{Coord, MultiPolygon};
 use proj::Proj;
 
+pub mod ogc;
+pub mod projection;
+
 /// OGC URI of WGS 84 with longitude/latitude axis order (the GeoJSON default).
 pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const EPSG_URI_PREFIX: &str = "http://www.opengis.net/def/crs/EPSG/0/";

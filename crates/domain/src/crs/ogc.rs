@@ -15,7 +15,7 @@
 use geo_types::Coord;
 use serde_json::Value;
 
-use super::crs::{Crs, Tm3Zone, TransformError, CRS84_URI, TM3_ZONES};
+use super::{Crs, Tm3Zone, TransformError, CRS84_URI, TM3_ZONES};
 
 const EPSG_URI_PREFIX: &str = "http://www.opengis.net/def/crs/EPSG/0/";
 /// WGS 84 semi-major axis: the sphere radius of EPSG:3857.

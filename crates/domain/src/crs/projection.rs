@@ -3,7 +3,7 @@
 
 use geo_types::MultiPolygon;
 
-use super::crs::{Crs, Tm3Zone};
+use super::{Crs, Tm3Zone};
 
 /// Applies `f` to every position of a GeoJSON geometry (any type); the structure is kept, so
 /// a malformed polygon stays malformed for rule R1 to report.

@@ -1,0 +1,26 @@
+//! What the three benchmarks (`bench`, `bench-tiles`, `bench-check`) share, one copy each:
+//!
+//! - [`options`]: the load-test options of `bench` and `bench-tiles` and their bounds;
+//! - [`dataset`]: the benchmark databases — created, loaded (sample data + synthetic parcels)
+//!   and marked complete under one advisory lock, reused when marked;
+//! - [`db`]: small SQL helpers on one connection;
+//! - [`server`]: our HTTP server, in-process on `127.0.0.1:0`;
+//! - [`process`]: the scratch directory and the bounded child-process runner;
+//! - [`wrk`] and [`pgbench`]: the two load generators, their runs and their output;
+//! - [`machine`]: the load average and the facts a report states (date, commit, CPU, versions);
+//! - [`stats`]: medians and number formatting;
+//! - [`report`]: BENCHMARKS.md, where each benchmark replaces only its own marked section.
+//!
+//! Each benchmark keeps what is its own: its requests and SQL, its measurements and the
+//! rendering of its section.
+
+pub mod dataset;
+pub mod db;
+pub mod machine;
+pub mod options;
+pub mod pgbench;
+pub mod process;
+pub mod report;
+pub mod server;
+pub mod stats;
+pub mod wrk;
