@@ -6,19 +6,28 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::now;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bytea, Date, Integer, Jsonb, Nullable, Text, Timestamptz};
-
+use diesel::sql_types::{BigInt, Date, Double, Integer, Jsonb, Nullable, Text, Timestamptz};
+use domain::certificate::{BlankStatus, Status};
 use domain::dossier::State;
 
-use super::parcels::ParcelRow;
+use super::parcels::{self, ParcelRow, VersionFilter};
 use crate::enums::Stored;
+use crate::schema::{
+    admin_units, certificate_blanks, certificates, dossier_parcels, dossiers, geometry_checks, land_use_types,
+    parcel_versions, rrrs, signing_keys,
+};
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
+const BLANK_OVERLAPS: &str = include_str!("sql/certificate_blank_overlaps.sql");
+const INSERT_BLANKS: &str = include_str!("sql/certificate_insert_blanks.sql");
+const TAKE_BLANK: &str = include_str!("sql/certificate_take_blank.sql");
+const SYNC_REGISTRY_COUNTERS: &str = include_str!("sql/registry_counters_sync.sql");
+const RIGHT_HOLDERS: &str = include_str!("sql/certificate_right_holders.sql");
+const CERTIFICATE_SELECT: &str = include_str!("sql/certificate_select.sql");
+const DEFER_SUCCESSOR_CHECK: &str = include_str!("sql/certificate_defer_successor_check.sql");
+const NEXT_ID: &str = include_str!("sql/certificate_next_id.sql");
 
 #[derive(QueryableByName)]
 struct Serial {
@@ -31,7 +40,7 @@ struct Serial {
 
 /// Serials of `prefix` numbered `first..=last` already on record (as blanks or certificates).
 pub fn overlapping_serials(conn: &mut PgConnection, prefix: &str, first: i32, last: i32) -> QueryResult<Vec<String>> {
-    let rows: Vec<Serial> = diesel::sql_query(include_str!("sql/certificate_blank_overlaps.sql"))
+    let rows: Vec<Serial> = diesel::sql_query(BLANK_OVERLAPS)
         .bind::<Text, _>(prefix)
         .bind::<Integer, _>(first)
         .bind::<Integer, _>(last)
@@ -47,69 +56,63 @@ pub fn insert_blanks(
     first: i32,
     last: i32,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO certificate_blanks (serial, province_code) \
-         SELECT $1 || lpad(n::text, 8, '0'), $2 FROM generate_series($3::integer, $4::integer) AS n",
-    )
-    .bind::<Text, _>(prefix)
-    .bind::<Text, _>(province_code)
-    .bind::<Integer, _>(first)
-    .bind::<Integer, _>(last)
-    .execute(conn)
+    diesel::sql_query(INSERT_BLANKS)
+        .bind::<Text, _>(prefix)
+        .bind::<Text, _>(province_code)
+        .bind::<Integer, _>(first)
+        .bind::<Integer, _>(last)
+        .execute(conn)
 }
 
 /// A blank as recorded.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = certificate_blanks, check_for_backend(Pg))]
 pub struct BlankRow {
-    #[diesel(sql_type = Text)]
     pub serial: String,
-    #[diesel(sql_type = Text)]
     pub province_code: String,
-    #[diesel(sql_type = Text)]
-    pub status: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    #[diesel(deserialize_as = Stored<BlankStatus>)]
+    pub status: BlankStatus,
     pub voided_reason: Option<String>,
 }
 
 /// A blank, locked for the rest of the transaction.
 pub fn blank_for_update(conn: &mut PgConnection, serial: &str) -> QueryResult<Option<BlankRow>> {
-    diesel::sql_query(
-        "SELECT serial, province_code, status, voided_reason FROM certificate_blanks WHERE serial = $1 FOR UPDATE",
-    )
-    .bind::<Text, _>(serial)
-    .get_result(conn)
-    .optional()
+    certificate_blanks::table.find(serial).select(BlankRow::as_select()).for_update().first(conn).optional()
 }
 
 pub fn void_blank(conn: &mut PgConnection, serial: &str, reason: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE certificate_blanks SET status = 'voided', voided_reason = $2 WHERE serial = $1 AND status = 'unused'",
+    diesel::update(
+        certificate_blanks::table
+            .filter(certificate_blanks::serial.eq(serial))
+            .filter(certificate_blanks::status.eq(BlankStatus::Unused.as_str())),
     )
-    .bind::<Text, _>(serial)
-    .bind::<Text, _>(reason)
+    .set((certificate_blanks::status.eq(BlankStatus::Voided.as_str()), certificate_blanks::voided_reason.eq(reason)))
     .execute(conn)
 }
 
 /// Marks the province's next unused blank issued and returns its serial; None when the
 /// province has no unused blank left (or every one is being taken by another transaction).
 pub fn take_blank(conn: &mut PgConnection, province_code: &str) -> QueryResult<Option<String>> {
-    let row: Option<Serial> = diesel::sql_query(include_str!("sql/certificate_take_blank.sql"))
-        .bind::<Text, _>(province_code)
-        .get_result(conn)
-        .optional()?;
+    let row: Option<Serial> =
+        diesel::sql_query(TAKE_BLANK).bind::<Text, _>(province_code).get_result(conn).optional()?;
     Ok(row.map(|r| r.serial))
 }
 
 /// Records the serial of a certificate issued outside this service (sample data, imports) as
 /// an issued blank, so it can never be registered or issued again.
 pub fn record_issued_blank(conn: &mut PgConnection, serial: &str, province_code: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO certificate_blanks (serial, province_code, status) VALUES ($1, $2, 'issued') \
-         ON CONFLICT (serial) DO UPDATE SET status = 'issued' WHERE certificate_blanks.status = 'unused'",
-    )
-    .bind::<Text, _>(serial)
-    .bind::<Text, _>(province_code)
-    .execute(conn)
+    let upsert = diesel::insert_into(certificate_blanks::table)
+        .values((
+            certificate_blanks::serial.eq(serial),
+            certificate_blanks::province_code.eq(province_code),
+            certificate_blanks::status.eq(BlankStatus::Issued.as_str()),
+        ))
+        .on_conflict(certificate_blanks::serial)
+        .do_update()
+        .set(certificate_blanks::status.eq(BlankStatus::Issued.as_str()));
+    // ON CONFLICT … DO UPDATE … WHERE: only an unused blank becomes issued.
+    diesel::query_dsl::methods::FilterDsl::filter(upsert, certificate_blanks::status.eq(BlankStatus::Unused.as_str()))
+        .execute(conn)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,13 +121,7 @@ pub fn record_issued_blank(conn: &mut PgConnection, serial: &str, province_code:
 /// Raises every counter to the highest number already used by certificates on record
 /// ("CS 00120" → 120), e.g. after loading certificates issued elsewhere.
 pub fn sync_registry_counters(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO registry_counters (province_code, year, last_no) \
-         SELECT province_code, registry_year, max(substring(registry_no FROM '([0-9]+)$')::integer) \
-           FROM certificates WHERE registry_no ~ '[0-9]+$' GROUP BY province_code, registry_year \
-         ON CONFLICT (province_code, year) DO UPDATE SET last_no = greatest(registry_counters.last_no, excluded.last_no)",
-    )
-    .execute(conn)
+    diesel::sql_query(SYNC_REGISTRY_COUNTERS).execute(conn)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +129,7 @@ pub fn sync_registry_counters(conn: &mut PgConnection) -> QueryResult<usize> {
 
 /// A dossier as issuance needs it.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = crate::schema::dossiers, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = dossiers, check_for_backend(Pg))]
 pub struct DossierRow {
     pub id: i64,
     pub receipt_no: String,
@@ -145,7 +142,6 @@ pub struct DossierRow {
 /// The dossier, locked against concurrent changes (FOR NO KEY UPDATE: rows referencing it
 /// can still be inserted) until the end of the transaction.
 pub fn dossier_for_issue(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Option<DossierRow>> {
-    use crate::schema::dossiers;
     dossiers::table
         .filter(dossiers::id.eq(dossier_id))
         .select(DossierRow::as_select())
@@ -156,136 +152,116 @@ pub fn dossier_for_issue(conn: &mut PgConnection, dossier_id: i64) -> QueryResul
 
 /// Parcels named in a dossier.
 pub fn dossier_parcels(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<i64>> {
-    let rows: Vec<Id> =
-        diesel::sql_query("SELECT parcel_id AS id FROM dossier_parcels WHERE dossier_id = $1 ORDER BY parcel_id")
-            .bind::<BigInt, _>(dossier_id)
-            .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    dossier_parcels::table
+        .filter(dossier_parcels::dossier_id.eq(dossier_id))
+        .order(dossier_parcels::parcel_id)
+        .select(dossier_parcels::parcel_id)
+        .load(conn)
 }
 
 /// The newest geometry check of a dossier.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = geometry_checks, check_for_backend(Pg))]
 pub struct CheckRow {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
     pub outcome: String,
-    #[diesel(sql_type = Timestamptz)]
     pub checked_at: DateTime<Utc>,
 }
 
 pub fn latest_check(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Option<CheckRow>> {
-    diesel::sql_query("SELECT id, outcome, checked_at FROM geometry_checks WHERE dossier_id = $1 ORDER BY checked_at DESC, id DESC LIMIT 1")
-        .bind::<BigInt, _>(dossier_id)
-        .get_result(conn)
+    geometry_checks::table
+        .filter(geometry_checks::dossier_id.eq(dossier_id))
+        .order((geometry_checks::checked_at.desc(), geometry_checks::id.desc()))
+        .select(CheckRow::as_select())
+        .first(conn)
         .optional()
 }
 
-const PARCEL_SELECT: &str = include_str!("sql/parcel_select.sql");
-
 /// The parcel's current version, share-locked so its boundary cannot change before commit.
 pub fn current_version_locked(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<ParcelRow>> {
-    #[derive(QueryableByName)]
-    struct V {
-        #[diesel(sql_type = BigInt)]
-        #[allow(dead_code)]
-        id: i64,
-    }
-    let locked: Option<V> =
-        diesel::sql_query("SELECT id FROM parcel_versions WHERE parcel_id = $1 AND valid_to IS NULL FOR SHARE")
-            .bind::<BigInt, _>(parcel_id)
-            .get_result(conn)
-            .optional()?;
-    if locked.is_none() {
-        return Ok(None);
-    }
-    diesel::sql_query(format!("{PARCEL_SELECT} WHERE v.parcel_id = $1 AND v.valid_to IS NULL"))
-        .bind::<BigInt, _>(parcel_id)
-        .get_result(conn)
-        .optional()
+    let locked: Option<i64> = parcel_versions::table
+        .filter(parcel_versions::parcel_id.eq(parcel_id))
+        .filter(parcel_versions::valid_to.is_null())
+        .select(parcel_versions::id)
+        .for_share()
+        .first(conn)
+        .optional()?;
+    let Some(version_id) = locked else { return Ok(None) };
+    first(parcels::versions(conn, &VersionFilter { version_id: Some(version_id), ..VersionFilter::default() }))
 }
 
 /// One version of a parcel.
 pub fn parcel_version(conn: &mut PgConnection, parcel_id: i64, version: i32) -> QueryResult<Option<ParcelRow>> {
-    diesel::sql_query(format!("{PARCEL_SELECT} WHERE v.parcel_id = $1 AND v.version = $2"))
-        .bind::<BigInt, _>(parcel_id)
-        .bind::<Integer, _>(version)
-        .get_result(conn)
-        .optional()
+    first(parcels::versions(
+        conn,
+        &VersionFilter { parcel_id: Some(parcel_id), version: Some(version), ..VersionFilter::default() },
+    ))
 }
 
 /// The version a right was registered on.
 pub fn version_by_id(conn: &mut PgConnection, version_id: i64) -> QueryResult<Option<ParcelRow>> {
-    diesel::sql_query(format!("{PARCEL_SELECT} WHERE v.id = $1"))
-        .bind::<BigInt, _>(version_id)
-        .get_result(conn)
-        .optional()
+    first(parcels::versions(conn, &VersionFilter { version_id: Some(version_id), ..VersionFilter::default() }))
+}
+
+fn first<T>(rows: QueryResult<Vec<T>>) -> QueryResult<Option<T>> {
+    Ok(rows?.into_iter().next())
 }
 
 /// Names of land-use codes.
 pub fn land_use_names(conn: &mut PgConnection, codes: &[String]) -> QueryResult<Vec<(String, String)>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        code: String,
-        #[diesel(sql_type = Text)]
-        name: String,
-    }
-    let rows: Vec<Row> = diesel::sql_query("SELECT code, name FROM land_use_types WHERE code = ANY($1)")
-        .bind::<Array<Text>, _>(codes)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.code, r.name)).collect())
+    land_use_types::table
+        .filter(land_use_types::code.eq_any(codes))
+        .select((land_use_types::code, land_use_types::name))
+        .load(conn)
 }
 
 /// A province in force.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = admin_units, check_for_backend(Pg))]
 pub struct ProvinceRow {
-    #[diesel(sql_type = Text)]
     pub code: String,
-    #[diesel(sql_type = Text)]
     pub name: String,
-    #[diesel(sql_type = Text)]
     pub division_type: String,
-    #[diesel(sql_type = Nullable<Integer>)]
     pub default_crs_epsg: Option<i32>,
 }
 
 pub fn province(conn: &mut PgConnection, code: &str) -> QueryResult<Option<ProvinceRow>> {
-    diesel::sql_query(
-        "SELECT code, name, division_type, default_crs_epsg FROM admin_units \
-         WHERE level = 'province' AND code = $1 AND valid_to IS NULL",
-    )
-    .bind::<Text, _>(code)
-    .get_result(conn)
-    .optional()
+    admin_units::table
+        .filter(admin_units::level.eq("province"))
+        .filter(admin_units::code.eq(code))
+        .filter(admin_units::valid_to.is_null())
+        .select(ProvinceRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rights
 
 /// A current use right.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rrrs, check_for_backend(Pg))]
 pub struct RightRow {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = BigInt)]
     pub parcel_version_id: i64,
 }
 
 /// The parcel's current use right, locked.
 pub fn current_use_right(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<RightRow>> {
-    diesel::sql_query(
-        "SELECT id, parcel_version_id FROM rrrs WHERE parcel_id = $1 AND kind = 'use_right' AND valid_to IS NULL FOR UPDATE",
-    )
-    .bind::<BigInt, _>(parcel_id)
-    .get_result(conn)
-    .optional()
+    rrrs::table
+        .filter(rrrs::parcel_id.eq(parcel_id))
+        .filter(rrrs::kind.eq("use_right"))
+        .filter(rrrs::valid_to.is_null())
+        .select(RightRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
 }
 
 /// Ends a right at the transaction's time (a new right starting now follows it seamlessly).
 pub fn close_right(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<usize> {
-    diesel::sql_query("UPDATE rrrs SET valid_to = now() WHERE id = $1 AND valid_to IS NULL")
-        .bind::<BigInt, _>(rrr_id)
+    diesel::update(rrrs::table.filter(rrrs::id.eq(rrr_id)).filter(rrrs::valid_to.is_null()))
+        .set(rrrs::valid_to.eq(now.into_sql::<Timestamptz>().nullable()))
         .execute(conn)
 }
 
@@ -298,30 +274,17 @@ pub struct RightHolderRow {
     pub full_name: String,
     #[diesel(sql_type = Nullable<Text>)]
     pub id_number: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Double)]
+    #[diesel(sql_type = Double)]
     pub share: f64,
 }
 
 pub fn right_holders(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<Vec<RightHolderRow>> {
-    diesel::sql_query(
-        "SELECT pa.kind, pa.full_name, pa.id_number, s.share::float8 AS share FROM rrr_shares s \
-         JOIN parties pa ON pa.id = s.party_id WHERE s.rrr_id = $1 ORDER BY s.share DESC, pa.id",
-    )
-    .bind::<BigInt, _>(rrr_id)
-    .load(conn)
+    diesel::sql_query(RIGHT_HOLDERS).bind::<BigInt, _>(rrr_id).load(conn)
 }
 
 /// The right's parcel version id.
 pub fn right_version(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct V {
-        #[diesel(sql_type = BigInt)]
-        parcel_version_id: i64,
-    }
-    let v: V = diesel::sql_query("SELECT parcel_version_id FROM rrrs WHERE id = $1")
-        .bind::<BigInt, _>(rrr_id)
-        .get_result(conn)?;
-    Ok(v.parcel_version_id)
+    rrrs::table.find(rrr_id).select(rrrs::parcel_version_id).first(conn)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,8 +313,8 @@ pub struct CertificateRow {
     pub issued_on: NaiveDate,
     #[diesel(sql_type = Text)]
     pub issuing_authority: String,
-    #[diesel(sql_type = Text)]
-    pub status: String,
+    #[diesel(sql_type = Text, deserialize_as = Stored<Status>)]
+    pub status: Status,
     #[diesel(sql_type = Nullable<BigInt>)]
     pub replaced_by_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -376,48 +339,65 @@ pub struct CertificateRow {
     pub dossier_id: Option<i64>,
 }
 
-const CERTIFICATE_SELECT: &str = include_str!("sql/certificate_select.sql");
-
-pub fn by_serial(conn: &mut PgConnection, serial: &str) -> QueryResult<Option<CertificateRow>> {
-    diesel::sql_query(format!("{CERTIFICATE_SELECT} WHERE c.serial = $1"))
-        .bind::<Text, _>(serial)
+/// The certificate with this id or serial (see `sql/certificate_select.sql`).
+fn select(conn: &mut PgConnection, id: Option<i64>, serial: Option<&str>) -> QueryResult<Option<CertificateRow>> {
+    diesel::sql_query(CERTIFICATE_SELECT)
+        .bind::<Nullable<BigInt>, _>(id)
+        .bind::<Nullable<Text>, _>(serial)
         .get_result(conn)
         .optional()
+}
+
+pub fn by_serial(conn: &mut PgConnection, serial: &str) -> QueryResult<Option<CertificateRow>> {
+    select(conn, None, Some(serial))
 }
 
 /// The certificate, locked for the rest of the transaction.
 pub fn by_serial_for_update(conn: &mut PgConnection, serial: &str) -> QueryResult<Option<CertificateRow>> {
-    diesel::sql_query(format!("{CERTIFICATE_SELECT} WHERE c.serial = $1 FOR UPDATE OF c"))
-        .bind::<Text, _>(serial)
-        .get_result(conn)
-        .optional()
+    let locked: Option<i64> = certificates::table
+        .filter(certificates::serial.eq(serial))
+        .select(certificates::id)
+        .for_update()
+        .first(conn)
+        .optional()?;
+    match locked {
+        Some(id) => select(conn, Some(id), None),
+        None => Ok(None),
+    }
 }
 
 pub fn by_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<CertificateRow>> {
-    diesel::sql_query(format!("{CERTIFICATE_SELECT} WHERE c.id = $1")).bind::<BigInt, _>(id).get_result(conn).optional()
+    select(conn, Some(id), None)
 }
 
 /// The valid certificate over a right, locked.
 pub fn valid_of_right_for_update(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<Option<CertificateRow>> {
-    diesel::sql_query(format!("{CERTIFICATE_SELECT} WHERE c.rrr_id = $1 AND c.status = 'valid' FOR UPDATE OF c"))
-        .bind::<BigInt, _>(rrr_id)
-        .get_result(conn)
-        .optional()
+    let locked: Option<i64> = certificates::table
+        .filter(certificates::rrr_id.eq(rrr_id))
+        .filter(certificates::status.eq(Status::Valid.as_str()))
+        .select(certificates::id)
+        .for_update()
+        .first(conn)
+        .optional()?;
+    match locked {
+        Some(id) => select(conn, Some(id), None),
+        None => Ok(None),
+    }
 }
 
 /// Any certificate already issued from this dossier.
 pub fn serial_of_dossier(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Option<String>> {
-    let row: Option<Serial> =
-        diesel::sql_query("SELECT serial FROM certificates WHERE dossier_id = $1 ORDER BY id LIMIT 1")
-            .bind::<BigInt, _>(dossier_id)
-            .get_result(conn)
-            .optional()?;
-    Ok(row.map(|r| r.serial))
+    certificates::table
+        .filter(certificates::dossier_id.eq(dossier_id))
+        .order(certificates::id)
+        .select(certificates::serial)
+        .first(conn)
+        .optional()
 }
 
 /// A certificate to insert, signed.
 pub struct NewCertificate<'a> {
-    /// An id reserved with [`reserve_id`], or None for the next one.
+    /// An id reserved with [`reserve_id_for_successor`], or None for the next one.
     pub id: Option<i64>,
     pub serial: &'a str,
     pub registry_no: &'a str,
@@ -434,65 +414,63 @@ pub struct NewCertificate<'a> {
 }
 
 pub fn insert(conn: &mut PgConnection, c: &NewCertificate) -> QueryResult<i64> {
-    let r: Id = diesel::sql_query(
-        "INSERT INTO certificates (id, serial, registry_no, registry_year, province_code, rrr_id, issued_on, \
-           issuing_authority, dossier_id, content, key_id, signature, qr_payload) \
-         VALUES (coalesce($1, nextval(pg_get_serial_sequence('certificates', 'id'))), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         RETURNING id",
-    )
-    .bind::<Nullable<BigInt>, _>(c.id)
-    .bind::<Text, _>(c.serial)
-    .bind::<Text, _>(c.registry_no)
-    .bind::<Integer, _>(c.registry_year)
-    .bind::<Text, _>(c.province_code)
-    .bind::<BigInt, _>(c.rrr_id)
-    .bind::<Date, _>(c.issued_on)
-    .bind::<Text, _>(c.issuing_authority)
-    .bind::<Nullable<BigInt>, _>(c.dossier_id)
-    .bind::<Jsonb, _>(c.content)
-    .bind::<Text, _>(c.key_id)
-    .bind::<Text, _>(c.signature)
-    .bind::<Text, _>(c.qr_payload)
-    .get_result(conn)?;
-    Ok(r.id)
+    diesel::insert_into(certificates::table)
+        .values((
+            c.id.map(|id| certificates::id.eq(id)),
+            certificates::serial.eq(c.serial),
+            certificates::registry_no.eq(c.registry_no),
+            certificates::registry_year.eq(c.registry_year),
+            certificates::province_code.eq(c.province_code),
+            certificates::rrr_id.eq(c.rrr_id),
+            certificates::issued_on.eq(c.issued_on),
+            certificates::issuing_authority.eq(c.issuing_authority),
+            certificates::dossier_id.eq(c.dossier_id),
+            certificates::content.eq(c.content),
+            certificates::key_id.eq(c.key_id),
+            certificates::signature.eq(c.signature),
+            certificates::qr_payload.eq(c.qr_payload),
+        ))
+        .returning(certificates::id)
+        .get_result(conn)
 }
 
 /// Reserves the id of a certificate about to be inserted, and defers the check of
 /// `replaced_by_id` to commit, so a predecessor over the same right can name its successor
 /// before the successor exists (see migration 2026-11-23-000007).
 pub fn reserve_id_for_successor(conn: &mut PgConnection) -> QueryResult<i64> {
-    diesel::sql_query("SET CONSTRAINTS certificates_replaced_by_id_fkey DEFERRED").execute(conn)?;
-    let r: Id =
-        diesel::sql_query("SELECT nextval(pg_get_serial_sequence('certificates', 'id')) AS id").get_result(conn)?;
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    diesel::sql_query(DEFER_SUCCESSOR_CHECK).execute(conn)?;
+    let r: Id = diesel::sql_query(NEXT_ID).get_result(conn)?;
     Ok(r.id)
 }
 
 /// Marks a valid certificate replaced by another.
 pub fn mark_replaced(conn: &mut PgConnection, id: i64, by_id: i64) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE certificates SET status = 'replaced', replaced_by_id = $2 WHERE id = $1 AND status = 'valid'",
+    diesel::update(
+        certificates::table.filter(certificates::id.eq(id)).filter(certificates::status.eq(Status::Valid.as_str())),
     )
-    .bind::<BigInt, _>(id)
-    .bind::<BigInt, _>(by_id)
+    .set((certificates::status.eq(Status::Replaced.as_str()), certificates::replaced_by_id.eq(by_id)))
     .execute(conn)
 }
 
 /// Revokes a valid certificate; returns when.
 pub fn revoke(conn: &mut PgConnection, id: i64, reason: &str) -> QueryResult<Option<DateTime<Utc>>> {
-    #[derive(QueryableByName)]
-    struct At {
-        #[diesel(sql_type = Timestamptz)]
-        revoked_at: DateTime<Utc>,
-    }
-    let r: Option<At> = diesel::sql_query(
-        "UPDATE certificates SET status = 'revoked', revoked_at = now(), revoked_reason = $2 \
-         WHERE id = $1 AND status = 'valid' RETURNING revoked_at",
+    let at: Option<Option<DateTime<Utc>>> = diesel::update(
+        certificates::table.filter(certificates::id.eq(id)).filter(certificates::status.eq(Status::Valid.as_str())),
     )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(reason)
+    .set((
+        certificates::status.eq(Status::Revoked.as_str()),
+        certificates::revoked_at.eq(now.into_sql::<Timestamptz>().nullable()),
+        certificates::revoked_reason.eq(reason),
+    ))
+    .returning(certificates::revoked_at)
     .get_result(conn)
     .optional()?;
-    Ok(r.map(|r| r.revoked_at))
+    Ok(at.flatten())
 }
 
 /// Stores the content, signature and QR payload of a certificate recorded without them.
@@ -504,15 +482,14 @@ pub fn set_seal(
     signature: &str,
     qr_payload: &str,
 ) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE certificates SET content = $2, key_id = $3, signature = $4, qr_payload = $5 WHERE id = $1",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Jsonb, _>(content)
-    .bind::<Text, _>(key_id)
-    .bind::<Text, _>(signature)
-    .bind::<Text, _>(qr_payload)
-    .execute(conn)
+    diesel::update(certificates::table.find(id))
+        .set((
+            certificates::content.eq(content),
+            certificates::key_id.eq(key_id),
+            certificates::signature.eq(signature),
+            certificates::qr_payload.eq(qr_payload),
+        ))
+        .execute(conn)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,28 +502,32 @@ pub fn register_key(
     province_code: &str,
     public_key: &[u8],
 ) -> QueryResult<usize> {
-    diesel::sql_query("INSERT INTO signing_keys (key_id, province_code, public_key) VALUES ($1, $2, $3) ON CONFLICT (key_id) DO NOTHING")
-        .bind::<Text, _>(key_id)
-        .bind::<Text, _>(province_code)
-        .bind::<Bytea, _>(public_key)
+    diesel::insert_into(signing_keys::table)
+        .values((
+            signing_keys::key_id.eq(key_id),
+            signing_keys::province_code.eq(province_code),
+            signing_keys::public_key.eq(public_key),
+        ))
+        .on_conflict(signing_keys::key_id)
+        .do_nothing()
         .execute(conn)
 }
 
 /// A registered public key.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = signing_keys, check_for_backend(Pg))]
 pub struct KeyRow {
-    #[diesel(sql_type = Text)]
     pub key_id: String,
-    #[diesel(sql_type = Text)]
     pub province_code: String,
-    #[diesel(sql_type = Bytea)]
     pub public_key: Vec<u8>,
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
 }
 
 pub fn keys(conn: &mut PgConnection) -> QueryResult<Vec<KeyRow>> {
-    diesel::sql_query("SELECT key_id, province_code, public_key, created_at FROM signing_keys ORDER BY province_code, created_at, key_id").load(conn)
+    signing_keys::table
+        .order((signing_keys::province_code, signing_keys::created_at, signing_keys::key_id))
+        .select(KeyRow::as_select())
+        .load(conn)
 }
 
 /// Reads an office's Ed25519 seed from `{dir}/{province}.ed25519` (64 hex digits), creating

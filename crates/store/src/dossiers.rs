@@ -2,80 +2,84 @@
 //! catalogue and the working-day calendar data.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Timestamptz};
+use diesel::upsert::excluded;
 use domain::dossier::State;
 
 use crate::enums::Stored;
+use crate::schema::{
+    apology_letters, calendar_days, dossier_documents, dossier_events, dossier_parcels, dossier_pauses, dossiers,
+    parcels, procedures, users,
+};
 
-#[derive(Debug, Clone, QueryableByName)]
+define_sql_function!(fn greatest(x: Date, y: Date) -> Date);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = procedures, check_for_backend(Pg))]
 pub struct ProcedureRow {
-    #[diesel(sql_type = Text)]
     pub code: String,
-    #[diesel(sql_type = Text)]
     pub name: String,
-    #[diesel(sql_type = Integer)]
     pub working_days: i32,
-    #[diesel(sql_type = Integer)]
     pub remote_extra_days: i32,
-    #[diesel(sql_type = Text)]
     pub online_level: String,
-    #[diesel(sql_type = Jsonb)]
     pub required_documents: serde_json::Value,
 }
 
 pub fn procedure(conn: &mut PgConnection, code: &str) -> QueryResult<Option<ProcedureRow>> {
-    diesel::sql_query("SELECT code, name, working_days, remote_extra_days, online_level, required_documents FROM procedures WHERE code = $1")
-        .bind::<Text, _>(code)
-        .get_result(conn)
-        .optional()
+    procedures::table.find(code).select(ProcedureRow::as_select()).first(conn).optional()
 }
 
 pub fn procedures(conn: &mut PgConnection) -> QueryResult<Vec<ProcedureRow>> {
-    diesel::sql_query("SELECT code, name, working_days, remote_extra_days, online_level, required_documents FROM procedures ORDER BY code")
-        .load(conn)
+    procedures::table.order(procedures::code).select(ProcedureRow::as_select()).load(conn)
 }
 
 pub fn upsert_procedure(conn: &mut PgConnection, p: &ProcedureRow) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO procedures (code, name, working_days, remote_extra_days, online_level, required_documents) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-         working_days = excluded.working_days, remote_extra_days = excluded.remote_extra_days, \
-         online_level = excluded.online_level, required_documents = excluded.required_documents",
-    )
-    .bind::<Text, _>(&p.code)
-    .bind::<Text, _>(&p.name)
-    .bind::<Integer, _>(p.working_days)
-    .bind::<Integer, _>(p.remote_extra_days)
-    .bind::<Text, _>(&p.online_level)
-    .bind::<Jsonb, _>(&p.required_documents)
-    .execute(conn)
+    diesel::insert_into(procedures::table)
+        .values((
+            procedures::code.eq(&p.code),
+            procedures::name.eq(&p.name),
+            procedures::working_days.eq(p.working_days),
+            procedures::remote_extra_days.eq(p.remote_extra_days),
+            procedures::online_level.eq(&p.online_level),
+            procedures::required_documents.eq(&p.required_documents),
+        ))
+        .on_conflict(procedures::code)
+        .do_update()
+        .set((
+            procedures::name.eq(excluded(procedures::name)),
+            procedures::working_days.eq(excluded(procedures::working_days)),
+            procedures::remote_extra_days.eq(excluded(procedures::remote_extra_days)),
+            procedures::online_level.eq(excluded(procedures::online_level)),
+            procedures::required_documents.eq(excluded(procedures::required_documents)),
+        ))
+        .execute(conn)
 }
 
 /// A row of the calendar data: a day off or a (weekend) working day decided for that year.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = calendar_days, check_for_backend(Pg))]
 pub struct CalendarDayRow {
-    #[diesel(sql_type = Date)]
     pub day: NaiveDate,
-    #[diesel(sql_type = Text)]
     pub kind: String,
-    #[diesel(sql_type = Text)]
     pub note: String,
 }
 
 pub fn calendar_days(conn: &mut PgConnection) -> QueryResult<Vec<CalendarDayRow>> {
-    diesel::sql_query("SELECT day, kind, note FROM calendar_days ORDER BY day").load(conn)
+    calendar_days::table.order(calendar_days::day).select(CalendarDayRow::as_select()).load(conn)
 }
 
 pub fn upsert_calendar_day(conn: &mut PgConnection, day: NaiveDate, kind: &str, note: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO calendar_days (day, kind, note) VALUES ($1, $2, $3) \
-         ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, note = excluded.note",
-    )
-    .bind::<Date, _>(day)
-    .bind::<Text, _>(kind)
-    .bind::<Text, _>(note)
-    .execute(conn)
+    diesel::insert_into(calendar_days::table)
+        .values((calendar_days::day.eq(day), calendar_days::kind.eq(kind), calendar_days::note.eq(note)))
+        .on_conflict(calendar_days::day)
+        .do_update()
+        .set((
+            calendar_days::kind.eq(excluded(calendar_days::kind)),
+            calendar_days::note.eq(excluded(calendar_days::note)),
+        ))
+        .execute(conn)
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -129,31 +133,45 @@ pub struct DossierRow {
     pub apologies: i64,
 }
 
-const DOSSIER_SELECT: &str =
-    "SELECT d.id, d.receipt_no, d.procedure_code, pr.name AS procedure_name, d.province_code, \
-       c.code AS commune_code, c.name AS commune_name, d.channel, d.applicant_party_id, pa.kind AS applicant_kind, \
-       pa.full_name AS applicant_name, d.state, d.received_at, d.statutory_days, d.due_on, d.remote_commune, \
-       d.return_method, d.returned_at, d.decided_at, d.result_ready_at, d.paused_since, \
-       ARRAY(SELECT p.national_id FROM dossier_parcels dp JOIN parcels p ON p.id = dp.parcel_id \
-             WHERE dp.dossier_id = d.id ORDER BY p.national_id) AS parcels, \
-       (SELECT count(*) FROM apology_letters a WHERE a.dossier_id = d.id) AS apologies \
-  FROM dossiers d JOIN procedures pr ON pr.code = d.procedure_code JOIN parties pa ON pa.id = d.applicant_party_id \
-  LEFT JOIN admin_units c ON c.id = d.commune_id";
+const DOSSIERS_SELECT: &str = include_str!("sql/dossiers_select.sql");
+const TIMELINESS: &str = include_str!("sql/timeliness.sql");
+
+/// Dossiers matching the filter (see `sql/dossiers_select.sql` for the parameters).
+fn select(
+    conn: &mut PgConnection,
+    id: Option<i64>,
+    receipt_no: Option<&str>,
+    f: &ListFilter,
+) -> QueryResult<Vec<DossierRow>> {
+    diesel::sql_query(DOSSIERS_SELECT)
+        .bind::<Nullable<BigInt>, _>(id)
+        .bind::<Nullable<Text>, _>(receipt_no)
+        .bind::<Nullable<Text>, _>(f.province.as_deref())
+        .bind::<Nullable<Text>, _>(f.commune.as_deref())
+        .bind::<Nullable<Text>, _>(f.procedure.as_deref())
+        .bind::<Nullable<Text>, _>(f.state.map(State::as_str))
+        .bind::<Nullable<Date>, _>(f.overdue_on)
+        .bind::<BigInt, _>(f.after)
+        .bind::<BigInt, _>(f.limit)
+        .load(conn)
+}
+
+/// The filter that lets one dossier through (looked up by id or receipt number).
+fn any_one() -> ListFilter {
+    ListFilter { after: i64::MIN, limit: 1, ..ListFilter::default() }
+}
 
 pub fn by_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<DossierRow>> {
-    diesel::sql_query(format!("{DOSSIER_SELECT} WHERE d.id = $1")).bind::<BigInt, _>(id).get_result(conn).optional()
+    Ok(select(conn, Some(id), None, &any_one())?.into_iter().next())
 }
 
 /// Locks the dossier row for the rest of the transaction (state changes are serialised).
 pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
-    Ok(diesel::sql_query("SELECT 1 FROM dossiers WHERE id = $1 FOR UPDATE").bind::<BigInt, _>(id).execute(conn)? == 1)
+    Ok(dossiers::table.find(id).select(dossiers::id).for_update().first::<i64>(conn).optional()?.is_some())
 }
 
 pub fn by_receipt(conn: &mut PgConnection, receipt_no: &str) -> QueryResult<Option<DossierRow>> {
-    diesel::sql_query(format!("{DOSSIER_SELECT} WHERE d.receipt_no = $1"))
-        .bind::<Text, _>(receipt_no)
-        .get_result(conn)
-        .optional()
+    Ok(select(conn, None, Some(receipt_no), &any_one())?.into_iter().next())
 }
 
 /// Filters of the officers' dossier list.
@@ -170,20 +188,7 @@ pub struct ListFilter {
 }
 
 pub fn list(conn: &mut PgConnection, f: &ListFilter) -> QueryResult<Vec<DossierRow>> {
-    diesel::sql_query(format!(
-        "{DOSSIER_SELECT} WHERE ($1::text IS NULL OR d.province_code = $1) AND ($2::text IS NULL OR c.code = $2) \
-         AND ($3::text IS NULL OR d.procedure_code = $3) AND ($4::text IS NULL OR d.state = $4) \
-         AND ($5::date IS NULL OR (d.due_on < $5 AND d.result_ready_at IS NULL AND d.state NOT IN ('returned', 'withdrawn', 'result_ready'))) \
-         AND d.id > $6 ORDER BY d.id LIMIT $7"
-    ))
-    .bind::<Nullable<Text>, _>(f.province.as_deref())
-    .bind::<Nullable<Text>, _>(f.commune.as_deref())
-    .bind::<Nullable<Text>, _>(f.procedure.as_deref())
-    .bind::<Nullable<Text>, _>(f.state.map(State::as_str))
-    .bind::<Nullable<Date>, _>(f.overdue_on)
-    .bind::<BigInt, _>(f.after)
-    .bind::<BigInt, _>(f.limit)
-    .load(conn)
+    select(conn, None, None, f)
 }
 
 /// What a new dossier row holds.
@@ -202,38 +207,34 @@ pub struct NewDossier<'a> {
 }
 
 pub fn insert(conn: &mut PgConnection, d: &NewDossier) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let row: Id = diesel::sql_query(
-        "INSERT INTO dossiers (receipt_no, procedure_code, province_code, commune_id, channel, applicant_party_id, \
-           state, received_at, statutory_days, due_on, remote_commune, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'received', $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind::<Text, _>(d.receipt_no)
-    .bind::<Text, _>(d.procedure_code)
-    .bind::<Text, _>(d.province_code)
-    .bind::<Nullable<Integer>, _>(d.commune_id)
-    .bind::<Text, _>(d.channel)
-    .bind::<BigInt, _>(d.applicant_party_id)
-    .bind::<Timestamptz, _>(d.received_at)
-    .bind::<Integer, _>(d.statutory_days)
-    .bind::<Date, _>(d.due_on)
-    .bind::<Bool, _>(d.remote_commune)
-    .bind::<Nullable<Integer>, _>(d.created_by)
-    .get_result(conn)?;
-    Ok(row.id)
+    diesel::insert_into(dossiers::table)
+        .values((
+            dossiers::receipt_no.eq(d.receipt_no),
+            dossiers::procedure_code.eq(d.procedure_code),
+            dossiers::province_code.eq(d.province_code),
+            dossiers::commune_id.eq(d.commune_id),
+            dossiers::channel.eq(d.channel),
+            dossiers::applicant_party_id.eq(d.applicant_party_id),
+            dossiers::state.eq(State::Received.as_str()),
+            dossiers::received_at.eq(d.received_at),
+            dossiers::statutory_days.eq(d.statutory_days),
+            dossiers::due_on.eq(d.due_on),
+            dossiers::remote_commune.eq(d.remote_commune),
+            dossiers::created_by.eq(d.created_by),
+        ))
+        .returning(dossiers::id)
+        .get_result(conn)
 }
 
 pub fn link_parcel(conn: &mut PgConnection, dossier_id: i64, parcel_national_id: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO dossier_parcels (dossier_id, parcel_id) SELECT $1, id FROM parcels WHERE national_id = $2",
-    )
-    .bind::<BigInt, _>(dossier_id)
-    .bind::<Text, _>(parcel_national_id)
-    .execute(conn)
+    diesel::insert_into(dossier_parcels::table)
+        .values(
+            parcels::table
+                .filter(parcels::national_id.eq(parcel_national_id))
+                .select((dossier_id.into_sql::<BigInt>(), parcels::id)),
+        )
+        .into_columns((dossier_parcels::dossier_id, dossier_parcels::parcel_id))
+        .execute(conn)
 }
 
 pub fn add_document(
@@ -243,27 +244,29 @@ pub fn add_document(
     title: &str,
     copies: i32,
 ) -> QueryResult<usize> {
-    diesel::sql_query("INSERT INTO dossier_documents (dossier_id, position, title, copies) VALUES ($1, $2, $3, $4)")
-        .bind::<BigInt, _>(dossier_id)
-        .bind::<Integer, _>(position)
-        .bind::<Text, _>(title)
-        .bind::<Integer, _>(copies)
+    diesel::insert_into(dossier_documents::table)
+        .values((
+            dossier_documents::dossier_id.eq(dossier_id),
+            dossier_documents::position.eq(position),
+            dossier_documents::title.eq(title),
+            dossier_documents::copies.eq(copies),
+        ))
         .execute(conn)
 }
 
-#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = dossier_documents, check_for_backend(Pg))]
 pub struct DocumentRow {
-    #[diesel(sql_type = Integer)]
     pub position: i32,
-    #[diesel(sql_type = Text)]
     pub title: String,
-    #[diesel(sql_type = Integer)]
     pub copies: i32,
 }
 
 pub fn documents(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<DocumentRow>> {
-    diesel::sql_query("SELECT position, title, copies FROM dossier_documents WHERE dossier_id = $1 ORDER BY position")
-        .bind::<BigInt, _>(dossier_id)
+    dossier_documents::table
+        .filter(dossier_documents::dossier_id.eq(dossier_id))
+        .order(dossier_documents::position)
+        .select(DocumentRow::as_select())
         .load(conn)
 }
 
@@ -279,19 +282,17 @@ pub struct StateUpdate {
 }
 
 pub fn update_state(conn: &mut PgConnection, id: i64, u: &StateUpdate) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE dossiers SET state = $2, due_on = $3, paused_since = $4, decided_at = $5, result_ready_at = $6, \
-           returned_at = $7, return_method = $8 WHERE id = $1",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(u.state.as_str())
-    .bind::<Date, _>(u.due_on)
-    .bind::<Nullable<Timestamptz>, _>(u.paused_since)
-    .bind::<Nullable<Timestamptz>, _>(u.decided_at)
-    .bind::<Nullable<Timestamptz>, _>(u.result_ready_at)
-    .bind::<Nullable<Timestamptz>, _>(u.returned_at)
-    .bind::<Nullable<Text>, _>(u.return_method.as_deref())
-    .execute(conn)
+    diesel::update(dossiers::table.find(id))
+        .set((
+            dossiers::state.eq(u.state.as_str()),
+            dossiers::due_on.eq(u.due_on),
+            dossiers::paused_since.eq(u.paused_since),
+            dossiers::decided_at.eq(u.decided_at),
+            dossiers::result_ready_at.eq(u.result_ready_at),
+            dossiers::returned_at.eq(u.returned_at),
+            dossiers::return_method.eq(u.return_method.as_deref()),
+        ))
+        .execute(conn)
 }
 
 /// A step of a dossier's route, as recorded in `dossier_events`.
@@ -306,88 +307,86 @@ pub struct NewEvent<'a> {
 
 pub fn insert_event(conn: &mut PgConnection, dossier_id: i64, e: &NewEvent) -> QueryResult<usize> {
     let NewEvent { action, from, to, actor_id, at, note } = *e;
-    diesel::sql_query(
-        "INSERT INTO dossier_events (dossier_id, action, from_state, to_state, actor_id, at, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind::<BigInt, _>(dossier_id)
-    .bind::<Text, _>(action)
-    .bind::<Nullable<Text>, _>(from)
-    .bind::<Text, _>(to)
-    .bind::<Nullable<Integer>, _>(actor_id)
-    .bind::<Timestamptz, _>(at)
-    .bind::<Nullable<Text>, _>(note)
-    .execute(conn)
+    diesel::insert_into(dossier_events::table)
+        .values((
+            dossier_events::dossier_id.eq(dossier_id),
+            dossier_events::action.eq(action),
+            dossier_events::from_state.eq(from),
+            dossier_events::to_state.eq(to),
+            dossier_events::actor_id.eq(actor_id),
+            dossier_events::at.eq(at),
+            dossier_events::note.eq(note),
+        ))
+        .execute(conn)
 }
 
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossier_events, check_for_backend(Pg))]
 pub struct EventRow {
-    #[diesel(sql_type = Text)]
     pub action: String,
-    #[diesel(sql_type = Nullable<Text>)]
     pub from_state: Option<String>,
-    #[diesel(sql_type = Text)]
     pub to_state: String,
-    #[diesel(sql_type = Nullable<Text>)]
+    /// The user name of whoever took the step.
+    #[diesel(select_expression = users::username.nullable(), select_expression_type = diesel::dsl::Nullable<users::username>)]
     pub actor: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
     pub at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Text>)]
     pub note: Option<String>,
 }
 
 pub fn events(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<EventRow>> {
-    diesel::sql_query(
-        "SELECT e.action, e.from_state, e.to_state, u.username AS actor, e.at, e.note FROM dossier_events e \
-         LEFT JOIN users u ON u.id = e.actor_id WHERE e.dossier_id = $1 ORDER BY e.at, e.id",
-    )
-    .bind::<BigInt, _>(dossier_id)
-    .load(conn)
+    dossier_events::table
+        .left_join(users::table)
+        .filter(dossier_events::dossier_id.eq(dossier_id))
+        .order((dossier_events::at, dossier_events::id))
+        .select(EventRow::as_select())
+        .load(conn)
 }
 
 pub fn open_pause(conn: &mut PgConnection, dossier_id: i64, reason: &str, from: NaiveDate) -> QueryResult<usize> {
-    diesel::sql_query("INSERT INTO dossier_pauses (dossier_id, reason, from_day) VALUES ($1, $2, $3)")
-        .bind::<BigInt, _>(dossier_id)
-        .bind::<Text, _>(reason)
-        .bind::<Date, _>(from)
+    diesel::insert_into(dossier_pauses::table)
+        .values((
+            dossier_pauses::dossier_id.eq(dossier_id),
+            dossier_pauses::reason.eq(reason),
+            dossier_pauses::from_day.eq(from),
+        ))
         .execute(conn)
 }
 
 pub fn close_pause(conn: &mut PgConnection, dossier_id: i64, to: NaiveDate) -> QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE dossier_pauses SET to_day = greatest(from_day, $2) WHERE dossier_id = $1 AND to_day IS NULL",
+    diesel::update(
+        dossier_pauses::table
+            .filter(dossier_pauses::dossier_id.eq(dossier_id))
+            .filter(dossier_pauses::to_day.is_null()),
     )
-    .bind::<BigInt, _>(dossier_id)
-    .bind::<Date, _>(to)
+    .set(dossier_pauses::to_day.eq(greatest(dossier_pauses::from_day, to).nullable()))
     .execute(conn)
 }
 
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossier_pauses, check_for_backend(Pg))]
 pub struct PauseRow {
-    #[diesel(sql_type = Text)]
     pub reason: String,
-    #[diesel(sql_type = Date)]
     pub from_day: NaiveDate,
-    #[diesel(sql_type = Nullable<Date>)]
     pub to_day: Option<NaiveDate>,
 }
 
 pub fn pauses(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<PauseRow>> {
-    diesel::sql_query("SELECT reason, from_day, to_day FROM dossier_pauses WHERE dossier_id = $1 ORDER BY from_day, id")
-        .bind::<BigInt, _>(dossier_id)
+    dossier_pauses::table
+        .filter(dossier_pauses::dossier_id.eq(dossier_id))
+        .order((dossier_pauses::from_day, dossier_pauses::id))
+        .select(PauseRow::as_select())
         .load(conn)
 }
 
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = apology_letters, check_for_backend(Pg))]
 pub struct ApologyRow {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = Text)]
     pub reason: String,
-    #[diesel(sql_type = Date)]
     pub new_due_on: NaiveDate,
-    #[diesel(sql_type = Timestamptz)]
     pub issued_at: DateTime<Utc>,
-    #[diesel(sql_type = Nullable<Text>)]
+    /// The user name of whoever issued the letter.
+    #[diesel(select_expression = users::username.nullable(), select_expression_type = diesel::dsl::Nullable<users::username>)]
     pub issued_by: Option<String>,
 }
 
@@ -399,28 +398,25 @@ pub fn insert_apology(
     at: DateTime<Utc>,
     by: Option<i32>,
 ) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-    }
-    let r: Id = diesel::sql_query("INSERT INTO apology_letters (dossier_id, reason, new_due_on, issued_at, issued_by) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind::<BigInt, _>(dossier_id)
-        .bind::<Text, _>(reason)
-        .bind::<Date, _>(new_due_on)
-        .bind::<Timestamptz, _>(at)
-        .bind::<Nullable<Integer>, _>(by)
-        .get_result(conn)?;
-    Ok(r.id)
+    diesel::insert_into(apology_letters::table)
+        .values((
+            apology_letters::dossier_id.eq(dossier_id),
+            apology_letters::reason.eq(reason),
+            apology_letters::new_due_on.eq(new_due_on),
+            apology_letters::issued_at.eq(at),
+            apology_letters::issued_by.eq(by),
+        ))
+        .returning(apology_letters::id)
+        .get_result(conn)
 }
 
 pub fn apologies(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<ApologyRow>> {
-    diesel::sql_query(
-        "SELECT a.id, a.reason, a.new_due_on, a.issued_at, u.username AS issued_by FROM apology_letters a \
-         LEFT JOIN users u ON u.id = a.issued_by WHERE a.dossier_id = $1 ORDER BY a.issued_at, a.id",
-    )
-    .bind::<BigInt, _>(dossier_id)
-    .load(conn)
+    apology_letters::table
+        .left_join(users::table)
+        .filter(apology_letters::dossier_id.eq(dossier_id))
+        .order((apology_letters::issued_at, apology_letters::id))
+        .select(ApologyRow::as_select())
+        .load(conn)
 }
 
 /// One dossier as the timeliness statistics need it.
@@ -454,7 +450,7 @@ pub struct StatsFilter {
 }
 
 pub fn timeliness_rows(conn: &mut PgConnection, f: &StatsFilter, today: NaiveDate) -> QueryResult<Vec<TimelinessRow>> {
-    diesel::sql_query(include_str!("sql/timeliness.sql"))
+    diesel::sql_query(TIMELINESS)
         .bind::<Nullable<Text>, _>(f.province.as_deref())
         .bind::<Nullable<Text>, _>(f.commune.as_deref())
         .bind::<Nullable<Text>, _>(f.procedure.as_deref())

@@ -2,11 +2,20 @@
 //! boundary as GeoJSON text (reads) or a postgis_diesel value (writes).
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Double, Integer, Nullable, Text, Timestamptz};
+use domain::certificate::Status;
 use postgis_diesel::sql_types::Geometry;
 
 use super::geometry::to_postgis;
+use crate::enums::Stored;
+use crate::schema::{admin_units, parcel_versions, parcels};
+
+define_sql_function!(
+    /// The time now (not the transaction's start, as `now()` is).
+    fn clock_timestamp() -> Timestamptz
+);
 
 /// A parcel version with what public responses show of it.
 #[derive(Debug, Clone, QueryableByName)]
@@ -63,25 +72,40 @@ pub mod statements {
     /// The parcel columns and joins every parcel read starts with.
     pub const PARCEL_SELECT: &str = include_str!("sql/parcel_select.sql");
     /// The current version of one parcel by national id (`$1`).
-    pub const BY_ID_FILTER: &str = "WHERE p.national_id = $1 AND v.valid_to IS NULL";
+    pub const BY_ID_FILTER: &str = include_str!("sql/parcel_by_id_filter.sql");
     /// Current holders of the use right of a parcel (`$1` parcel id).
-    pub const HOLDERS: &str = "SELECT pa.kind, pa.full_name, s.share::float8 AS share FROM rrrs r \
-         JOIN rrr_shares s ON s.rrr_id = r.id JOIN parties pa ON pa.id = s.party_id \
-         WHERE r.parcel_id = $1 AND r.kind = 'use_right' AND r.valid_to IS NULL ORDER BY s.share DESC, pa.id";
+    pub const HOLDERS: &str = include_str!("sql/parcel_holders.sql");
     /// The newest certificate over the parcel's rights (`$1` parcel id).
-    pub const LATEST_CERTIFICATE: &str =
-        "SELECT c.serial, c.status, c.issued_on FROM certificates c JOIN rrrs r ON r.id = c.rrr_id \
-         WHERE r.parcel_id = $1 ORDER BY (c.status = 'valid') DESC, c.issued_on DESC, c.id DESC LIMIT 1";
+    pub const LATEST_CERTIFICATE: &str = include_str!("sql/parcel_latest_certificate.sql");
     /// A page's filter: bbox `$1..$4` (or NULLs), as-of instant `$5` (or NULL for current).
-    pub const PAGE_FILTER: &str = "WHERE (CASE WHEN $5::timestamptz IS NULL THEN v.valid_to IS NULL \
-        ELSE v.valid_from <= $5 AND (v.valid_to IS NULL OR v.valid_to > $5) END) \
-      AND ($1::float8 IS NULL OR ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)))";
+    pub const PAGE_FILTER: &str = include_str!("sql/parcel_page_filter.sql");
     /// Keyset paging after `$6`, `$7` rows.
-    pub const PAGE_TAIL: &str = "AND v.parcel_id > $6 ORDER BY v.parcel_id LIMIT $7";
+    pub const PAGE_TAIL: &str = include_str!("sql/parcel_page_tail.sql");
     /// Counting what a page's filter matches.
-    pub const COUNT_HEAD: &str = "SELECT count(*) AS n FROM parcel_versions v";
+    pub const COUNT_HEAD: &str = include_str!("sql/parcel_count_head.sql");
 }
-use statements::{BY_ID_FILTER, COUNT_HEAD, PAGE_FILTER, PAGE_TAIL, PARCEL_SELECT};
+
+/// `PARCEL_SELECT BY_ID_FILTER`, as the benchmarks join them.
+const CURRENT_BY_NATIONAL_ID: &str =
+    concat!(include_str!("sql/parcel_select.sql"), " ", include_str!("sql/parcel_by_id_filter.sql"));
+/// `PARCEL_SELECT PAGE_FILTER PAGE_TAIL`, as the benchmarks join them.
+const PAGE: &str = concat!(
+    include_str!("sql/parcel_select.sql"),
+    " ",
+    include_str!("sql/parcel_page_filter.sql"),
+    " ",
+    include_str!("sql/parcel_page_tail.sql")
+);
+/// `COUNT_HEAD PAGE_FILTER`, as the benchmarks join them.
+const PAGE_COUNT: &str =
+    concat!(include_str!("sql/parcel_count_head.sql"), " ", include_str!("sql/parcel_page_filter.sql"));
+const VERSIONS: &str = concat!(include_str!("sql/parcel_select.sql"), include_str!("sql/parcel_versions_filter.sql"));
+const AT_POINT: &str = concat!(include_str!("sql/parcel_select.sql"), include_str!("sql/parcel_at_point_filter.sql"));
+const OVERLAPS: &str = include_str!("sql/overlaps.sql");
+const INSERT_VERSION: &str = include_str!("sql/parcel_version_insert.sql");
+const INSERT_LAND_USE: &str = include_str!("sql/parcel_land_use_insert.sql");
+const BULK_INSERT: &str = include_str!("sql/bulk_insert.sql");
+const ANALYZE: &str = include_str!("sql/parcels_analyze.sql");
 
 /// Filters for a page of current parcels (OGC API items).
 #[derive(Debug, Clone, Default)]
@@ -97,7 +121,7 @@ pub struct PageQuery {
 /// One page of parcels ordered by id, and the number matching the filter.
 pub fn page(conn: &mut PgConnection, q: &PageQuery) -> QueryResult<(Vec<ParcelRow>, i64)> {
     let [x0, y0, x1, y1] = q.bbox.map_or([None; 4], |b| b.map(Some));
-    let rows = diesel::sql_query(format!("{PARCEL_SELECT} {PAGE_FILTER} {PAGE_TAIL}"))
+    let rows = diesel::sql_query(PAGE)
         .bind::<Nullable<Double>, _>(x0)
         .bind::<Nullable<Double>, _>(y0)
         .bind::<Nullable<Double>, _>(x1)
@@ -111,7 +135,7 @@ pub fn page(conn: &mut PgConnection, q: &PageQuery) -> QueryResult<(Vec<ParcelRo
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let count: Count = diesel::sql_query(format!("{COUNT_HEAD} {PAGE_FILTER}"))
+    let count: Count = diesel::sql_query(PAGE_COUNT)
         .bind::<Nullable<Double>, _>(x0)
         .bind::<Nullable<Double>, _>(y0)
         .bind::<Nullable<Double>, _>(x1)
@@ -123,17 +147,42 @@ pub fn page(conn: &mut PgConnection, q: &PageQuery) -> QueryResult<(Vec<ParcelRo
 
 /// The current version of a parcel by national id.
 pub fn current_by_national_id(conn: &mut PgConnection, national_id: &str) -> QueryResult<Option<ParcelRow>> {
-    diesel::sql_query(format!("{PARCEL_SELECT} {BY_ID_FILTER}"))
-        .bind::<Text, _>(national_id)
-        .get_result(conn)
-        .optional()
+    diesel::sql_query(CURRENT_BY_NATIONAL_ID).bind::<Text, _>(national_id).get_result(conn).optional()
+}
+
+/// Filters of parcel versions, each `None` for "any".
+#[derive(Debug, Clone, Default)]
+pub struct VersionFilter<'a> {
+    pub version_id: Option<i64>,
+    pub parcel_id: Option<i64>,
+    pub version: Option<i32>,
+    pub national_id: Option<&'a str>,
+    pub registered_commune_ids: Option<&'a [i32]>,
+    pub commune_id: Option<i32>,
+    pub sheet_no: Option<i32>,
+    pub parcel_no: Option<i32>,
+    /// Only current versions.
+    pub current: bool,
+}
+
+/// Parcel versions matching the filter, by parcel id and version.
+pub fn versions(conn: &mut PgConnection, f: &VersionFilter) -> QueryResult<Vec<ParcelRow>> {
+    diesel::sql_query(VERSIONS)
+        .bind::<Nullable<BigInt>, _>(f.version_id)
+        .bind::<Nullable<BigInt>, _>(f.parcel_id)
+        .bind::<Nullable<Integer>, _>(f.version)
+        .bind::<Nullable<Text>, _>(f.national_id)
+        .bind::<Nullable<Array<Integer>>, _>(f.registered_commune_ids)
+        .bind::<Nullable<Integer>, _>(f.commune_id)
+        .bind::<Nullable<Integer>, _>(f.sheet_no)
+        .bind::<Nullable<Integer>, _>(f.parcel_no)
+        .bind::<Bool, _>(f.current)
+        .load(conn)
 }
 
 /// Every version of a parcel, oldest first.
 pub fn history(conn: &mut PgConnection, national_id: &str) -> QueryResult<Vec<ParcelRow>> {
-    diesel::sql_query(format!("{PARCEL_SELECT} WHERE p.national_id = $1 ORDER BY v.version"))
-        .bind::<Text, _>(national_id)
-        .load(conn)
+    versions(conn, &VersionFilter { national_id: Some(national_id), ..VersionFilter::default() })
 }
 
 /// Current parcels by the legacy key: sheet and parcel numbers under any of these communes.
@@ -143,14 +192,16 @@ pub fn by_key(
     sheet: i32,
     parcel: i32,
 ) -> QueryResult<Vec<ParcelRow>> {
-    diesel::sql_query(format!(
-        "{PARCEL_SELECT} WHERE v.valid_to IS NULL AND v.registered_commune_id = ANY($1) \
-         AND v.sheet_no = $2 AND v.parcel_no = $3"
-    ))
-    .bind::<diesel::sql_types::Array<Integer>, _>(registered_commune_ids)
-    .bind::<Integer, _>(sheet)
-    .bind::<Integer, _>(parcel)
-    .load(conn)
+    versions(
+        conn,
+        &VersionFilter {
+            registered_commune_ids: Some(registered_commune_ids),
+            sheet_no: Some(sheet),
+            parcel_no: Some(parcel),
+            current: true,
+            ..VersionFilter::default()
+        },
+    )
 }
 
 /// Current parcels under a commune (by its current code) and sheet/parcel numbers.
@@ -160,24 +211,21 @@ pub fn by_current_commune(
     sheet: i32,
     parcel: i32,
 ) -> QueryResult<Vec<ParcelRow>> {
-    diesel::sql_query(format!(
-        "{PARCEL_SELECT} WHERE v.valid_to IS NULL AND v.commune_id = $1 AND v.sheet_no = $2 AND v.parcel_no = $3"
-    ))
-    .bind::<Integer, _>(commune_id)
-    .bind::<Integer, _>(sheet)
-    .bind::<Integer, _>(parcel)
-    .load(conn)
+    versions(
+        conn,
+        &VersionFilter {
+            commune_id: Some(commune_id),
+            sheet_no: Some(sheet),
+            parcel_no: Some(parcel),
+            current: true,
+            ..VersionFilter::default()
+        },
+    )
 }
 
 /// The current parcel containing a WGS 84 point (boundary points count as inside).
 pub fn at_point(conn: &mut PgConnection, lon: f64, lat: f64) -> QueryResult<Vec<ParcelRow>> {
-    diesel::sql_query(format!(
-        "{PARCEL_SELECT} WHERE v.valid_to IS NULL \
-         AND ST_Intersects(v.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY v.parcel_id LIMIT 10"
-    ))
-    .bind::<Double, _>(lon)
-    .bind::<Double, _>(lat)
-    .load(conn)
+    diesel::sql_query(AT_POINT).bind::<Double, _>(lon).bind::<Double, _>(lat).load(conn)
 }
 
 /// A current parcel that overlaps the given geometry, with the overlap area.
@@ -195,9 +243,9 @@ pub struct Overlap {
 
 /// Current parcels (other than those in `except`) whose interiors overlap `geojson` by more than `min_area_m2`.
 pub fn overlaps(conn: &mut PgConnection, geojson: &str, except: &[i64], min_area_m2: f64) -> QueryResult<Vec<Overlap>> {
-    diesel::sql_query(include_str!("sql/overlaps.sql"))
+    diesel::sql_query(OVERLAPS)
         .bind::<Text, _>(geojson)
-        .bind::<diesel::sql_types::Array<BigInt>, _>(except)
+        .bind::<Array<BigInt>, _>(except)
         .bind::<Double, _>(min_area_m2)
         .load(conn)
 }
@@ -226,67 +274,55 @@ pub struct NewLandUse {
     pub origin: Option<String>,
 }
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 /// Creates a parcel identity; returns its id.
 pub fn insert_parcel(conn: &mut PgConnection, national_id: &str, province_code: &str) -> QueryResult<i64> {
-    let row: Id = diesel::sql_query("INSERT INTO parcels (national_id, province_code) VALUES ($1, $2) RETURNING id")
-        .bind::<Text, _>(national_id)
-        .bind::<Text, _>(province_code)
-        .get_result(conn)?;
-    Ok(row.id)
+    diesel::insert_into(parcels::table)
+        .values((parcels::national_id.eq(national_id), parcels::province_code.eq(province_code)))
+        .returning(parcels::id)
+        .get_result(conn)
 }
 
 /// Closes the current version of a parcel; returns its version number.
 pub fn close_current_version(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<i32> {
-    #[derive(QueryableByName)]
-    struct V {
-        #[diesel(sql_type = Integer)]
-        version: i32,
-    }
-    let v: V = diesel::sql_query(
-        "UPDATE parcel_versions SET valid_to = clock_timestamp() WHERE parcel_id = $1 AND valid_to IS NULL RETURNING version",
+    diesel::update(
+        parcel_versions::table
+            .filter(parcel_versions::parcel_id.eq(parcel_id))
+            .filter(parcel_versions::valid_to.is_null()),
     )
-    .bind::<BigInt, _>(parcel_id)
-    .get_result(conn)?;
-    Ok(v.version)
+    .set(parcel_versions::valid_to.eq(clock_timestamp().nullable()))
+    .returning(parcel_versions::version)
+    .get_result(conn)
 }
 
 /// Writes a version (number `version`) and its land uses; returns the version id.
 pub fn insert_version(conn: &mut PgConnection, parcel_id: i64, version: i32, v: &NewVersion) -> QueryResult<i64> {
-    let row: Id = diesel::sql_query(
-        "INSERT INTO parcel_versions (parcel_id, version, commune_id, registered_commune_id, sheet_no, parcel_no, \
-           geom, source_crs_epsg, legal_area_m2, address, change_reason, is_synthetic, valid_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, round($9::numeric, 1), $10, $11, $12, clock_timestamp()) RETURNING id",
-    )
-    .bind::<BigInt, _>(parcel_id)
-    .bind::<Integer, _>(version)
-    .bind::<Integer, _>(v.commune_id)
-    .bind::<Integer, _>(v.registered_commune_id)
-    .bind::<Integer, _>(v.sheet_no)
-    .bind::<Integer, _>(v.parcel_no)
-    .bind::<Geometry, _>(to_postgis(v.geometry_wgs84))
-    .bind::<Integer, _>(v.source_crs_epsg)
-    .bind::<Double, _>(v.legal_area_m2)
-    .bind::<Nullable<Text>, _>(v.address)
-    .bind::<Text, _>(v.change_reason)
-    .bind::<Bool, _>(v.is_synthetic)
-    .get_result(conn)?;
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let row: Inserted = diesel::sql_query(INSERT_VERSION)
+        .bind::<BigInt, _>(parcel_id)
+        .bind::<Integer, _>(version)
+        .bind::<Integer, _>(v.commune_id)
+        .bind::<Integer, _>(v.registered_commune_id)
+        .bind::<Integer, _>(v.sheet_no)
+        .bind::<Integer, _>(v.parcel_no)
+        .bind::<Geometry, _>(to_postgis(v.geometry_wgs84))
+        .bind::<Integer, _>(v.source_crs_epsg)
+        .bind::<Double, _>(v.legal_area_m2)
+        .bind::<Nullable<Text>, _>(v.address)
+        .bind::<Text, _>(v.change_reason)
+        .bind::<Bool, _>(v.is_synthetic)
+        .get_result(conn)?;
     for lu in v.land_uses {
-        diesel::sql_query(
-            "INSERT INTO parcel_land_uses (parcel_version_id, land_use_code, area_m2, use_until, origin) \
-             VALUES ($1, $2, round($3::numeric, 1), $4, $5)",
-        )
-        .bind::<BigInt, _>(row.id)
-        .bind::<Text, _>(&lu.code)
-        .bind::<Double, _>(lu.area_m2)
-        .bind::<Nullable<diesel::sql_types::Date>, _>(lu.use_until)
-        .bind::<Nullable<Text>, _>(lu.origin.as_deref())
-        .execute(conn)?;
+        diesel::sql_query(INSERT_LAND_USE)
+            .bind::<BigInt, _>(row.id)
+            .bind::<Text, _>(&lu.code)
+            .bind::<Double, _>(lu.area_m2)
+            .bind::<Nullable<Date>, _>(lu.use_until)
+            .bind::<Nullable<Text>, _>(lu.origin.as_deref())
+            .execute(conn)?;
     }
     Ok(row.id)
 }
@@ -311,9 +347,9 @@ pub fn current_holders(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<V
 pub struct CertificateRow {
     #[diesel(sql_type = Text)]
     pub serial: String,
-    #[diesel(sql_type = Text)]
-    pub status: String,
-    #[diesel(sql_type = diesel::sql_types::Date)]
+    #[diesel(sql_type = Text, deserialize_as = Stored<Status>)]
+    pub status: Status,
+    #[diesel(sql_type = Date)]
     pub issued_on: chrono::NaiveDate,
 }
 
@@ -341,13 +377,12 @@ pub fn bulk_insert(
     source_crs_epsg: i32,
     rows: &[BulkParcel],
 ) -> QueryResult<usize> {
-    use diesel::sql_types::Array;
     #[derive(QueryableByName)]
     struct N {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let n: N = diesel::sql_query(include_str!("sql/bulk_insert.sql"))
+    let n: N = diesel::sql_query(BULK_INSERT)
         .bind::<Array<Text>, _>(rows.iter().map(|r| r.national_id.as_str()).collect::<Vec<_>>())
         .bind::<Array<Integer>, _>(rows.iter().map(|r| r.sheet_no).collect::<Vec<_>>())
         .bind::<Array<Integer>, _>(rows.iter().map(|r| r.parcel_no).collect::<Vec<_>>())
@@ -363,51 +398,42 @@ pub fn bulk_insert(
 
 /// Number of current parcels in a commune.
 pub fn count_current_in_commune(conn: &mut PgConnection, commune_id: i32) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let n: N =
-        diesel::sql_query("SELECT count(*) AS n FROM parcel_versions WHERE commune_id = $1 AND valid_to IS NULL")
-            .bind::<Integer, _>(commune_id)
-            .get_result(conn)?;
-    Ok(n.n)
+    parcel_versions::table
+        .filter(parcel_versions::commune_id.eq(commune_id))
+        .filter(parcel_versions::valid_to.is_null())
+        .count()
+        .get_result(conn)
 }
 
 /// Marks a parcel as ceased (split or merged away) and closes its current version.
 pub fn retire(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<()> {
     close_current_version(conn, parcel_id)?;
-    diesel::sql_query("UPDATE parcels SET retired_at = clock_timestamp() WHERE id = $1")
-        .bind::<BigInt, _>(parcel_id)
+    diesel::update(parcels::table.find(parcel_id))
+        .set(parcels::retired_at.eq(clock_timestamp().nullable()))
         .execute(conn)?;
     Ok(())
 }
 
 /// Has any parcel, current or retired, ever held this national id?
 pub fn national_id_taken(conn: &mut PgConnection, national_id: &str) -> QueryResult<bool> {
-    Ok(diesel::sql_query("SELECT 1 FROM parcels WHERE national_id = $1").bind::<Text, _>(national_id).execute(conn)?
-        > 0)
+    diesel::select(exists(parcels::table.filter(parcels::national_id.eq(national_id)))).get_result(conn)
 }
 
 /// National ids of a commune's current parcels, by sheet and parcel number.
 pub fn current_ids_in_commune(conn: &mut PgConnection, commune_code: &str) -> QueryResult<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct P {
-        #[diesel(sql_type = Text)]
-        national_id: String,
-    }
-    let rows: Vec<P> = diesel::sql_query(
-        "SELECT p.national_id FROM parcels p JOIN parcel_versions v ON v.parcel_id = p.id AND v.valid_to IS NULL \
-         JOIN admin_units c ON c.id = v.commune_id WHERE c.code = $1 AND c.valid_to IS NULL ORDER BY v.sheet_no, v.parcel_no",
-    )
-    .bind::<Text, _>(commune_code)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.national_id).collect())
+    parcels::table
+        .inner_join(parcel_versions::table)
+        .inner_join(admin_units::table.on(admin_units::id.eq(parcel_versions::commune_id)))
+        .filter(parcel_versions::valid_to.is_null())
+        .filter(admin_units::code.eq(commune_code))
+        .filter(admin_units::valid_to.is_null())
+        .order((parcel_versions::sheet_no, parcel_versions::parcel_no))
+        .select(parcels::national_id)
+        .load(conn)
 }
 
 /// Refreshes the planner's statistics after a bulk load.
 pub fn analyze(conn: &mut PgConnection) -> QueryResult<()> {
-    diesel::sql_query("ANALYZE parcels, parcel_versions, parcel_land_uses").execute(conn)?;
+    diesel::sql_query(ANALYZE).execute(conn)?;
     Ok(())
 }

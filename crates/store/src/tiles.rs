@@ -6,18 +6,25 @@ use diesel::sql_types::{BigInt, Bytea, Integer, Nullable, Text, Timestamptz};
 
 use domain::tiles::{Layer, TileCoord};
 
+const PARCELS: &str = include_str!("sql/tiles_parcels.sql");
+const PLANNING_ZONES: &str = include_str!("sql/tiles_planning_zones.sql");
+const PARCELS_STAMP: &str = include_str!("sql/tiles_parcels_stamp.sql");
+const PLANNING_ZONES_STAMP: &str = include_str!("sql/tiles_planning_zones_stamp.sql");
+const EXPLAIN_PARCELS: &str = concat!("EXPLAIN ", include_str!("sql/tiles_parcels.sql"));
+const EXPLAIN_PLANNING_ZONES: &str = concat!("EXPLAIN ", include_str!("sql/tiles_planning_zones.sql"));
+
 fn tile_sql(layer: Layer) -> &'static str {
     match layer {
-        Layer::Parcels => include_str!("sql/tiles_parcels.sql"),
-        Layer::PlanningZones => include_str!("sql/tiles_planning_zones.sql"),
+        Layer::Parcels => PARCELS,
+        Layer::PlanningZones => PLANNING_ZONES,
     }
 }
 
 /// The SQL of a layer's ETag stamp (`$1` zoom, `$2` x, `$3` y), for benchmarks too.
 pub fn stamp_sql(layer: Layer) -> &'static str {
     match layer {
-        Layer::Parcels => include_str!("sql/tiles_parcels_stamp.sql"),
-        Layer::PlanningZones => include_str!("sql/tiles_planning_zones_stamp.sql"),
+        Layer::Parcels => PARCELS_STAMP,
+        Layer::PlanningZones => PLANNING_ZONES_STAMP,
     }
 }
 
@@ -66,7 +73,11 @@ pub fn explain(conn: &mut PgConnection, layer: Layer, t: TileCoord) -> QueryResu
         #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
         line: String,
     }
-    let lines: Vec<Line> = diesel::sql_query(format!("EXPLAIN {}", tile_sql(layer)))
+    let explain = match layer {
+        Layer::Parcels => EXPLAIN_PARCELS,
+        Layer::PlanningZones => EXPLAIN_PLANNING_ZONES,
+    };
+    let lines: Vec<Line> = diesel::sql_query(explain)
         .bind::<Integer, _>(t.z as i32)
         .bind::<Integer, _>(t.x as i32)
         .bind::<Integer, _>(t.y as i32)

@@ -1,0 +1,1 @@
+WITH c AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g) SELECT z.id::text AS id, z.land_use_code AS code, ST_AsGeoJSON(z.geom, 9) AS geometry FROM planning_zones z JOIN planning_plans pl ON pl.id = z.plan_id, c WHERE pl.status = 'approved' AND z.geom && c.g AND ST_Intersects(z.geom, c.g) ORDER BY z.id LIMIT 200

@@ -1,0 +1,1 @@
+WITH c AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g) SELECT p.national_id AS id, '' AS code, ST_AsGeoJSON(v.geom, 9) AS geometry FROM parcel_versions v JOIN parcels p ON p.id = v.parcel_id, c WHERE v.valid_to IS NULL AND v.parcel_id <> $2 AND v.geom && ST_Expand(c.g, $3 / 100000.0) AND ST_DWithin(v.geom::geography, c.g::geography, $3) ORDER BY p.national_id LIMIT 500

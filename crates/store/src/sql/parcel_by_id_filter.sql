@@ -1,0 +1,1 @@
+WHERE p.national_id = $1 AND v.valid_to IS NULL

@@ -1,0 +1,1 @@
+WHERE (CASE WHEN $5::timestamptz IS NULL THEN v.valid_to IS NULL ELSE v.valid_from <= $5 AND (v.valid_to IS NULL OR v.valid_to > $5) END) AND ($1::float8 IS NULL OR ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)))

@@ -1,0 +1,1 @@
+AND v.parcel_id > $6 ORDER BY v.parcel_id LIMIT $7
