@@ -23,7 +23,6 @@ PG_DIR = var/pg
 TEST_PG_DIR = var/pg-test
 DB_ENV = DIACHINH_PG_DIR=$(PG_DIR) DIACHINH_PG_PORT=$(PG_PORT)
 TEST_DB_ENV = DIACHINH_PG_DIR=$(TEST_PG_DIR) DIACHINH_PG_PORT=$(TEST_PG_PORT) DIACHINH_PG_DURABLE=0
-TEST_DATABASE_URL = postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres
 
 # Fallback for stopping a cluster without the binary (not built, or does not compile).
 PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
@@ -63,10 +62,10 @@ run: build
 test: test-build lint
 	$(TEST_DB_ENV) $(BIN) db start
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
+	  set -x; PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
 	    $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
-	  set -x; DIACHINH_TEST_DATABASE_URL=$(TEST_DATABASE_URL) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
+	  set -x; PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
 	    $(CARGO) test --workspace --no-fail-fast; \
 	fi
 
@@ -115,5 +114,5 @@ clean-db: db-stop
 	    real=$$(readlink -f "$$d"); \
 	    echo "rm -rf $$real"; rm -rf "$$real"; rmdir --ignore-fail-on-non-empty "$$(dirname "$$real")" 2>/dev/null || true; \
 	  fi; \
-	  echo "rm -rf $$d"; rm -rf "$$d" "$$(dirname $$d)/.$$(basename $$d).lock"; \
+	  echo "rm -rf $$d $$d-secrets"; rm -rf "$$d" "$$d-secrets" "$$(dirname $$d)/.$$(basename $$d).lock"; \
 	done

@@ -74,7 +74,8 @@ END $$;
 --
 
 CREATE FUNCTION public.audit_log_chain() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
     AS $$
 DECLARE
     head audit_chain_head%ROWTYPE;

@@ -6,7 +6,10 @@
 //! Every key can also be set by its environment variable (in brackets below):
 //!
 //! ```toml
-//! database_url = "postgres://…"      # [DATABASE_URL] a managed PostgreSQL/PostGIS
+//! database_url = "postgres://…"      # [DATABASE_URL] what the service connects as: a login
+//!                                    #   with only the service's grants (`diachinh db roles`)
+//! owner_database_url = "postgres://…" # [DATABASE_OWNER_URL] migrations and seeding (default:
+//!                                    #   database_url)
 //! [cluster]                          # the private cluster, used only with `serve --dev`
 //! dir = "var/pg"                     # [DIACHINH_PG_DIR]
 //! port = 54320                       # [DIACHINH_PG_PORT]
@@ -25,7 +28,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{Cluster, APP_DB};
+use diesel::{Connection, PgConnection};
+
+use crate::cluster::{Cluster, APP_DB, SERVICE_ROLE};
 use crate::service::Settings;
 
 /// The private cluster's place and port.
@@ -67,6 +72,8 @@ pub struct ServiceConfig {
 pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_database_url: Option<String>,
     pub cluster: ClusterConfig,
     pub service: ServiceConfig,
 }
@@ -101,6 +108,9 @@ impl Config {
         }
         if let Some(v) = var("DATABASE_URL") {
             self.database_url = Some(v);
+        }
+        if let Some(v) = var("DATABASE_OWNER_URL") {
+            self.owner_database_url = Some(v);
         }
         if let Some(v) = var("DIACHINH_PG_DIR") {
             self.cluster.dir = PathBuf::from(v);
@@ -167,13 +177,36 @@ impl Config {
         Cluster::new(self.cluster.dir.clone(), self.cluster.port, self.cluster.durable)
     }
 
-    /// The database to use: `database_url` when set; otherwise, when `embedded` allows it, the
-    /// private cluster, started if needed. A production `serve` without a URL fails instead of
-    /// quietly creating a database under `./var/`.
-    pub fn database_url(&self, embedded: Embedded) -> anyhow::Result<String> {
+    /// The database the service connects to, as a login with only the service's rights:
+    /// `database_url` when set; otherwise, when `embedded` allows it, the private cluster
+    /// (started if needed, its service login made or refreshed). A production `serve`
+    /// without a URL fails instead of quietly creating a database under `./var/`.
+    pub fn service_database_url(&self, embedded: Embedded) -> anyhow::Result<String> {
         if let Some(url) = &self.database_url {
             return Ok(url.clone());
         }
+        self.require_embedded(embedded)?;
+        let cluster = self.private_cluster();
+        cluster.start()?;
+        let mut owner = PgConnection::establish(&cluster.url(APP_DB)).context("while connecting to the cluster")?;
+        store::roles::ensure_login(&mut owner, SERVICE_ROLE, &cluster.service_password()?)
+            .context("while creating the service's database login")?;
+        cluster.service_url(APP_DB)
+    }
+
+    /// The database as its owner, for migrations, seeding and accounts: `owner_database_url`,
+    /// else `database_url`, else (when `embedded` allows it) the private cluster's superuser.
+    pub fn owner_database_url(&self, embedded: Embedded) -> anyhow::Result<String> {
+        if let Some(url) = self.owner_database_url.as_ref().or(self.database_url.as_ref()) {
+            return Ok(url.clone());
+        }
+        self.require_embedded(embedded)?;
+        let cluster = self.private_cluster();
+        cluster.start()?;
+        Ok(cluster.url(APP_DB))
+    }
+
+    fn require_embedded(&self, embedded: Embedded) -> anyhow::Result<()> {
         if embedded == Embedded::Refused {
             return Err(anyhow!(
                 "no database configured: set DATABASE_URL (or database_url in the config file), \
@@ -181,15 +214,14 @@ impl Config {
                 self.cluster.dir.display()
             ));
         }
-        let cluster = self.private_cluster();
-        cluster.start()?;
-        Ok(cluster.url(APP_DB))
+        Ok(())
     }
 
     /// The configuration as TOML, with the password of `database_url` masked.
     pub fn to_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = shown.database_url.map(|u| mask_password(&u));
+        shown.owner_database_url = shown.owner_database_url.map(|u| mask_password(&u));
         toml::to_string(&shown).expect("the configuration serialises")
     }
 }
@@ -219,10 +251,10 @@ fn mask_password(url: &str) -> String {
     }
 }
 
-/// The database for tools that always run on a developer's machine (benchmarks, generator):
-/// the configured URL, else the private cluster.
-pub fn database_url() -> anyhow::Result<String> {
-    Config::load(None)?.database_url(Embedded::Allowed)
+/// The database as its owner for tools that run on a developer's machine (benchmarks, the
+/// generator): the configured URL, else the private cluster.
+pub fn owner_database_url() -> anyhow::Result<String> {
+    Config::load(None)?.owner_database_url(Embedded::Allowed)
 }
 
 #[cfg(test)]
@@ -263,7 +295,7 @@ mod tests {
 
     #[test]
     fn production_serve_needs_a_database_url() {
-        let e = Config::default().database_url(Embedded::Refused).unwrap_err().to_string();
+        let e = Config::default().service_database_url(Embedded::Refused).unwrap_err().to_string();
         assert!(e.contains("DATABASE_URL") && e.contains("--dev"), "{e}");
     }
 

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use diachinh::service::{auth, seed, Role};
 use diachinh::config::{Config, Embedded};
 use diachinh::http;
+use diachinh::service::{auth, seed, Role};
+use diesel::Connection;
 
 #[derive(Parser)]
 #[command(name = "diachinh", version, about = "Land-records (cadastral) database service for Vietnam")]
@@ -87,6 +88,14 @@ enum DbAction {
     Start,
     Stop,
     Status,
+    /// Create or update the login the service connects as (a member of `diachinh_app`, owning
+    /// nothing) and apply the service's grants, connected as the owner (DATABASE_OWNER_URL or
+    /// DATABASE_URL). The password is read from DIACHINH_SERVICE_PASSWORD or stdin. Then run
+    /// `serve` with DATABASE_URL naming that login and DATABASE_OWNER_URL the owner.
+    Roles {
+        #[arg(long, default_value = diachinh::cluster::SERVICE_ROLE)]
+        login: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -119,9 +128,16 @@ fn main() -> anyhow::Result<()> {
             match action {
                 DbAction::Start => {
                     cluster.start()?;
-                    println!("cluster running: {}", cluster.url(diachinh::cluster::APP_DB));
+                    println!("cluster running: {}", cluster.display_url(diachinh::cluster::APP_DB));
                 }
                 DbAction::Stop => cluster.stop()?,
+                DbAction::Roles { login } => {
+                    let password = read_secret("DIACHINH_SERVICE_PASSWORD")?;
+                    let mut conn = connect(&cfg)?;
+                    store::migrate(&mut conn)?;
+                    store::roles::ensure_login(&mut conn, &login, &password)?;
+                    println!("login {login} ready with the service's grants (member of {})", store::roles::APP_GROUP);
+                }
                 DbAction::Status => println!("{}", cluster.status()?),
             }
         }
@@ -144,14 +160,7 @@ fn main() -> anyhow::Result<()> {
         Command::User { action: UserAction::Add { username, full_name, role, province } } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("unknown role {role}: officer, approver, planner or admin"))?;
-            let password = match std::env::var("DIACHINH_PASSWORD") {
-                Ok(p) => p,
-                Err(_) => {
-                    let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-            };
+            let password = read_secret("DIACHINH_PASSWORD")?;
             let mut conn = connect(&cfg)?;
             store::migrate(&mut conn)?;
             let id = auth::add_user(&mut conn, &username, &full_name, &password, role, province.as_deref())
@@ -159,9 +168,13 @@ fn main() -> anyhow::Result<()> {
             println!("user {username} created (id {id})");
         }
         Command::Serve { bind, workers, dev } => {
-            let url = cfg.database_url(if dev { Embedded::Allowed } else { Embedded::Refused })?;
-            let pool = store::pool(&url, 16)?;
-            store::migrate(&mut *pool.get()?)?;
+            let embedded = if dev { Embedded::Allowed } else { Embedded::Refused };
+            // Migrate as the owner, then serve as the login that owns nothing.
+            let mut owner = diesel::PgConnection::establish(&cfg.owner_database_url(embedded)?)
+                .context("while connecting to the database as its owner")?;
+            store::migrate(&mut owner)?;
+            drop(owner);
+            let pool = store::pool(&cfg.service_database_url(embedded)?, 16)?;
             let listener = TcpListener::bind(&bind).with_context(|| format!("while binding {bind}"))?;
             tracing::info!("serving on http://{bind}");
             let state = http::AppState { pool, settings: cfg.settings()? };
@@ -220,10 +233,21 @@ fn audit(cfg: &Config, action: AuditAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A password from the environment variable `var`, else the first line of stdin.
+fn read_secret(var: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var(var) {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\r', '\n']).to_string();
+    anyhow::ensure!(!line.is_empty(), "no password: set {var} or write it on stdin");
+    Ok(line)
+}
+
 /// One connection for the CLI's own work (migrate, seed, users): the configured database, or
 /// the private cluster on a developer's machine.
 fn connect(cfg: &Config) -> anyhow::Result<diesel::PgConnection> {
-    use diesel::Connection;
-    let url = cfg.database_url(Embedded::Allowed)?;
+    let url = cfg.owner_database_url(Embedded::Allowed)?;
     diesel::PgConnection::establish(&url).with_context(|| "while connecting to the database".to_string())
 }

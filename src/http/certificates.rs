@@ -201,26 +201,25 @@ pub async fn replace(
     Ok(created(&req, view))
 }
 
-/// Transfers the right to new holders (chuyển nhượng / thừa kế / tặng cho): the old right
-/// ends, a new right with the new shares starts, and a new certificate supersedes the old.
+/// Refused: a transfer (chuyển nhượng / thừa kế / tặng cho) goes through a dossier of a transfer
+/// procedure. Receive one naming the certificate's parcel (`POST /dossiers`), check that parcel
+/// (`POST /dossiers/{id}/checks`), approve it, and issue with `POST /dossiers/{id}/certificate`:
+/// the new certificate supersedes this one. The answer is a 409 problem saying so (403 without
+/// jurisdiction over the parcel's province).
 #[utoipa::path(post, path = "/certificates/{serial}/transfer", tag = "certificates", request_body = TransferRequest,
     params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the new certificate", body = CertificateView), (status = 404, description = "unknown serial"),
-              (status = 409, description = "not valid, or no blank stock"), (status = 422, description = "holders or shares invalid")))]
+    responses((status = 403, description = "no jurisdiction over the certificate's parcel, or not an approver"), (status = 404, description = "unknown serial"),
+              (status = 409, description = "always, for a known serial: transfers go through a transfer dossier"), (status = 422, description = "unknown kind")))]
 #[post("/certificates/{serial}/transfer")]
 pub async fn transfer(
     actor: Actor,
     _query: Query<NoParams>,
-    req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
     body: web::Json<TransferRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
-    let view = with_conn(&state, move |conn, settings| {
-        certificates::transfer(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)
-    })
-    .await?;
-    Ok(created(&req, view))
+    let (serial, body) = (path.into_inner(), body.into_inner());
+    let refused = with_conn(&state, move |conn, _| certificates::transfer(conn, &actor, &serial, &body)).await?;
+    match refused {}
 }

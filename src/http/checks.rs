@@ -14,24 +14,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// Checks a certificate request against the cadastral map before any dossier exists (staff):
 /// rules R1–R7 with measured value, threshold and its source, and problem geometry (CRS84).
 #[utoipa::path(post, path = "/certificate-checks", tag = "certificates", request_body = CheckRequest, security(("bearer" = [])),
-    responses((status = 200, description = "the report: outcome and one entry per rule", body = checks::CheckReport), (status = 422, description = "unreadable request")))]
+    responses((status = 200, description = "the report: outcome and one entry per rule", body = checks::CheckReport),
+              (status = 403, description = "a planner, or a registered parcel outside the account's province"), (status = 422, description = "unreadable request")))]
 #[post("/certificate-checks")]
 pub async fn check_request(
-    _actor: Actor,
+    actor: Actor,
     _query: Query<NoParams>,
     state: web::Data<AppState>,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, Problem> {
-    // Staff only: the report reveals neighbours and legal facts.
+    // Staff who work with legal facts only: the report reveals neighbours and restrictions.
     let body = body.into_inner();
     Ok(HttpResponse::Ok()
-        .json(with_conn(&state, move |conn, settings| checks::check_request(conn, settings, &body)).await?))
+        .json(with_conn(&state, move |conn, settings| checks::check_request(conn, settings, &actor, &body)).await?))
 }
 
 /// Checks a dossier's request and keeps the report; issuance needs a fresh one without failures.
 #[utoipa::path(post, path = "/dossiers/{id}/checks", tag = "dossiers", request_body = CheckRequest, security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "dossier id")),
-    responses((status = 201, description = "the stored report", body = checks::CheckReport), (status = 404, description = "no such dossier")))]
+    responses((status = 201, description = "the stored report", body = checks::CheckReport), (status = 403, description = "no jurisdiction over the dossier's land"),
+              (status = 404, description = "no such dossier"), (status = 422, description = "the parcel is not one of the dossier's")))]
 #[post("/dossiers/{id}/checks")]
 pub async fn check_dossier(
     actor: Actor,

@@ -82,6 +82,10 @@ impl ResponseError for Problem {
         }
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // The pool gave up after a couple of seconds; the database usually comes back.
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use domain::audit::Seal;
 use store::audit::{self as db, Verdict};
 
-use super::{Actor, DbContext, Error, Role};
+use super::{Actor, DbContext, Error};
 
 /// What went wrong first.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -67,9 +67,7 @@ fn view(verdict: Verdict) -> AuditVerificationView {
 
 /// Recomputes the chain and checks it against the head recorded in the database (admins).
 pub fn verify(conn: &mut PgConnection, actor: &Actor) -> Result<AuditVerificationView, Error> {
-    if actor.role != Role::Admin {
-        return Err(Error::Forbidden("only an admin may verify the audit chain".into()));
-    }
+    super::authz::authorize_role(actor, super::authz::Action::AuditVerify)?;
     Ok(view(db::verify(conn, None).context_db("verifying the audit chain")?))
 }
 

@@ -14,7 +14,8 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
+use super::authz::{self, authorize, Action};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::certificate::{self as cert, print, Content, Holder, LandUse, ParcelBlock, Predecessor, Sealed, UseForm};
 use domain::crs::{nearest_zone, Crs};
 use domain::dossier::State;
@@ -317,7 +318,7 @@ pub fn register_blanks(
         let province = db::province(conn, &req.province)
             .context_db("finding the province")?
             .ok_or_else(|| Error::invalid("/province", format!("no province in force has code '{}'", req.province)))?;
-        actor.require(&[], &province.code)?;
+        authorize(actor, Action::BlankRegister, &province.code)?;
         let taken = db::overlapping_serials(conn, range.prefix.as_str(), range.first as i32, range.last as i32)
             .context_db("checking the range against serials on record")?;
         if !taken.is_empty() {
@@ -370,11 +371,11 @@ pub fn void_blank(
         let blank = db::blank_for_update(conn, &serial)
             .context_db("loading the blank")?
             .ok_or_else(|| Error::NotFound(format!("blank {serial}")))?;
-        actor.require(&[Role::Approver], &blank.province_code)?;
-        match blank.status.as_str() {
-            "unused" => {}
-            "voided" => return Err(conflict(format!("blank {serial} is already voided"))),
-            _ => {
+        authorize(actor, Action::BlankVoid, &blank.province_code)?;
+        match blank.status {
+            cert::BlankStatus::Unused => {}
+            cert::BlankStatus::Voided => return Err(conflict(format!("blank {serial} is already voided"))),
+            cert::BlankStatus::Issued => {
                 return Err(conflict(format!(
                     "blank {serial} carries an issued certificate: revoke or replace the certificate instead"
                 )))
@@ -384,7 +385,7 @@ pub fn void_blank(
         let view = VoidedBlankView {
             serial: serial.clone(),
             province: blank.province_code.clone(),
-            status: "voided".into(),
+            status: cert::BlankStatus::Voided.as_str().into(),
             reason: reason.clone(),
         };
         audit::append(
@@ -395,7 +396,7 @@ pub fn void_blank(
                 action: "certificate_blank.void",
                 entity: "certificate_blank",
                 entity_id: &serial,
-                before: Some(json!({"serial": serial, "status": blank.status})),
+                before: Some(json!({"serial": serial, "status": blank.status.as_str()})),
                 after: Some(audit_json(&view)?),
             },
         )
@@ -569,7 +570,7 @@ fn province_row(conn: &mut PgConnection, code: &str) -> Result<db::ProvinceRow, 
 fn staff_view(row: &db::CertificateRow) -> CertificateView {
     CertificateView {
         serial: row.serial.clone(),
-        status: row.status.clone(),
+        status: row.status.as_str().to_string(),
         registry_no: row.registry_no.clone(),
         issued_on: row.issued_on,
         authority: row.issuing_authority.clone(),
@@ -619,7 +620,7 @@ fn audit_certificate(
 }
 
 fn brief(row: &db::CertificateRow) -> Value {
-    json!({"serial": row.serial, "status": row.status, "replaced_by": row.replaced_by_serial, "revoked_reason": row.revoked_reason})
+    json!({"serial": row.serial, "status": row.status.as_str(), "replaced_by": row.replaced_by_serial, "revoked_reason": row.revoked_reason})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -646,7 +647,22 @@ pub fn issue(
         // The lock serialises issuances for one dossier; the checks below then see the
         // outcome of any that committed first.
         let dossier = db::dossier_for_issue(conn, dossier_id).context_db("loading the dossier")?.ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
-        actor.require(&[Role::Approver], &dossier.province_code)?;
+        // Jurisdiction follows the land: the dossier's province and each of its parcels'.
+        let action = if cert::procedure_changes_holders(&dossier.procedure_code) {
+            Action::CertificateTransfer
+        } else {
+            Action::CertificateIssue
+        };
+        let land = authz::authorize_dossier(conn, actor, action, dossier.id, &dossier.province_code)?;
+        if let Some(foreign) = land.iter().find(|l| l.province_code != dossier.province_code) {
+            return Err(Error::invalid(
+                "/parcels",
+                format!(
+                    "parcel {} lies in province {}, not in the dossier's province {}: a dossier holds only its own province's land",
+                    foreign.national_id, foreign.province_code, dossier.province_code
+                ),
+            ));
+        }
         if dossier.state != State::Approved {
             return Err(conflict(format!("dossier {} is {}, not approved: a certificate is issued only for an approved dossier", dossier.receipt_no, dossier.state)));
         }
@@ -661,17 +677,35 @@ pub fn issue(
         let parcel = db::current_version_locked(conn, parcel_id)
             .context_db("loading the parcel")?
             .ok_or_else(|| conflict(format!("the dossier's parcel (id {parcel_id}) no longer exists")))?;
-        let check = db::latest_check(conn, dossier.id)
+        // The check must be about this parcel: a pass for another parcel unlocks nothing.
+        let check = store::jurisdiction::latest_check_of_parcel(conn, dossier.id, parcel_id)
             .context_db("loading the geometry check")?
-            .ok_or_else(|| conflict(format!("dossier {} has no geometry check; run POST /dossiers/{}/checks first", dossier.receipt_no, dossier.id)))?;
+            .ok_or_else(|| conflict(format!("dossier {} has no check of parcel {}; run POST /dossiers/{}/checks for it first", dossier.receipt_no, parcel.national_id, dossier.id)))?;
         if check.outcome == "fail" {
-            return Err(conflict(format!("the latest geometry check of dossier {} failed ({}); fix the geometry and check again", dossier.receipt_no, check.checked_at)));
+            return Err(conflict(format!("the latest check of parcel {} in dossier {} failed ({}); fix the request and check again", parcel.national_id, dossier.receipt_no, check.checked_at)));
         }
         if check.checked_at <= parcel.valid_from {
             return Err(conflict(format!(
-                "the latest geometry check ({}) is older than the parcel's current version {} ({}); check again",
-                check.checked_at, parcel.version, parcel.valid_from
+                "the latest check of parcel {} ({}) is older than the parcel's current version {} ({}); check again",
+                parcel.national_id, check.checked_at, parcel.version, parcel.valid_from
             )));
+        }
+        let restricted = store::jurisdiction::last_restriction_change(conn, parcel_id).context_db("loading the restrictions")?;
+        if let Some(changed) = restricted.filter(|t| check.checked_at <= *t) {
+            return Err(conflict(format!(
+                "the latest check of parcel {} ({}) is older than the last change of its restrictions ({changed}); check again",
+                parcel.national_id, check.checked_at
+            )));
+        }
+        // R7.2 at issuance, on the restrictions and disputes recorded now.
+        let (restrictions, disputes) = super::checks::recorded_restrictions(conn, parcel_id)?;
+        let legal = domain::checks::no_blocking_restriction_or_dispute(&domain::checks::LegalFacts {
+            restrictions,
+            disputes,
+            ..Default::default()
+        });
+        if legal.outcome == domain::checks::Outcome::Fail {
+            return Err(conflict(format!("parcel {}: {} ({} {})", parcel.national_id, legal.message, legal.rule, legal.name)));
         }
         let province = province_row(conn, &dossier.province_code)?;
         let source = format!("hồ sơ {} (thủ tục {})", dossier.receipt_no, dossier.procedure_code);
@@ -703,7 +737,7 @@ pub fn issue(
             before = Some(brief(old));
         }
         let row = reload(conn, id)?;
-        audit_certificate(conn, actor, "certificate.issue", &content.serial, before, json!({"dossier": dossier.receipt_no, "certificate": brief(&row), "content": row.content}))?;
+        audit_certificate(conn, actor, action.as_str(), &content.serial, before, json!({"dossier": dossier.receipt_no, "certificate": brief(&row), "content": row.content}))?;
         Ok(staff_view(&row))
     })
 }
@@ -712,18 +746,23 @@ pub fn issue(
 // Revocation, replacement, transfer
 
 /// Loads a certificate for a change: locked, in the actor's province, and valid.
-fn valid_for_change(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<db::CertificateRow, Error> {
+fn valid_for_change(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: Action,
+    serial: &str,
+) -> Result<db::CertificateRow, Error> {
     let row = db::by_serial_for_update(conn, serial)
         .context_db("loading the certificate")?
         .ok_or_else(|| not_found(serial))?;
-    actor.require(&[Role::Approver], &row.province_code)?;
-    match row.status.as_str() {
-        "valid" => Ok(row),
-        "revoked" => Err(conflict(format!(
+    authz::authorize_certificate(conn, actor, action, &row.province_code, row.parcel_id)?;
+    match row.status {
+        cert::Status::Valid => Ok(row),
+        cert::Status::Revoked => Err(conflict(format!(
             "certificate {serial} was revoked{}",
             row.revoked_at.map(|t| format!(" at {t}")).unwrap_or_default()
         ))),
-        _ => Err(conflict(format!(
+        cert::Status::Replaced => Err(conflict(format!(
             "certificate {serial} was replaced by {}",
             row.replaced_by_serial.as_deref().unwrap_or("another certificate")
         ))),
@@ -740,7 +779,7 @@ pub fn revoke(
     check_serial(serial)?;
     let reason = required_text("/reason", &req.reason)?;
     conn.transaction(|conn| {
-        let row = valid_for_change(conn, actor, serial)?;
+        let row = valid_for_change(conn, actor, Action::CertificateRevoke, serial)?;
         db::revoke(conn, row.id, &reason)
             .context_db("revoking the certificate")?
             .ok_or_else(|| conflict(format!("certificate {serial} is no longer valid")))?;
@@ -748,6 +787,41 @@ pub fn revoke(
         audit_certificate(conn, actor, "certificate.revoke", serial, Some(brief(&row)), brief(&after))?;
         Ok(staff_view(&after))
     })
+}
+
+/// The valid certificate over `rrr_id`, locked, that ending the right (split, merge) will
+/// revoke: revoking it takes [`Action::CertificateRevoke`] on its parcel's province.
+pub(crate) fn to_revoke(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    rrr_id: i64,
+) -> Result<Option<db::CertificateRow>, Error> {
+    let Some(row) = db::valid_of_right_for_update(conn, rrr_id).context_db("loading the certificate to revoke")? else {
+        return Ok(None);
+    };
+    authz::authorize_certificate(conn, actor, Action::CertificateRevoke, &row.province_code, row.parcel_id).map_err(
+        |e| match e {
+            Error::Forbidden(why) => Error::Forbidden(format!(
+                "this change ends the right of certificate {} and so revokes it; {why}",
+                row.serial
+            )),
+            e => e,
+        },
+    )?;
+    Ok(Some(row))
+}
+
+/// The `certificate.revoke` entry for a certificate revoked by ending its right (`cause`).
+pub(crate) fn audit_revoked(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &db::CertificateRow,
+    cause: &str,
+) -> Result<(), Error> {
+    let after = reload(conn, before.id)?;
+    let mut entry = brief(&after);
+    entry["cause"] = json!(cause);
+    audit_certificate(conn, actor, "certificate.revoke", &before.serial, Some(brief(before)), entry)
 }
 
 /// The content of a certificate: as stored, or rebuilt from the records for certificates
@@ -807,7 +881,7 @@ pub fn replace(
         .ok_or_else(|| Error::invalid("/reason", "one of lost, damaged, exchange"))?;
     let notes = optional_text("/notes", req.notes.as_deref())?;
     conn.transaction(|conn| {
-        let old = valid_for_change(conn, actor, serial)?;
+        let old = valid_for_change(conn, actor, Action::CertificateReplace, serial)?;
         let previous = recorded_content(conn, &old)?;
         let province = province_row(conn, &old.province_code)?;
         // An exchange (cấp đổi) shows the parcel as it is now, e.g. after a re-survey;
@@ -855,68 +929,29 @@ pub fn replace(
     })
 }
 
-/// `POST /certificates/{serial}/transfer` (approver): chuyển nhượng / thừa kế / tặng cho. The
-/// old right ends, a new one with the new holders and shares starts on the parcel's current
-/// version, and a new certificate supersedes the old one; all history stays.
+/// `POST /certificates/{serial}/transfer`: refused. A transfer (chuyển nhượng / thừa kế / tặng
+/// cho) changes who holds the land, so it goes through a dossier of a transfer procedure
+/// (`POST /dossiers` naming the parcel, appraisal, approval, a check of that parcel) and is
+/// issued with `POST /dossiers/{id}/certificate`, where the approver's jurisdiction over the
+/// land, the parcel's check and the legal rules (R7) are enforced. The route stays so that
+/// clients get this explanation instead of a 404.
 pub fn transfer(
     conn: &mut PgConnection,
-    settings: &Settings,
     actor: &Actor,
     serial: &str,
     req: &TransferRequest,
-    now: DateTime<Utc>,
-    base_url: &str,
-) -> Result<CertificateView, Error> {
+) -> Result<std::convert::Infallible, Error> {
     check_serial(serial)?;
-    let kind = cert::TransferKind::parse(&req.kind)
+    cert::TransferKind::parse(&req.kind)
         .ok_or_else(|| Error::invalid("/kind", "one of transfer, inheritance, gift"))?;
-    let holders = parse_holders(&req.holders)?;
-    let terms = parse_terms(req.land_uses.as_deref())?;
-    let notes = optional_text("/notes", req.notes.as_deref())?;
-    conn.transaction(|conn| {
-        let old = valid_for_change(conn, actor, serial)?;
-        if old.right_valid_to.is_some() {
-            return Err(conflict(format!("the right behind certificate {serial} has already ended")));
-        }
-        let previous = recorded_content(conn, &old)?;
-        let parcel = db::current_version_locked(conn, old.parcel_id)
-            .context_db("loading the parcel")?
-            .ok_or_else(|| conflict(format!("the parcel of certificate {serial} no longer exists")))?;
-        let province = province_row(conn, &old.province_code)?;
-        db::close_right(conn, old.rrr_id).context_db("ending the old right")?;
-        let rrr_id = new_right(conn, old.parcel_id, &holders, &format!("{} ({serial})", kind.origin()))?;
-        let block =
-            parcel_block(conn, &parcel, UseForm::for_holders(&holders), Some(&previous.parcel.land_uses), &terms)?;
-        let draft = Draft {
-            rrr_id,
-            holders,
-            parcel: block,
-            origin: Some(kind.origin().into()),
-            notes,
-            replaces: Some(Predecessor { serial: old.serial.clone(), reason: kind.as_str().into() }),
-            dossier_id: None,
-            reserved_id: None,
-        };
-        let (id, content) = write_certificate(
-            conn,
-            settings,
-            settings.public_base_url.as_deref().unwrap_or(base_url),
-            now,
-            &province,
-            draft,
-        )?;
-        db::mark_replaced(conn, old.id, id).context_db("marking the old certificate replaced")?;
-        let row = reload(conn, id)?;
-        audit_certificate(
-            conn,
-            actor,
-            "certificate.transfer",
-            &content.serial,
-            Some(brief(&old)),
-            json!({"kind": kind.as_str(), "certificate": brief(&row), "content": row.content}),
-        )?;
-        Ok(staff_view(&row))
-    })
+    let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
+    authz::authorize_certificate(conn, actor, Action::CertificateTransfer, &row.province_code, row.parcel_id)?;
+    Err(conflict(format!(
+        "certificate {serial} is not transferred on its own: receive a dossier of a transfer procedure (e.g. 1.013831) \
+         naming parcel {}, check that parcel, approve the dossier, then issue with POST /dossiers/{{id}}/certificate; \
+         the new certificate supersedes {serial}",
+        recorded_content(conn, &row)?.parcel.national_id
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -929,8 +964,8 @@ pub fn verify(conn: &mut PgConnection, serial: &str) -> Result<VerificationView,
     let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
     let content = recorded_content(conn, &row)?;
     Ok(VerificationView {
-        valid: row.status == "valid",
-        status: row.status,
+        valid: row.status == cert::Status::Valid,
+        status: row.status.as_str().to_string(),
         serial: row.serial,
         issued_on: row.issued_on,
         authority: row.issuing_authority,
@@ -977,7 +1012,7 @@ pub fn keys(conn: &mut PgConnection) -> Result<KeysView, Error> {
 pub fn get(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<CertificateView, Error> {
     check_serial(serial)?;
     let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
-    actor.require(&[Role::Officer, Role::Approver], &row.province_code)?;
+    authz::authorize_certificate(conn, actor, Action::CertificateRead, &row.province_code, row.parcel_id)?;
     Ok(staff_view(&row))
 }
 
@@ -985,7 +1020,7 @@ pub fn get(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Certi
 pub fn print(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<String, Error> {
     check_serial(serial)?;
     let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
-    actor.require(&[Role::Officer, Role::Approver], &row.province_code)?;
+    authz::authorize_certificate(conn, actor, Action::CertificateRead, &row.province_code, row.parcel_id)?;
     let content = recorded_content(conn, &row)?;
     let version = db::parcel_version(conn, row.parcel_id, content.parcel.version)
         .context_db("loading the parcel version")?
@@ -995,17 +1030,17 @@ pub fn print(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Str
     let province = province_row(conn, &row.province_code)?;
     let diagram = diagram_of(&version, province.default_crs_epsg)?;
     let qr = row.qr_payload.as_deref().and_then(print::qr_svg);
-    let status = match row.status.as_str() {
-        "revoked" => print::Status::Revoked {
+    let status = match row.status {
+        cert::Status::Revoked => print::Status::Revoked {
             on: row.revoked_at.map(cert::vietnam_date).unwrap_or(row.issued_on),
             reason: row.revoked_reason.as_deref().unwrap_or(""),
         },
-        "replaced" => print::Status::Replaced {
+        cert::Status::Replaced => print::Status::Replaced {
             by: row.replaced_by_serial.as_deref().unwrap_or(""),
             on: row.replaced_on.unwrap_or(row.issued_on),
             reason: row.replaced_reason.as_deref().unwrap_or(""),
         },
-        _ => print::Status::Valid,
+        cert::Status::Valid => print::Status::Valid,
     };
     Ok(print::render(&print::Sheet { content: &content, status, qr_svg: qr.as_deref(), diagram: &diagram }))
 }

@@ -8,10 +8,11 @@ use geo_types::MultiPolygon;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{Actor, DbContext, Error, Role, Settings};
+use super::authz::{authorize, authorize_role, Action};
+use super::{Actor, DbContext, Error, Settings};
 use domain::checks::{self, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
-use domain::crs::{nearest_zone, Crs};
 use domain::crs::projection::{plane_to_wgs84, to_plane_raw, wgs84_text_to_plane};
+use domain::crs::{nearest_zone, Crs};
 use store::{admin_units, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
 
 /// The body of `POST /certificate-checks` and `POST /dossiers/{id}/checks`.
@@ -65,8 +66,14 @@ pub struct SplitPartInput {
     pub frontage_m: Option<f64>,
 }
 
+/// Reads a request geometry and refuses one over the vertex cap
+/// (`domain::geometry::MAX_VERTICES_PER_GEOMETRY`) with a 422 before it is projected or checked.
 fn parse_geometry(value: &Value, pointer: &str) -> Result<geojson::Geometry, Error> {
-    serde_json::from_value(value.clone()).map_err(|e| Error::invalid(pointer, format!("not a GeoJSON geometry: {e}")))
+    let g: geojson::Geometry = serde_json::from_value(value.clone())
+        .map_err(|e| Error::invalid(pointer, format!("not a GeoJSON geometry: {e}")))?;
+    domain::geometry::check_vertex_count(&g)
+        .map_err(|e| Error::invalid(format!("{pointer}{}", e.pointer), e.message))?;
+    Ok(g)
 }
 
 fn load_tables(conn: &mut PgConnection) -> Result<(AreaToleranceTable, MinSplitAreaTable), Error> {
@@ -199,6 +206,10 @@ fn check(
         .and_then(|r| serde_json::from_str::<Vec<Value>>(&r.land_uses).ok())
         .map(|l| l.iter().filter_map(|u| u["code"].as_str().map(str::to_string)).collect())
         .unwrap_or_default();
+    let (restrictions, disputes) = match &registered {
+        Some(r) => recorded_restrictions(conn, r.parcel_id)?,
+        None => (vec![], vec![]),
+    };
     let legal = match &registered {
         Some(r) => LegalFacts {
             replaces_serial: req.replaces_serial.clone(),
@@ -207,22 +218,8 @@ fn check(
                 .into_iter()
                 .map(|c| checks::ExistingCertificate { serial: c.serial, valid: c.valid })
                 .collect(),
-            restrictions: db::restrictions_of(conn, r.parcel_id)
-                .context_db("loading restrictions")?
-                .iter()
-                .filter(|x| x.kind != "dispute")
-                .map(|x| checks::Restriction {
-                    kind: x.kind.clone(),
-                    reference: x.reference.clone(),
-                    blocking: x.blocking,
-                })
-                .collect(),
-            disputes: db::restrictions_of(conn, r.parcel_id)
-                .context_db("loading disputes")?
-                .iter()
-                .filter(|x| x.kind == "dispute")
-                .map(|x| checks::Dispute { reference: x.reference.clone(), resolved: false })
-                .collect(),
+            restrictions: restrictions.clone(),
+            disputes: disputes.clone(),
             holders: req.holders.iter().map(|h| checks::Holder { party: h.name.clone(), share: h.share }).collect(),
         },
         None => LegalFacts {
@@ -303,8 +300,40 @@ fn check(
     Ok((view, outcome, registered.map(|r| r.parcel_id)))
 }
 
-/// `POST /certificate-checks`: the check for a request body, before any dossier exists.
-pub fn check_request(conn: &mut PgConnection, settings: &Settings, req: &CheckRequest) -> Result<CheckReport, Error> {
+/// The restrictions and disputes in force on a parcel, as the legal rules (R7.2) read them.
+pub(crate) fn recorded_restrictions(
+    conn: &mut PgConnection,
+    parcel_id: i64,
+) -> Result<(Vec<checks::Restriction>, Vec<checks::Dispute>), Error> {
+    let rows = db::restrictions_of(conn, parcel_id).context_db("loading restrictions")?;
+    let restrictions = rows
+        .iter()
+        .filter(|x| x.kind != "dispute")
+        .map(|x| checks::Restriction { kind: x.kind.clone(), reference: x.reference.clone(), blocking: x.blocking })
+        .collect();
+    let disputes = rows
+        .iter()
+        .filter(|x| x.kind == "dispute")
+        .map(|x| checks::Dispute { reference: x.reference.clone(), resolved: false })
+        .collect();
+    Ok((restrictions, disputes))
+}
+
+/// `POST /certificate-checks`: the check for a request body, before any dossier exists. The
+/// report shows restrictions and neighbours: staff who work with them only, and for a
+/// registered parcel only in the province the parcel lies in.
+pub fn check_request(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    req: &CheckRequest,
+) -> Result<CheckReport, Error> {
+    authorize_role(actor, Action::CheckRun)?;
+    if let Some(id) = &req.parcel {
+        if let Some(parcel) = parcel_db::current_by_national_id(conn, id).context_db("loading the registered parcel")? {
+            authorize(actor, Action::CheckRun, &parcel.province_code)?;
+        }
+    }
     check(conn, settings, req, None).map(|(view, ..)| view)
 }
 
@@ -330,8 +359,31 @@ pub fn check_dossier(
         let d = dossier_db::by_id(conn, dossier_id)
             .context_db("loading the dossier")?
             .ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
-        actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
-        let hint = d.parcels.first().cloned();
+        authorize(actor, Action::CheckRun, &d.province_code)?;
+        // A dossier's check is about one of the dossier's parcels, and is run by staff of the
+        // province that parcel lies in.
+        let land = super::authz::dossier_land(conn, dossier_id)?;
+        let subject = match (&req.parcel, land.first()) {
+            (Some(named), _) => Some(land.iter().find(|l| &l.national_id == named).ok_or_else(|| {
+                Error::invalid(
+                    "/parcel",
+                    format!(
+                        "parcel {named} is not one of dossier {}'s parcels ({}); a dossier's check is about its own parcels",
+                        d.receipt_no,
+                        if land.is_empty() {
+                            "it names none".to_string()
+                        } else {
+                            land.iter().map(|l| l.national_id.as_str()).collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                )
+            })?),
+            (None, first) => first,
+        };
+        if let Some(l) = subject {
+            authorize(actor, Action::CheckRun, &l.province_code)?;
+        }
+        let hint = subject.map(|l| l.national_id.clone());
         let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref())?;
         let stored = serde_json::to_value(&view).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
         let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &stored, now)

@@ -7,6 +7,7 @@ use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::authz::{authorize, authorize_dossier, authorize_role, Action as Authz};
 use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
 use domain::calendar::{self, Calendar, DueDateInput};
 use domain::dossier::{self as machine, Action, State};
@@ -431,7 +432,28 @@ pub fn receive(
         let commune = admin_units::current_commune(conn, &req.commune)
             .context_db("finding the commune")?
             .ok_or_else(|| Error::invalid("/commune", format!("no commune in force has code '{}'", req.commune)))?;
-        actor.require(&[Role::Officer], &commune.province_code)?;
+        authorize(actor, Authz::DossierReceive, &commune.province_code)?;
+        // A dossier holds only land of its own province, and jurisdiction follows the land.
+        for (i, national_id) in req.parcels.iter().enumerate() {
+            let found = parcel_db::current_by_national_id(conn, national_id).context_db("finding the parcel")?;
+            let Some(found) = found else {
+                return Err(Error::invalid(
+                    format!("/parcels/{i}"),
+                    format!("no current parcel has national id '{national_id}'"),
+                ));
+            };
+            if found.province_code != commune.province_code {
+                return Err(Error::invalid(
+                    format!("/parcels/{i}"),
+                    format!(
+                        "parcel {national_id} lies in province {}, but the dossier is received in commune {} of province {}: \
+                         a dossier holds only parcels of its own province",
+                        found.province_code, commune.code, commune.province_code
+                    ),
+                ));
+            }
+            authorize(actor, Authz::DossierReceive, &found.province_code)?;
+        }
         let cal = load_calendar(conn)?;
         let days = statutory_days(&procedure, req.remote);
         let due_on = compute_due(&cal, settings, received_at, days as u32, vec![]);
@@ -465,14 +487,7 @@ pub fn receive(
             },
         )
         .context_db("recording the dossier")?;
-        for (i, national_id) in req.parcels.iter().enumerate() {
-            let found = parcel_db::current_by_national_id(conn, national_id).context_db("finding the parcel")?;
-            if found.is_none() {
-                return Err(Error::invalid(
-                    format!("/parcels/{i}"),
-                    format!("no current parcel has national id '{national_id}'"),
-                ));
-            }
+        for national_id in &req.parcels {
             db::link_parcel(conn, id, national_id).context_db("linking the parcel")?;
         }
         for (i, d) in req.documents.iter().enumerate() {
@@ -581,7 +596,7 @@ pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Resul
 /// `GET /dossiers/{id}` for staff of the dossier's province.
 pub fn get(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<DossierView, Error> {
     let d = load(conn, id)?;
-    actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
+    authorize_dossier(conn, actor, Authz::DossierRead, id, &d.province_code)?;
     staff_view(conn, id, now)
 }
 
@@ -628,11 +643,11 @@ pub fn act(
             return Err(Error::NotFound(format!("dossier {id}")));
         }
         let d = load(conn, id)?;
-        let roles: &[Role] = match action {
-            Action::Approve | Action::Reject => &[Role::Approver],
-            _ => &[Role::Officer, Role::Approver],
+        let what = match action {
+            Action::Approve | Action::Reject => Authz::DossierDecide,
+            _ => Authz::DossierEvent,
         };
-        actor.require(roles, &d.province_code)?;
+        authorize_dossier(conn, actor, what, id, &d.province_code)?;
         let from = d.state;
         let to = machine::apply(from, &action).map_err(|e| Error::Conflict {
             message: format!("'{}' is not allowed while the dossier is {}", e.action, e.from.as_str()),
@@ -718,7 +733,7 @@ pub fn apologise(
             return Err(Error::NotFound(format!("dossier {id}")));
         }
         let d = load(conn, id)?;
-        actor.require(&[Role::Officer, Role::Approver], &d.province_code)?;
+        authorize_dossier(conn, actor, Authz::DossierApologise, id, &d.province_code)?;
         let today = local_day(now);
         let (late, _) = lateness(&d, today);
         let will_be_late = d.result_ready_at.is_none() && today >= d.due_on;
@@ -773,12 +788,15 @@ pub struct ListQuery {
 
 /// `GET /dossiers`: the officers' queue, filtered; an officer sees their own province.
 pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<Utc>) -> Result<DossierList, Error> {
+    // The list shows applicants' full names: only roles that work with dossiers see it.
+    authorize_role(actor, Authz::DossierRead)?;
     let province = match (&actor.province_code, q.province) {
-        (Some(own), Some(asked)) if *own != asked => {
-            return Err(Error::Forbidden(format!("this account works in province {own}")))
+        (_, Some(asked)) => {
+            authorize(actor, Authz::DossierRead, &asked)?;
+            Some(asked)
         }
-        (Some(own), _) => Some(own.clone()),
-        (None, asked) => asked,
+        (Some(own), None) => Some(own.clone()),
+        (None, None) => None,
     };
     let state = match &q.state {
         Some(s) => Some(State::parse(s).ok_or_else(|| Error::bad_parameter("state", "not a dossier state"))?),
@@ -939,9 +957,7 @@ pub fn put_procedure(
     code: &str,
     input: &ProcedureInput,
 ) -> Result<ProcedureView, Error> {
-    if actor.role != Role::Admin {
-        return Err(Error::Forbidden("only an admin edits the procedure catalogue".into()));
-    }
+    authorize_role(actor, Authz::ProcedureEdit)?;
     let valid_code = code.len() == 8
         && code.as_bytes()[1] == b'.'
         && code.bytes().enumerate().all(|(i, b)| i == 1 || b.is_ascii_digit());

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod certificates;
 pub mod checks;
 pub mod communes;
@@ -122,22 +123,6 @@ pub struct Actor {
 
 /// Staff roles (the domain's; `users.role` is read into it by the store).
 pub use domain::role::Role;
-
-impl Actor {
-    /// Refuses unless the actor has one of `roles` (admin always passes) and works in `province`.
-    pub fn require(&self, roles: &[Role], province: &str) -> Result<(), Error> {
-        if self.role == Role::Admin {
-            return Ok(());
-        }
-        if !roles.contains(&self.role) {
-            return Err(Error::Forbidden(format!("the {} role may not do this", self.role.as_str())));
-        }
-        match &self.province_code {
-            Some(p) if p == province => Ok(()),
-            _ => Err(Error::Forbidden(format!("this account does not work in province {province}"))),
-        }
-    }
-}
 
 /// Tunables, with defaults; `crate::config` fills them from the file and the environment.
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@ use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
+use super::authz::{authorize, authorize_all, Action};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::checks;
 use domain::crs::{nearest_zone, Crs, Tm3Zone};
 use domain::geometry::{parse_polygonal, GeometryError};
@@ -270,8 +271,11 @@ pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<ParcelDetailFea
             MaskedHolder { kind: h.kind.clone(), name, share: h.share }
         })
         .collect();
-    let certificate =
-        certificate.map(|c| CertificateBrief { serial: c.serial, status: c.status, issued_on: c.issued_on });
+    let certificate = certificate.map(|c| CertificateBrief {
+        serial: c.serial,
+        status: c.status.as_str().to_string(),
+        issued_on: c.issued_on,
+    });
     Ok(ParcelDetailFeature {
         kind: "Feature",
         id: row.national_id.clone(),
@@ -521,7 +525,7 @@ pub fn create(
     let (crs, geometry) = parse_geometry(req.crs.as_deref(), &req.geometry)?;
     conn.transaction(|conn| {
         let commune = resolve_commune(conn, &req.commune, "/commune")?;
-        actor.require(&[Role::Officer], &commune.province_code)?;
+        authorize(actor, Action::ParcelRegister, &commune.province_code)?;
         register(conn, settings, &actor.into(), &commune, req, crs, &geometry, false).map(|(_, view)| view)
     })
 }
@@ -638,7 +642,7 @@ pub fn replace_geometry(
         let current = db::current_by_national_id(conn, national_id)
             .context_db("loading the parcel")?
             .ok_or_else(|| not_found(national_id))?;
-        actor.require(&[Role::Officer], &current.province_code)?;
+        authorize(actor, Action::ParcelChangeGeometry, &current.province_code)?;
         let commune =
             admin_units::current_commune(conn, &current.commune_code).context_db("finding the commune")?.ok_or_else(
                 || anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code),
@@ -859,7 +863,7 @@ pub fn split(
         let old = db::current_by_national_id(conn, national_id)
             .context_db("loading the parcel")?
             .ok_or_else(|| not_found(national_id))?;
-        actor.require(&[Role::Officer], &old.province_code)?;
+        authorize(actor, Action::ParcelSplit, &old.province_code)?;
         let commune = resolve_commune(conn, &old.commune_code, "/commune")?;
         let zone = match crs {
             Crs::Vn2000(z) => z,
@@ -914,9 +918,17 @@ pub fn split(
             old.national_id,
             req.reason.trim()
         );
+        // Ending the right revokes its valid certificate: that takes the approver role.
+        let revoked = match &right {
+            Some(r) => super::certificates::to_revoke(conn, actor, r.id)?,
+            None => None,
+        };
         db::retire(conn, old.parcel_id).context_db("retiring the parcel")?;
         if let Some(r) = &right {
             rights::end_right(conn, r.id, &reason).context_db("ending the use right")?;
+        }
+        if let Some(certificate) = &revoked {
+            super::certificates::audit_revoked(conn, actor, certificate, &reason)?;
         }
         let mut created = Vec::new();
         for (i, (part, m)) in req.parts.iter().zip(&measured).enumerate() {
@@ -985,7 +997,7 @@ pub fn merge(
         if rows.iter().any(|r| r.commune_code != rows[0].commune_code) {
             return Err(Error::invalid("/parcels", "the parcels lie in different communes"));
         }
-        actor.require(&[Role::Officer], &rows[0].province_code)?;
+        authorize_all(actor, Action::ParcelMerge, rows.iter().map(|r| r.province_code.as_str()))?;
         let commune = resolve_commune(conn, &rows[0].commune_code, "/parcels")?;
         let zone = zone_of(&rows[0], &commune)?;
         let mut union = plane_of(&rows[0], zone)?;
@@ -1020,11 +1032,19 @@ pub fn merge(
             None => combined_land_uses(&rows, measured.legal_area_m2),
         };
         let reason = format!("hợp thửa {}: {}", ids.join(", "), req.reason.trim());
+        // Ending the rights revokes their valid certificates: that takes the approver role.
+        let mut revoked = Vec::new();
+        for right in rights_of.iter().flatten() {
+            revoked.extend(super::certificates::to_revoke(conn, actor, right.id)?);
+        }
         for (r, right) in rows.iter().zip(&rights_of) {
             db::retire(conn, r.parcel_id).context_db("retiring a parcel")?;
             if let Some(right) = right {
                 rights::end_right(conn, right.id, &reason).context_db("ending a use right")?;
             }
+        }
+        for certificate in &revoked {
+            super::certificates::audit_revoked(conn, actor, certificate, &reason)?;
         }
         let merged = register_successor(
             conn,

@@ -15,8 +15,9 @@ use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::authz::{authorize, Action};
 use super::parcels::Recorder;
-use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::crs::Crs;
 use domain::geohash;
 use domain::geometry::parse_polygonal;
@@ -205,7 +206,7 @@ pub fn plan_view(p: &db::PlanRow) -> PlanView {
         period: PlanPeriodView { start: p.period_start, end: p.period_end },
         decision_no: p.decision_no.clone(),
         decision_date: p.decision_date,
-        status: p.status.clone(),
+        status: p.status.as_str().to_string(),
         zone_count: p.zone_count,
         synthetic: p.is_synthetic,
         created_at: p.created_at,
@@ -276,7 +277,7 @@ pub fn create_plan(conn: &mut PgConnection, actor: &Actor, req: &NewPlan) -> Res
     let checked = check_plan(req)?;
     conn.transaction(|conn| {
         let unit = find_unit(conn, checked.level, &req.unit)?;
-        actor.require(&[Role::Planner], &unit.province_code)?;
+        authorize(actor, Action::PlanCreate, &unit.province_code)?;
         insert_plan(conn, &actor.into(), req, &checked, &unit, false)
     })
 }
@@ -305,7 +306,7 @@ fn insert_plan(
             period_end: c.period.end,
             decision_no: c.decision.as_ref().map(|d| d.number.as_str()),
             decision_date: c.decision.as_ref().map(|d| d.date),
-            status: c.status.as_str(),
+            status: c.status,
             is_synthetic: synthetic,
         },
     )
@@ -353,9 +354,8 @@ pub fn change_status(
         .ok_or_else(|| Error::invalid("/status", "the new status is `approved` or `superseded`"))?;
     conn.transaction(|conn| {
         let plan = db::plan(conn, id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
-        actor.require(&[Role::Planner], &plan.province_code)?;
-        let from =
-            PlanStatus::parse(&plan.status).ok_or_else(|| anyhow::anyhow!("plan {id} has status {}", plan.status))?;
+        authorize(actor, Action::PlanStatus, &plan.province_code)?;
+        let from = plan.status;
         rules::transition(from, to).map_err(|e| Error::Conflict {
             message: e.message,
             errors: vec![FieldError::pointer("/status", "not allowed from the plan's current status")],
@@ -366,10 +366,11 @@ pub fn change_status(
             rules::decision_for(to, number, date).map_err(|e| Error::invalid(format!("/{}", e.field), e.message))?;
         let mut superseded = Vec::new();
         if to == PlanStatus::Approved {
-            for old in db::plans_of_unit(conn, plan.admin_unit_id, &plan.level, "approved")
+            for old in db::plans_of_unit(conn, plan.admin_unit_id, &plan.level, PlanStatus::Approved)
                 .context_db("finding the approved plan")?
             {
-                db::set_status(conn, old.id, "superseded", None, None).context_db("superseding the old plan")?;
+                db::set_status(conn, old.id, PlanStatus::Superseded, None, None)
+                    .context_db("superseding the old plan")?;
                 audit::append(
                     conn,
                     audit::AuditEntry {
@@ -386,14 +387,8 @@ pub fn change_status(
                 superseded.push(old.id);
             }
         }
-        db::set_status(
-            conn,
-            id,
-            to.as_str(),
-            decision.as_ref().map(|d| d.number.as_str()),
-            decision.as_ref().map(|d| d.date),
-        )
-        .context_db("changing the plan's status")?;
+        db::set_status(conn, id, to, decision.as_ref().map(|d| d.number.as_str()), decision.as_ref().map(|d| d.date))
+            .context_db("changing the plan's status")?;
         let after = db::plan(conn, id, false).context_db("reading the plan back")?.ok_or_else(|| plan_not_found(id))?;
         let view = plan_view(&after);
         audit::append(
@@ -539,9 +534,19 @@ fn import(
         let plan =
             db::plan(conn, plan_id, true).context_db("loading the plan")?.ok_or_else(|| plan_not_found(plan_id))?;
         if let Some(actor) = actor {
-            actor.require(&[Role::Planner], &plan.province_code)?;
+            authorize(actor, Action::PlanZones, &plan.province_code)?;
+            // What was approved is what the decision says: zones go into a draft plan.
+            if plan.status == PlanStatus::Approved {
+                return Err(Error::Conflict {
+                    message: format!(
+                        "plan {plan_id} is approved: its zones are those of its decision; create a new draft plan \
+                         (POST /planning/plans), add zones to it and approve it to supersede this one"
+                    ),
+                    errors: vec![],
+                });
+            }
         }
-        if plan.status == "superseded" {
+        if plan.status == PlanStatus::Superseded {
             return Err(Error::Conflict {
                 message: format!("plan {plan_id} is superseded: its zones are closed"),
                 errors: vec![],
@@ -562,8 +567,8 @@ fn import(
                 ));
                 continue;
             }
-            if let Some(outside) =
-                admin_units::area_outside(conn, plan.admin_unit_id, &z.geojson).context_db("checking the unit boundary")?
+            if let Some(outside) = admin_units::area_outside(conn, plan.admin_unit_id, &z.geojson)
+                .context_db("checking the unit boundary")?
             {
                 if outside > settings.boundary_tolerance_m2 {
                     errors.push(feature_error(
@@ -709,7 +714,7 @@ pub fn zone_feature(z: &db::ZoneRow) -> ZoneFeature {
             plan_id: z.plan_id,
             plan_name: z.plan_name.clone(),
             plan_level: z.plan_level.clone(),
-            plan_status: z.plan_status.clone(),
+            plan_status: z.plan_status.as_str().to_string(),
             unit_code: z.unit_code.clone(),
             unit_name: z.unit_name.clone(),
             province_code: z.province_code.clone(),
@@ -828,5 +833,5 @@ pub(crate) fn has_approved_plan(conn: &mut PgConnection, level: PlanLevel, unit_
     let Some(unit) = db::unit_in_force(conn, level.as_str(), unit_code).context_db("finding the unit")? else {
         return Ok(false);
     };
-    Ok(!db::plans_of_unit(conn, unit.id, level.as_str(), "approved").context_db("finding plans")?.is_empty())
+    Ok(!db::plans_of_unit(conn, unit.id, level.as_str(), PlanStatus::Approved).context_db("finding plans")?.is_empty())
 }

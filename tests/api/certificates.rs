@@ -87,8 +87,8 @@ fn new_parcel(app: &TestApp, number: i32, offset: f64) -> String {
 
 /// A dossier on the parcel, received through `POST /dossiers` and moved to `state` (received,
 /// appraising or approved) through `POST /dossiers/{id}/events`; with `check`, a geometry check
-/// with that outcome. The check is inserted with SQL: `POST /dossiers/{id}/checks` does not
-/// exist yet.
+/// with that outcome, about the dossier's parcel (inserted with SQL, so that the outcome is the
+/// test's choice).
 fn dossier(app: &TestApp, national_id: &str, procedure: &str, state: &str, check: Option<&str>) -> i64 {
     let officer = app.token("officer92");
     let (_, parcel) = app.get_json(&format!("/parcels/{national_id}"));
@@ -118,7 +118,10 @@ fn dossier(app: &TestApp, national_id: &str, procedure: &str, state: &str, check
     if let Some(outcome) = check {
         sql(
             app,
-            &format!("INSERT INTO geometry_checks (dossier_id, outcome, report) VALUES ({id}, '{outcome}', '{{}}')"),
+            &format!(
+                "INSERT INTO geometry_checks (dossier_id, parcel_id, outcome, report) \
+                 SELECT {id}, id, '{outcome}', '{{}}' FROM parcels WHERE national_id = '{national_id}'"
+            ),
         );
     }
     id
@@ -319,20 +322,22 @@ fn issue_verify_transfer_verify_with_offline_signatures() {
     }
     println!("offline: untouched payload verified; 6 single-byte changes refused (content {length} bytes)");
 
-    // Transfer (tặng cho) to one new holder.
+    // Transfer (tặng cho) to one new holder, through a dossier of the transfer procedure.
+    let transfer = self::dossier(&app, &parcel, TRANSFER, "approved", Some("pass"));
     let (status, second) = post(
         &app,
         &approver,
-        &format!("/certificates/{serial}/transfer"),
+        &format!("/dossiers/{transfer}/certificate"),
         &json!({
-            "kind": "gift", "holders": [{"kind": "person", "name": "Lê Minh Châu", "id_number": "079000000001", "share": 1.0}]
+            "holders": [{"kind": "person", "name": "Lê Minh Châu", "id_number": "079000000001", "share": 1.0}],
+            "origin": "Được tặng cho quyền sử dụng đất"
         }),
     );
     assert_eq!(status, 201, "{second}");
     let new_serial = second["serial"].as_str().unwrap().to_string();
     assert_eq!(new_serial, "ĐC00000002");
     assert_eq!(second["registry_no"], "CS 00002");
-    assert_eq!(second["content"]["replaces"], json!({"serial": serial, "reason": "gift"}));
+    assert_eq!(second["content"]["replaces"], json!({"serial": serial, "reason": "transfer"}));
     assert_eq!(second["content"]["origin"], "Được tặng cho quyền sử dụng đất");
     assert_eq!(second["content"]["parcel"]["use_form"], "sole");
 
@@ -474,7 +479,13 @@ fn refusals_change_nothing() {
     assert_eq!(r.status(), 200);
     run("check older than the parcel's change", 409, &|| issue(&app, &approver, ok, holders_pair()));
     // A fresh check lets it through.
-    sql(&app, &format!("INSERT INTO geometry_checks (dossier_id, outcome, report) VALUES ({ok}, 'pass', '{{}}')"));
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO geometry_checks (dossier_id, parcel_id, outcome, report) \
+             SELECT {ok}, id, 'pass', '{{}}' FROM parcels WHERE national_id = '{parcel}'"
+        ),
+    );
     let (status, issued) = issue(&app, &approver, ok, holders_pair());
     assert_eq!(status, 201, "{issued}");
     assert_eq!(issued["content"]["parcel"]["version"], 2);

@@ -110,15 +110,48 @@ fn check_issue_verify_transfer_verify_end_to_end() {
     tampered[c_start + 10] = if tampered[c_start + 10] == b'A' { b'B' } else { b'A' };
     assert!(verify_offline(&String::from_utf8(tampered).unwrap(), &key).is_err());
 
-    // Transfer (tặng cho): the new certificate supersedes the old one.
-    let (status, moved) = post(
+    // Transfer (tặng cho) goes through a dossier of the transfer procedure: received, the parcel
+    // checked (R7 with the certificate it replaces), approved, issued; the new certificate
+    // supersedes the old one. On its own, the transfer endpoint refuses.
+    let (status, refused) = post(
         &app,
         &approver,
         &format!("/certificates/{serial}/transfer"),
         &json!({
         "kind": "gift", "holders": [{"kind": "person", "name": "Phạm Thị Hoa", "share": 1.0}]}),
     );
+    assert_eq!(status, 409, "{refused}");
+    let (status, transfer) = post(
+        &app,
+        &officer,
+        "/dossiers",
+        &json!({"procedure": "1.013831", "channel": "counter", "commune": COMMUNE,
+        "applicant": {"kind": "person", "name": "Phạm Thị Hoa"}, "parcels": [national_id]}),
+    );
+    assert_eq!(status, 201, "{transfer}");
+    let tid = transfer["id"].as_i64().unwrap();
+    let (status, report) = post(
+        &app,
+        &officer,
+        &format!("/dossiers/{tid}/checks"),
+        &json!({
+        "crs": TM3_105_30, "geometry": rect(E0, N0, 20.0, 30.0), "declared_area_m2": 600.0, "map_scale": 500,
+        "replaces_serial": serial, "holders": [{"name": "Phạm Thị Hoa", "share": 1.0}]}),
+    );
+    assert_eq!(status, 201, "{report}");
+    assert_ne!(report["outcome"], "fail", "{report}");
+    for (action, token) in [("start_appraisal", &officer), ("approve", &approver)] {
+        let (status, body) = post(&app, token, &format!("/dossiers/{tid}/events"), &json!({"action": action}));
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+    let (status, moved) = post(
+        &app,
+        &approver,
+        &format!("/dossiers/{tid}/certificate"),
+        &json!({"holders": [{"kind": "person", "name": "Phạm Thị Hoa", "share": 1.0}], "origin": "Được tặng cho quyền sử dụng đất"}),
+    );
     assert_eq!(status, 201, "{moved}");
+    assert_eq!(moved["content"]["replaces"], json!({"serial": serial, "reason": "transfer"}));
     let new_serial = moved["serial"].as_str().unwrap();
     let (_, old) = app.get_json(&format!("/certificates/verify/{serial}"));
     assert_eq!(old["status"], "replaced");
@@ -196,4 +229,60 @@ fn checks_against_the_sample_map_find_shifts_overlaps_and_bad_rings() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(app.row_counts(), before);
+}
+
+/// A closed ring of `positions` positions (the last repeats the first) on a 50 m circle.
+fn many_vertex_ring(positions: usize) -> Value {
+    let n = positions - 1;
+    let mut ring: Vec<Value> = (0..n)
+        .map(|k| {
+            let a = std::f64::consts::TAU * k as f64 / n as f64;
+            json!([E0 + 50.0 + 50.0 * a.cos(), N0 + 50.0 + 50.0 * a.sin()])
+        })
+        .collect();
+    ring.push(ring[0].clone());
+    json!({"type": "Polygon", "coordinates": [ring]})
+}
+
+/// The vertex cap (domain::geometry::MAX_VERTICES_PER_GEOMETRY): a 50 000-vertex ring is
+/// refused with a 422 naming the geometry and the cap, before it is projected or checked, by
+/// the certificate check and by parcel registration alike; nothing is stored.
+#[test]
+fn a_geometry_over_the_vertex_cap_is_refused_at_once() {
+    let app = spawn();
+    let officer = app.token("officer92");
+    let ring = many_vertex_ring(50_000);
+    let before = app.row_counts();
+    let refused = |status: u16, problem: &Value, pointer: &str| {
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("50000 positions") && message.contains("at most 10000"), "{message}");
+        assert!(message.contains("MAX_VERTICES_PER_GEOMETRY"), "{message}");
+    };
+    let (status, problem) = post(
+        &app,
+        &officer,
+        "/certificate-checks",
+        &json!({"commune": COMMUNE, "crs": TM3_105_30, "geometry": ring, "map_scale": 500}),
+    );
+    refused(status, &problem, "/geometry");
+    let (status, problem) = post(
+        &app,
+        &officer,
+        "/parcels",
+        &json!({"commune": COMMUNE, "sheet": 3, "parcel": 77, "crs": TM3_105_30,
+        "geometry": ring, "land_uses": [{"code": "ODT"}]}),
+    );
+    refused(status, &problem, "/geometry");
+    assert_eq!(app.row_counts(), before, "a refused geometry wrote something");
+    // At the cap the check runs (and the ring, a clean circle, passes R1).
+    let (status, report) = post(
+        &app,
+        &officer,
+        "/certificate-checks",
+        &json!({"commune": COMMUNE, "crs": TM3_105_30, "geometry": many_vertex_ring(10_000), "map_scale": 500}),
+    );
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(outcomes(&report)["R1"], "pass", "{report}");
 }

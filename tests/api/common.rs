@@ -16,13 +16,14 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// URL of the maintenance database of the test cluster. `make test` sets
-/// DIACHINH_TEST_DATABASE_URL; a bare `cargo test` starts ./var/pg-test itself.
+/// The test cluster, ./var/pg-test (`make test` starts it; a bare `cargo test` too).
+fn cluster() -> diachinh::cluster::Cluster {
+    diachinh::cluster::Cluster::new(repo_dir().join("var/pg-test"), 54321, false)
+}
+
+/// URL of the maintenance database of the test cluster, as the superuser.
 fn admin_url() -> String {
-    if let Ok(url) = std::env::var("DIACHINH_TEST_DATABASE_URL") {
-        return url;
-    }
-    let cluster = diachinh::cluster::Cluster::new(repo_dir().join("var/pg-test"), 54321, false);
+    let cluster = cluster();
     cluster.start().expect("start the test cluster");
     cluster.url("postgres")
 }
@@ -74,6 +75,10 @@ fn ensure_template(admin: &str) -> String {
     let mut conn = PgConnection::establish(admin).expect("connect to the test cluster");
     // Serialise template creation across processes.
     exec(&mut conn, "SELECT pg_advisory_lock(7243001)").unwrap();
+    // The login the servers under test connect as (roles are the cluster's, not a database's).
+    let cluster = cluster();
+    store::roles::ensure_login(&mut conn, diachinh::cluster::SERVICE_ROLE, &cluster.service_password().unwrap())
+        .expect("create the service's login");
     #[derive(diesel::QueryableByName)]
     struct Exists {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -123,7 +128,10 @@ fn ensure_template(admin: &str) -> String {
 
 /// A fresh database for one test, dropped when the value goes out of scope.
 pub struct TestDb {
+    /// As the superuser: for fixtures and for checking what the service wrote.
     pub url: String,
+    /// As the service's own login (what `diachinh serve` connects as): only its grants.
+    pub service_url: String,
     name: String,
     admin: String,
 }
@@ -135,7 +143,8 @@ impl TestDb {
         let name = format!("diachinh_test_{}_{}", std::process::id(), rand_suffix());
         let mut conn = PgConnection::establish(&admin).unwrap();
         exec(&mut conn, &format!("CREATE DATABASE {name} TEMPLATE {template}")).expect("clone the template");
-        TestDb { url: with_db(&admin, &name), name, admin }
+        let service_url = with_db(&cluster().service_url("postgres").unwrap(), &name);
+        TestDb { url: with_db(&admin, &name), service_url, name, admin }
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -182,7 +191,7 @@ impl TestApp {
 
     pub fn spawn_with(settings: Settings) -> TestApp {
         let db = TestDb::new();
-        let pool = store::pool(&db.url, 8).unwrap();
+        let pool = store::pool(&db.service_url, 8).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = diachinh::http::AppState { pool: pool.clone(), settings };

@@ -37,10 +37,12 @@ pub mod dossiers;
 pub mod enums;
 mod error;
 pub mod geometry;
+pub mod jurisdiction;
 pub mod parcels;
 pub mod planning;
 pub mod reference;
 pub mod rights;
+pub mod roles;
 pub mod schema;
 pub mod tiles;
 pub mod users;
@@ -54,6 +56,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 /// The migrations compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
+/// Longest wait for a pooled connection.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub type DbPool = Pool<ConnectionManager<PgConnection>>;
 pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
 
@@ -62,16 +67,23 @@ pub fn pool(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
     let manager = ConnectionManager::<PgConnection>::new(database_url);
     Pool::builder()
         .max_size(max_size)
-        .connection_timeout(std::time::Duration::from_secs(10))
+        // A request waits this long for a connection before it gets a 503 (with Retry-After):
+        // when the database is down, clients learn it in seconds, not after a long hang.
+        .connection_timeout(POOL_WAIT)
         .build(manager)
         .map_err(|e| anyhow::anyhow!("while connecting to the database: {e}"))
 }
 
 /// Runs pending migrations; returns the versions applied.
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
-    let applied =
-        conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("while running migrations: {e}"))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+    let applied: Vec<String> = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("while running migrations: {e}"))?
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
+    roles::apply_grants(conn).map_err(|e| anyhow::anyhow!("while granting the service's rights: {e}"))?;
+    Ok(applied)
 }
 
 /// Reverts every migration (used by the migration round-trip test).

@@ -2,7 +2,7 @@
 //! each, what PostgreSQL alone does with the same SQL — measured, not asserted.
 //!
 //! For each dataset (the sample communes, and optionally N synthetic parcels) it
-//! 1. creates or reuses a database on the same server as [`config::database_url`]
+//! 1. creates or reuses a database on the same server as [`config::owner_database_url`]
 //!    (`diachinh_bench_sample`, `diachinh_bench_<N>`), completed ones are marked with a
 //!    database comment so re-runs skip the load;
 //! 2. starts our HTTP server in-process on `127.0.0.1:0`, with a pool of `connections`;
@@ -73,7 +73,7 @@ use store::parcels::statements::{
 pub fn run(opts: &LoadTestOptions) -> Result<()> {
     opts.validate()?;
     let tools = Tools { wrk: Wrk::find()?, pgbench: Pgbench::find()? };
-    let base_url = config::database_url()?;
+    let base_url = config::owner_database_url()?;
     let settings = diachinh::config::Config::load(None)?.settings()?;
 
     let mut datasets = Vec::new();

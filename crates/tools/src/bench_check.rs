@@ -4,7 +4,7 @@
 //! `diachinh-tools bench-tiles`.
 //!
 //! Datasets: the ones `diachinh-tools bench` uses (`diachinh_bench_sample`, and
-//! `diachinh_bench_<N>` for `--parcels N`) on the server of [`config::database_url`], marked
+//! `diachinh_bench_<N>` for `--parcels N`) on the server of [`config::owner_database_url`], marked
 //! complete by a database comment and checked/loaded under the same session advisory lock, so
 //! the three bench commands never load one database twice. On a reused dataset this command
 //! adds what the check needs and an older load may lack: the check reference documents
@@ -136,7 +136,7 @@ pub fn run(opts: &Options) -> Result<()> {
         bail!("--requests 1..=10000, --clients 1..=64, --seconds 1..=600");
     }
     let pgbench = Pgbench::find()?;
-    let base_url = config::database_url()?;
+    let base_url = config::owner_database_url()?;
     let settings = diachinh::config::Config::load(None)?.settings()?;
     let work = WorkDir::create(WHO)?;
     let mut results = Vec::new();
@@ -593,6 +593,13 @@ fn measure(
 
     // 2. In-process: the service call, the stages, the rules alone.
     let tables = load_tables(&mut conn)?;
+    // The benchmark account is an admin (all provinces): authorisation passes, as over HTTP.
+    let actor = diachinh::service::Actor {
+        user_id: 0,
+        username: USERNAME.into(),
+        role: diachinh::service::Role::Admin,
+        province_code: None,
+    };
     let mut service_ms = Vec::new();
     let started = Instant::now();
     for (k, r) in requests.iter().cycle().take(WARM_UP + requests.len()).enumerate() {
@@ -601,7 +608,7 @@ fn measure(
         }
         let req: CheckRequest = serde_json::from_str(&r.body)?;
         let t = Instant::now();
-        diachinh::service::checks::check_request(&mut conn, settings, &req)
+        diachinh::service::checks::check_request(&mut conn, settings, &actor, &req)
             .map_err(|e| anyhow!("in-process check of {}: {e}: {e:?}", r.national_id))?;
         if k >= WARM_UP {
             service_ms.push(ms(t));

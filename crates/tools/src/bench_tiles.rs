@@ -4,7 +4,7 @@
 //! its own markers, beside the section `diachinh-tools bench` writes.
 //!
 //! The dataset is the one `diachinh-tools bench` uses (`diachinh_bench_<N>` on the cluster of
-//! [`config::database_url`], marked complete by a database comment) so the two share the
+//! [`config::owner_database_url`], marked complete by a database comment) so the two share the
 //! million-parcel load; a missing one is loaded the same way.
 //!
 //! The tile set: for each zoom 14–17, the tiles holding [`PARCELS_PER_ZOOM`] random current
@@ -51,7 +51,7 @@ const PROFILED_PER_ZOOM: usize = 25;
 pub fn run(opts: &LoadTestOptions) -> Result<()> {
     opts.validate()?;
     let (wrk, pgbench) = (Wrk::find()?, Pgbench::find()?);
-    let base_url = config::database_url()?;
+    let base_url = config::owner_database_url()?;
     let settings = diachinh::config::Config::load(None)?.settings()?;
     let spec = DatasetSpec::for_parcels(opts.parcels);
     let db_name = spec.db_name.as_str();

@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::SeedSynthetic { parcels, per_commune } => {
-            let url = diachinh::config::database_url()?;
+            let url = diachinh::config::owner_database_url()?;
             let mut conn = diesel::PgConnection::establish(&url).context("while connecting to the database")?;
             let started = std::time::Instant::now();
             let loaded = samples::load_synthetic(&mut conn, parcels, per_commune, |done, total| {

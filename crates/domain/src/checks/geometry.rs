@@ -1,13 +1,13 @@
 //! R1 Hình học hợp lệ — `geometry_valid`: the request geometry is a usable polygon.
 
 use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole};
-use geo::{BooleanOps, CoordsIter, RemoveRepeatedPoints, Validation};
+use geo::{BooleanOps, CoordsIter, RemoveRepeatedPoints};
 use geo_types::{
     Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon,
 };
 use serde_json::{json, Value};
 
-use crate::geometry::parse_polygonal;
+use crate::geometry::{envelope, parse_polygonal, validation_errors, SegmentIndex};
 
 use super::{capitalise, distance, non_empty, Outcome, RuleResult};
 
@@ -157,7 +157,7 @@ fn geometry_problems(mp: &MultiPolygon<f64>) -> Vec<Problem> {
     let mut problems = degenerate;
     if problems.is_empty() {
         // geo's validation reports too-few-points itself; after the check above it cannot.
-        problems.extend(mp.validation_errors().into_iter().map(|e| ogc_problem(mp, e)));
+        problems.extend(validation_errors(mp).into_iter().map(|e| ogc_problem(mp, e)));
     }
     problems.extend(spikes);
     problems.extend(duplicates);
@@ -284,13 +284,17 @@ fn polygon_problem(polygon: &Polygon<f64>, error: &InvalidPolygon) -> (String, O
     }
 }
 
-/// The stretches where two rings run along each other.
+/// The stretches where two rings run along each other, in the order of `a`'s edges then
+/// `b`'s; only edges of `b` whose boxes meet the edge of `a` are compared.
 fn shared_edges(a: &LineString<f64>, b: &LineString<f64>) -> Option<Geometry<f64>> {
+    let index = SegmentIndex::of_rings([b]);
     let mut shared = Vec::new();
     for la in a.lines() {
-        for lb in b.lines() {
+        let mut near: Vec<_> = index.near(&envelope(&la)).collect();
+        near.sort_unstable_by_key(|s| s.index);
+        for lb in near {
             if let Some(geo::LineIntersection::Collinear { intersection }) =
-                geo::line_intersection::line_intersection(la, lb)
+                geo::line_intersection::line_intersection(la, lb.line)
             {
                 if intersection.start != intersection.end {
                     shared.push(LineString::from(vec![intersection.start, intersection.end]));

@@ -4,11 +4,12 @@
 use std::f64::consts::PI;
 
 use geo::algorithm::buffer::{BufferStyle, LineJoin};
-use geo::{Area, BooleanOps, BoundingRect, Buffer, Distance, Euclidean, Intersects};
-use geo_types::{Geometry, MultiPolygon, Polygon};
+use geo::{Area, BooleanOps, BoundingRect, Buffer};
+use geo_types::{Geometry, MultiPolygon};
 use serde_json::json;
 
 use super::{non_empty, round4, Outcome, RuleResult, DUPLICATE_VERTEX_M};
+use crate::geometry::{polygonal_distance, IndexedPolygonal};
 
 /// R5 Không chồng lấn thửa liền kề — overlaps with the active neighbouring parcels
 /// (`(national id, geometry)`):
@@ -47,7 +48,7 @@ pub fn no_overlap_with_neighbours(
         } else if area > 0.0 {
             slivers.push((id, area, overlap));
         } else {
-            let apart = multipolygon_distance(parcel, neighbour);
+            let apart = polygonal_distance(parcel, neighbour);
             if apart > 0.0 && apart <= gap_m {
                 let strip = gap_between(parcel, neighbour, gap_m);
                 gaps.push((id, apart, strip.unsigned_area(), strip));
@@ -111,16 +112,18 @@ fn gap_between(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, width: f64) -> Mult
     let closed = both.buffer_with_style(style(r)).buffer_with_style(style(-r));
     let filled = closed.difference(&both);
     // Closing also rounds off concave corners of either parcel: keep what lies between both.
-    let touches =
-        |p: &Polygon<f64>, m: &MultiPolygon<f64>| m.0.iter().any(|q| Euclidean.distance(p, q) <= DUPLICATE_VERTEX_M);
-    MultiPolygon(filled.0.into_iter().filter(|p| touches(p, a) && touches(p, b)).collect())
-}
-
-fn multipolygon_distance(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
-    if a.intersects(b) {
-        return 0.0;
-    }
-    b.0.iter().map(|p| Euclidean.distance(a, p)).fold(f64::INFINITY, f64::min)
+    let (ia, ib) = (IndexedPolygonal::new(a), IndexedPolygonal::new(b));
+    let touches = |p: &IndexedPolygonal, m: &IndexedPolygonal| p.within(m, DUPLICATE_VERTEX_M);
+    MultiPolygon(
+        filled
+            .0
+            .into_iter()
+            .filter(|p| {
+                let piece = IndexedPolygonal::new(&MultiPolygon(vec![p.clone()]));
+                touches(&piece, &ia) && touches(&piece, &ib)
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

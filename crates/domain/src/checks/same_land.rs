@@ -5,6 +5,8 @@ use geo::{Area, BooleanOps};
 use geo_types::{Geometry, Line, MultiPolygon};
 use serde_json::json;
 
+use crate::geometry::SegmentIndex;
+
 use super::{
     distance, non_empty, point_segment_distance, round4, AreaToleranceTable, Outcome, RuleResult, Tolerances,
     DUPLICATE_VERTEX_M,
@@ -88,14 +90,18 @@ fn perimeter(mp: &MultiPolygon<f64>) -> f64 {
 }
 
 /// The largest distance from a point of boundary `a` to boundary `b`, sampling `a` every `step`.
+/// Each sample asks an R-tree over `b`'s segments for the nearest one: O((samples + |b|) log |b|),
+/// where comparing each sample with every segment of `b` was quadratic.
 fn directed_hausdorff(a: &[Line<f64>], b: &[Line<f64>], step: f64) -> f64 {
+    let index = SegmentIndex::new(b.iter().copied());
     let mut worst: f64 = 0.0;
     for line in a {
         let n = (distance(line.start, line.end) / step).ceil().max(1.0) as usize;
         for k in 0..=n {
             let t = k as f64 / n as f64;
             let p = line.start + (line.end - line.start) * t;
-            let nearest = b.iter().map(|l| point_segment_distance(p, l.start, l.end)).fold(f64::INFINITY, f64::min);
+            let nearest =
+                index.nearest(p).map_or(f64::INFINITY, |s| point_segment_distance(p, s.line.start, s.line.end));
             worst = worst.max(nearest);
         }
     }

@@ -1,6 +1,6 @@
 //! The benchmark databases, shared by the three benchmarks: `diachinh_bench_sample` (the sample
 //! communes) and `diachinh_bench_<N>` (plus N synthetic parcels), on the server of
-//! [`diachinh::config::database_url`]. A database whose comment starts with [`MARKER`] is
+//! [`diachinh::config::owner_database_url`]. A database whose comment starts with [`MARKER`] is
 //! completely loaded and is reused; any other is loaded (again). Checking and loading happen
 //! under one session advisory lock, so two benchmarks never load one database at once.
 

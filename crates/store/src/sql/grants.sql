@@ -1,0 +1,18 @@
+-- What the service's role (diachinh_app, granted to the login it connects as) may do in this
+-- database; applied after every migration run, so new tables are covered. It owns nothing,
+-- so it cannot alter tables or disable their triggers; it is no superuser, so it cannot set
+-- session_replication_role or COPY to a program.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'diachinh_app') THEN
+        CREATE ROLE diachinh_app NOLOGIN;
+    END IF;
+END $$;
+GRANT USAGE ON SCHEMA public TO diachinh_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO diachinh_app;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO diachinh_app;
+-- The audit log is append-only for the service; the chain head is the trigger's alone.
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM diachinh_app;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain_head FROM diachinh_app;
+-- Reference and bookkeeping tables the service only reads.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON spatial_ref_sys, __diesel_schema_migrations FROM diachinh_app;

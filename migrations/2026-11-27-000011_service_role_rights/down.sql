@@ -1,0 +1,1 @@
+ALTER FUNCTION audit_log_chain() SECURITY INVOKER RESET search_path;
