@@ -62,10 +62,10 @@ run: build
 test: test-build lint
 	$(TEST_DB_ENV) $(BIN) db start
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  set -x; PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
+	  set -x; DIACHINH_TEST_PG_PORT=$(TEST_PG_PORT) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
 	    $(CARGO) nextest run --workspace --no-fail-fast; \
 	else \
-	  set -x; PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
+	  set -x; DIACHINH_TEST_PG_PORT=$(TEST_PG_PORT) PATH="$(CURDIR)/var/venv/bin:$$PATH" DIACHINH_PYTHON="$(CURDIR)/var/venv/bin/python" \
 	    $(CARGO) test --workspace --no-fail-fast; \
 	fi
 

@@ -16,9 +16,11 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The test cluster, ./var/pg-test (`make test` starts it; a bare `cargo test` too).
+/// The test cluster, ./var/pg-test (`make test` starts it; a bare `cargo test` too), on
+/// DIACHINH_TEST_PG_PORT (`make test TEST_PG_PORT=…` sets it; default 54321).
 fn cluster() -> diachinh::cluster::Cluster {
-    diachinh::cluster::Cluster::new(repo_dir().join("var/pg-test"), 54321, false)
+    let port = std::env::var("DIACHINH_TEST_PG_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54321);
+    diachinh::cluster::Cluster::new(repo_dir().join("var/pg-test"), port, false)
 }
 
 /// URL of the maintenance database of the test cluster, as the superuser.
