@@ -13,31 +13,9 @@ PGBENCH=/usr/lib/postgresql/15/bin/pgbench
 
 say() { printf 'bench-prereqs: %s\n' "$*"; }
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-  if [[ "$status" != "install ok installed" ]]; then
-    missing+=("$pkg")
-  fi
-done
-
-if ((${#missing[@]} == 0)); then
-  say "debian packages: all ${#PACKAGES[@]} present"
-else
-  say "debian packages: installing ${missing[*]}"
-  SUDO=()
-  if [[ "$(id -u)" != 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-      SUDO=(sudo)
-    else
-      say "not root and no sudo: install these packages by hand: ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=scripts/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
+install_debian_packages "${PACKAGES[@]}"
 
 # Fail loudly now rather than half-way through a benchmark.
 command -v wrk >/dev/null 2>&1 || { say "wrk is not on PATH after installing it" >&2; exit 1; }

@@ -33,31 +33,9 @@ VENV=var/venv
 say() { printf 'prereqs: %s\n' "$*"; }
 
 # --- Debian packages --------------------------------------------------------------
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-  if [[ "$status" != "install ok installed" ]]; then
-    missing+=("$pkg")
-  fi
-done
-
-if ((${#missing[@]} == 0)); then
-  say "debian packages: all ${#PACKAGES[@]} present"
-else
-  say "debian packages: installing ${missing[*]}"
-  SUDO=()
-  if [[ "$(id -u)" != 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-      SUDO=(sudo)
-    else
-      say "not root and no sudo: install these packages by hand: ${missing[*]}" >&2
-      exit 1
-    fi
-  fi
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=debian-packages.sh
+source scripts/debian-packages.sh
+install_debian_packages "${PACKAGES[@]}"
 
 # --- Python venv with pyproj ------------------------------------------------------
 if [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c 'import pyproj' >/dev/null 2>&1; then

@@ -161,13 +161,7 @@ pub fn seal_seed(key_dir: &std::path::Path) -> std::io::Result<[u8; 32]> {
 /// 0600 and never overwritten. Returns the file's path.
 pub fn write_seal(dir: &std::path::Path, seal: &Seal) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
-    if !dir.exists() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir)?;
-    }
+    crate::certificates::create_private_dir(dir)?;
     let stamp: String = seal.sealed_at.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let path = dir.join(format!("{stamp}-{:012}.json", seal.head_id));
     let mut options = std::fs::OpenOptions::new();

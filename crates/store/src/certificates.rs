@@ -16,8 +16,8 @@ use domain::dossier::State;
 use super::parcels::{self, ParcelRow, VersionFilter};
 use crate::enums::Stored;
 use crate::schema::{
-    admin_units, certificate_blanks, certificates, dossier_parcels, dossiers, geometry_checks, land_use_types,
-    parcel_versions, rrrs, signing_keys,
+    admin_units, certificate_blanks, certificates, dossier_parcels, dossiers, land_use_types, parcel_versions, rrrs,
+    signing_keys,
 };
 
 const BLANK_OVERLAPS: &str = include_str!("sql/certificate_blank_overlaps.sql");
@@ -157,24 +157,6 @@ pub fn dossier_parcels(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<
         .order(dossier_parcels::parcel_id)
         .select(dossier_parcels::parcel_id)
         .load(conn)
-}
-
-/// The newest geometry check of a dossier.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = geometry_checks, check_for_backend(Pg))]
-pub struct CheckRow {
-    pub id: i64,
-    pub outcome: String,
-    pub checked_at: DateTime<Utc>,
-}
-
-pub fn latest_check(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Option<CheckRow>> {
-    geometry_checks::table
-        .filter(geometry_checks::dossier_id.eq(dossier_id))
-        .order((geometry_checks::checked_at.desc(), geometry_checks::id.desc()))
-        .select(CheckRow::as_select())
-        .first(conn)
-        .optional()
 }
 
 /// The parcel's current version, share-locked so its boundary cannot change before commit.
@@ -542,6 +524,19 @@ pub fn office_seed(dir: &Path, province_code: &str) -> std::io::Result<[u8; 32]>
     named_seed(dir, province_code)
 }
 
+/// Creates `dir` (and its parents) with mode 0700 when it does not exist: keys and seals live
+/// in such directories.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+    }
+    Ok(())
+}
+
 /// Reads (or creates on first use, as [`office_seed`]) the Ed25519 seed `{dir}/{name}.ed25519`;
 /// e.g. `audit` for the key that seals the audit chain's head.
 pub fn named_seed(dir: &Path, name: &str) -> std::io::Result<[u8; 32]> {
@@ -560,13 +555,7 @@ pub fn named_seed(dir: &Path, name: &str) -> std::io::Result<[u8; 32]> {
         Err(e) if e.kind() == ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    if !dir.exists() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir)?;
-    }
+    create_private_dir(dir)?;
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
     let tmp = dir.join(format!(".{province_code}.{}.{:016x}.tmp", std::process::id(), rand::random::<u64>()));
