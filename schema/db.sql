@@ -443,12 +443,14 @@ CREATE TABLE public.dossiers (
     paused_since timestamp with time zone,
     decided_at timestamp with time zone,
     result_ready_at timestamp with time zone,
+    tracking_code text NOT NULL,
     CONSTRAINT dossiers_channel_check CHECK ((channel = ANY (ARRAY['counter'::text, 'online'::text, 'postal'::text]))),
     CONSTRAINT dossiers_check CHECK (((state = 'returned'::text) = (returned_at IS NOT NULL))),
     CONSTRAINT dossiers_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
     CONSTRAINT dossiers_return_method_check CHECK ((return_method = ANY (ARRAY['counter'::text, 'postal'::text, 'online'::text]))),
     CONSTRAINT dossiers_state_check CHECK ((state = ANY (ARRAY['received'::text, 'supplement_requested'::text, 'appraising'::text, 'approved'::text, 'rejected'::text, 'result_ready'::text, 'returned'::text, 'withdrawn'::text]))),
-    CONSTRAINT dossiers_statutory_days_check CHECK ((statutory_days >= 0))
+    CONSTRAINT dossiers_statutory_days_check CHECK ((statutory_days >= 0)),
+    CONSTRAINT dossiers_tracking_code_format CHECK ((tracking_code ~ '^[2-9A-HJKMNP-Z]{6}$'::text))
 );
 
 
@@ -841,6 +843,40 @@ ALTER SEQUENCE public.rrrs_id_seq OWNED BY public.rrrs.id;
 
 
 --
+-- Name: sign_in_failures; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sign_in_failures (
+    id bigint NOT NULL,
+    username text NOT NULL,
+    client text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    counts_for_account boolean DEFAULT true NOT NULL,
+    CONSTRAINT sign_in_failures_client_check CHECK ((length(client) <= 64)),
+    CONSTRAINT sign_in_failures_username_check CHECK ((length(username) <= 256))
+);
+
+
+--
+-- Name: sign_in_failures_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.sign_in_failures_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: sign_in_failures_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.sign_in_failures_id_seq OWNED BY public.sign_in_failures.id;
+
+
+--
 -- Name: signing_keys; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -983,6 +1019,13 @@ ALTER TABLE ONLY public.planning_zones ALTER COLUMN id SET DEFAULT nextval('publ
 --
 
 ALTER TABLE ONLY public.rrrs ALTER COLUMN id SET DEFAULT nextval('public.rrrs_id_seq'::regclass);
+
+
+--
+-- Name: sign_in_failures id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sign_in_failures ALTER COLUMN id SET DEFAULT nextval('public.sign_in_failures_id_seq'::regclass);
 
 
 --
@@ -1265,6 +1308,14 @@ ALTER TABLE ONLY public.rrrs
 
 
 --
+-- Name: sign_in_failures sign_in_failures_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sign_in_failures
+    ADD CONSTRAINT sign_in_failures_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: signing_keys signing_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1475,6 +1526,27 @@ CREATE UNIQUE INDEX rrrs_one_current_use_right ON public.rrrs USING btree (parce
 --
 
 CREATE INDEX rrrs_parcel ON public.rrrs USING btree (parcel_id) WHERE (valid_to IS NULL);
+
+
+--
+-- Name: sign_in_failures_at; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_failures_at ON public.sign_in_failures USING btree (at);
+
+
+--
+-- Name: sign_in_failures_client; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_failures_client ON public.sign_in_failures USING btree (client, at);
+
+
+--
+-- Name: sign_in_failures_username; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sign_in_failures_username ON public.sign_in_failures USING btree (username, at) WHERE counts_for_account;
 
 
 --

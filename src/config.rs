@@ -20,7 +20,11 @@
 //! token_ttl_hours = 8                # [DIACHINH_TOKEN_TTL_HOURS]
 //! office_cutoff = "16:30"            # [DIACHINH_OFFICE_CUTOFF] Vietnam time
 //! key_dir = "var/keys"               # [DIACHINH_KEY_DIR] the offices' signing seeds
-//! public_url = "https://…"           # [DIACHINH_PUBLIC_URL] printed in certificate QR codes
+//! public_url = "https://…"           # [DIACHINH_PUBLIC_URL] printed in certificate QR codes;
+//!                                    #   default http://127.0.0.1:8080 (never from a request)
+//! trust_forwarded_for = false        # [DIACHINH_TRUST_FORWARDED_FOR] sign-in throttle keys on
+//!                                    #   X-Forwarded-For (only behind a proxy that sets it)
+//! web_dir = "web"                    # [DIACHINH_WEB_DIR] the web map's files
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -64,6 +68,10 @@ pub struct ServiceConfig {
     pub key_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_forwarded_for: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Everything `diachinh` is configured with.
@@ -140,6 +148,12 @@ impl Config {
         if let Some(v) = var("DIACHINH_PUBLIC_URL") {
             s.public_url = Some(v);
         }
+        if let Some(v) = var("DIACHINH_TRUST_FORWARDED_FOR") {
+            s.trust_forwarded_for = Some(parse("DIACHINH_TRUST_FORWARDED_FOR", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_WEB_DIR") {
+            s.web_dir = Some(PathBuf::from(v));
+        }
         Ok(())
     }
 
@@ -167,8 +181,19 @@ impl Config {
             settings.key_dir = v.clone();
         }
         if let Some(v) = &s.public_url {
-            settings.public_base_url = Some(v.trim_end_matches('/').to_string());
+            let url = v.trim().trim_end_matches('/');
+            let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or_default();
+            if host.is_empty() || host.contains(['/', '?', '#', ' ']) {
+                return Err(anyhow!(
+                    "public_url={v}: an http(s) base URL without a path, e.g. https://dichvu.example.vn"
+                ));
+            }
+            settings.public_base_url = url.to_string();
         }
+        if let Some(v) = s.trust_forwarded_for {
+            settings.trust_forwarded_for = v;
+        }
+        settings.web_dir = s.web_dir.clone();
         Ok(settings)
     }
 

@@ -113,6 +113,19 @@ enum UserAction {
         #[arg(long)]
         province: Option<String>,
     },
+    /// Deactivate an account: it can no longer sign in, and every token it holds is revoked
+    /// (audited as `user.deactivate`).
+    Deactivate {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password (from DIACHINH_PASSWORD or the first line of stdin), revoke every
+    /// token of the account and forget its failed sign-ins (audited as `user.reset_password`,
+    /// without the password). A deactivated account stays deactivated.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -166,6 +179,20 @@ fn main() -> anyhow::Result<()> {
             let id = auth::add_user(&mut conn, &username, &full_name, &password, role, province.as_deref())
                 .map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
             println!("user {username} created (id {id})");
+        }
+        Command::User { action: UserAction::Deactivate { username } } => {
+            let mut conn = connect(&cfg)?;
+            store::migrate(&mut conn)?;
+            let revoked = auth::deactivate_user(&mut conn, &username).map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+            println!("user {username} deactivated ({revoked} token(s) revoked)");
+        }
+        Command::User { action: UserAction::ResetPassword { username } } => {
+            let password = read_secret("DIACHINH_PASSWORD")?;
+            let mut conn = connect(&cfg)?;
+            store::migrate(&mut conn)?;
+            let revoked =
+                auth::reset_password(&mut conn, &username, &password).map_err(|e| anyhow::anyhow!("{e}: {e:?}"))?;
+            println!("password of {username} reset ({revoked} token(s) revoked)");
         }
         Command::Serve { bind, workers, dev } => {
             let embedded = if dev { Embedded::Allowed } else { Embedded::Refused };

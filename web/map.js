@@ -246,10 +246,12 @@
   };
   document.getElementById('track').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const receipt = new FormData(event.target).get('receipt').trim();
+    const form = new FormData(event.target);
+    const receipt = form.get('receipt').trim();
+    const code = (form.get('code') || '').trim();
     dossier.replaceChildren(el('p', {}, 'Đang tra cứu…'));
     try {
-      const body = await getJson(`/dossiers/track/${encodeURIComponent(receipt)}`);
+      const body = await getJson(`/dossiers/track/${encodeURIComponent(receipt)}?code=${encodeURIComponent(code)}`);
       const rows = Object.entries(body)
         .filter(([, v]) => v == null || typeof v !== 'object')
         .map(([k, v]) => el('tr', {}, el('td', {}, DOSSIER_LABELS[k] || k), el('td', {}, v == null ? '—' : String(v))));

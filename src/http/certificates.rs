@@ -8,7 +8,8 @@ use super::{base_url, with_conn, AppState, Problem};
 use crate::service::certificates::{
     self, BlankRangeRequest, CertificateView, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest,
 };
-use crate::service::Actor;
+use crate::service::{Actor, Error};
+use domain::ids::CertificateSerial;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/certificates/{serial}` so "keys" and "verify" are not taken for serials.
@@ -86,9 +87,9 @@ pub async fn issue(
     state: web::Data<AppState>,
     body: web::Json<IssueRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let (id, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
+    let (id, body) = (path.into_inner(), body.into_inner());
     let view = with_conn(&state, move |conn, settings| {
-        certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now(), &base)
+        certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now())
     })
     .await?;
     Ok(created(&req, view))
@@ -102,19 +103,74 @@ pub async fn keys(_query: Query<NoParams>, state: web::Data<AppState>) -> Result
     Ok(HttpResponse::Ok().json(with_conn(&state, |conn, _| certificates::keys(conn)).await?))
 }
 
+/// Public verifications counted per client address in fixed one-minute windows, in memory
+/// (each server process counts its own). Serials are sequential: the limit keeps the register
+/// of certificates from being walked.
+mod verify_limit {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    const WINDOW: Duration = Duration::from_secs(60);
+    /// Above this many addresses, windows that ended are swept.
+    const SWEEP_ABOVE: usize = 4096;
+
+    static WINDOWS: OnceLock<Mutex<HashMap<String, (Instant, u32)>>> = OnceLock::new();
+
+    /// Counts one request from `client`; `Err(seconds)` to wait when it is over `limit`.
+    pub fn take(client: &str, limit: u32, now: Instant) -> Result<(), u64> {
+        let mut windows = WINDOWS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > SWEEP_ABOVE {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let (start, count) = windows.entry(client.to_string()).or_insert((now, 0));
+        if now.duration_since(*start) >= WINDOW {
+            (*start, *count) = (now, 0);
+        }
+        if *count >= limit {
+            let left = WINDOW.saturating_sub(now.duration_since(*start));
+            return Err(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn the_window_fills_and_reopens() {
+            let t0 = std::time::Instant::now();
+            let client = "test-the-window-fills-and-reopens";
+            assert!(super::take(client, 2, t0).is_ok());
+            assert!(super::take(client, 2, t0).is_ok());
+            let wait = super::take(client, 2, t0 + std::time::Duration::from_secs(10)).unwrap_err();
+            assert_eq!(wait, 50);
+            assert!(super::take(client, 2, t0 + std::time::Duration::from_secs(60)).is_ok());
+        }
+    }
+}
+
 /// Verifies a certificate by serial (public): valid / revoked / replaced (with the replacing
-/// serial), issue date, national parcel id and holders with names masked; no id numbers.
+/// serial), issue date, national parcel id and holders with names masked; no id numbers. At
+/// most 60 verifications per client address and minute (`verify_per_minute`); past it, 429
+/// with `Retry-After`.
 #[utoipa::path(get, path = "/certificates/verify/{serial}", tag = "certificates",
     params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
-    responses((status = 200, description = "status", body = certificates::VerificationView), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial")))]
+    responses((status = 200, description = "status", body = certificates::VerificationView), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial"),
+              (status = 429, description = "too many verifications from this address; try again after `Retry-After` seconds",
+               headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[get("/certificates/verify/{serial}")]
 pub async fn verify(
+    req: HttpRequest,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
+    let client = super::auth::client_address(&req, &state.settings);
+    verify_limit::take(&client, state.settings.verify_per_minute, std::time::Instant::now())
+        .map_err(|retry_after| Problem(Error::TooManyRequests { retry_after }))?;
     let serial = path.into_inner();
-    let view = with_conn(&state, move |conn, _| certificates::verify(conn, &serial)).await?;
+    let view = with_conn(&state, move |conn, _| certificates::verify(conn, serial.as_ref())).await?;
     // A revocation must show at once: caches revalidate.
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(view))
 }
@@ -128,11 +184,12 @@ pub async fn verify(
 pub async fn get(
     actor: Actor,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let serial = path.into_inner();
-    Ok(HttpResponse::Ok().json(with_conn(&state, move |conn, _| certificates::get(conn, &actor, &serial)).await?))
+    Ok(HttpResponse::Ok()
+        .json(with_conn(&state, move |conn, _| certificates::get(conn, &actor, serial.as_ref())).await?))
 }
 
 /// The printable certificate (officer or approver of its province): an A4 sheet, two pages,
@@ -145,11 +202,11 @@ pub async fn get(
 pub async fn print(
     actor: Actor,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let serial = path.into_inner();
-    let html = with_conn(&state, move |conn, _| certificates::print(conn, &actor, &serial)).await?;
+    let html = with_conn(&state, move |conn, _| certificates::print(conn, &actor, serial.as_ref())).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         // Nothing in the sheet loads or runs anything: a second fence behind the escaping.
@@ -168,13 +225,13 @@ pub async fn print(
 pub async fn revoke(
     actor: Actor,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
     body: web::Json<ReasonRequest>,
 ) -> Result<HttpResponse, Problem> {
     let (serial, body) = (path.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok()
-        .json(with_conn(&state, move |conn, _| certificates::revoke(conn, &actor, &serial, &body)).await?))
+        .json(with_conn(&state, move |conn, _| certificates::revoke(conn, &actor, serial.as_ref(), &body)).await?))
 }
 
 /// Re-issues a certificate over the same right with a new serial (cấp lại: lost; cấp đổi:
@@ -189,13 +246,13 @@ pub async fn replace(
     actor: Actor,
     _query: Query<NoParams>,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
     body: web::Json<ReplaceRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let (serial, body, base) = (path.into_inner(), body.into_inner(), base_url(&req));
+    let (serial, body) = (path.into_inner(), body.into_inner());
     let view = with_conn(&state, move |conn, settings| {
-        certificates::replace(conn, settings, &actor, &serial, &body, chrono::Utc::now(), &base)
+        certificates::replace(conn, settings, &actor, serial.as_ref(), &body, chrono::Utc::now())
     })
     .await?;
     Ok(created(&req, view))
@@ -215,11 +272,12 @@ pub async fn replace(
 pub async fn transfer(
     actor: Actor,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
     body: web::Json<TransferRequest>,
 ) -> Result<HttpResponse, Problem> {
     let (serial, body) = (path.into_inner(), body.into_inner());
-    let refused = with_conn(&state, move |conn, _| certificates::transfer(conn, &actor, &serial, &body)).await?;
+    let refused =
+        with_conn(&state, move |conn, _| certificates::transfer(conn, &actor, serial.as_ref(), &body)).await?;
     match refused {}
 }

@@ -11,6 +11,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(check_request).service(check_dossier);
 }
 
+/// Checks are CPU-bound (the rules on up to `MAX_VERTICES_PER_GEOMETRY` positions) and hold a
+/// pooled connection while they run. At most one per core runs at a time; the others wait
+/// here, holding no connection, so a burst of large checks cannot starve `/readyz` and every
+/// other request of connections.
+async fn check_slot() -> Result<tokio::sync::SemaphorePermit<'static>, Problem> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots =
+        SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    slots.acquire().await.map_err(|e| Problem(Error::Internal(anyhow::anyhow!("check slots closed: {e}"))))
+}
+
 /// Checks a certificate request against the cadastral map before any dossier exists (staff):
 /// rules R1–R7 with measured value, threshold and its source, and problem geometry (CRS84).
 #[utoipa::path(post, path = "/certificate-checks", tag = "certificates", request_body = CheckRequest, security(("bearer" = [])),
@@ -25,6 +36,7 @@ pub async fn check_request(
 ) -> Result<HttpResponse, Problem> {
     // Staff who work with legal facts only: the report reveals neighbours and restrictions.
     let body = body.into_inner();
+    let _slot = check_slot().await?;
     Ok(HttpResponse::Ok()
         .json(with_conn(&state, move |conn, settings| checks::check_request(conn, settings, &actor, &body)).await?))
 }
@@ -48,6 +60,7 @@ pub async fn check_dossier(
         .filter(|i| *i > 0)
         .ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
+    let _slot = check_slot().await?;
     let report =
         with_conn(&state, move |conn, settings| checks::check_dossier(conn, settings, &actor, id, &body, now)).await?;
     Ok(HttpResponse::Created().json(report))

@@ -209,23 +209,32 @@ pub async fn apology_letter(
     Ok(html(printable::apology_letter(&view, &letter)))
 }
 
-/// Public tracking by receipt number: state, promised date, late or not; no personal data
-/// beyond a masked name.
+/// The query of public tracking.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrackParams {
+    /// Mã tra cứu: the 6-character code printed on the receipt slip (case, spaces and hyphens
+    /// ignored). Without it, or with a wrong one, the answer is 404 as for an unknown receipt.
+    #[param(example = "K7M9PQ", max_length = 32)]
+    pub code: Option<String>,
+}
+
+/// Public tracking by receipt number and the tracking code of the receipt slip: state,
+/// promised date, late or not; no personal data beyond a masked name.
 #[utoipa::path(get, path = "/dossiers/track/{receipt_no}", tag = "public",
-    params(("receipt_no" = String, Path, pattern = "^[0-9]{2}\\.[0-9]{6}\\.[0-9]{4,6}$", description = "receipt number: province code, received day (YYMMDD) and sequence, e.g. 92.261123.0001")),
-    responses((status = 200, description = "tracking view", body = dossiers::TrackingView), (status = 404, description = "unknown receipt number")))]
+    params(("receipt_no" = String, Path, pattern = "^[0-9]{2}\\.[0-9]{6}\\.[0-9]{4,6}$", description = "receipt number: province code, received day (YYMMDD) and sequence, e.g. 92.261123.0001"), TrackParams),
+    responses((status = 200, description = "tracking view", body = dossiers::TrackingView), (status = 404, description = "unknown receipt number, or the tracking code is missing or wrong")))]
 #[get("/dossiers/track/{receipt_no}")]
 pub async fn track(
-    _query: Query<NoParams>,
-    path: web::Path<String>,
+    query: Query<TrackParams>,
+    path: web::Path<domain::ids::ReceiptNo>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let receipt = path.into_inner();
-    if receipt.len() > 32 || !receipt.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(Error::bad_parameter("receipt_no", "a receipt number looks like 92.261123.0001").into());
-    }
+    let code = query.0.code;
     let now = chrono::Utc::now();
-    Ok(json(with_conn(&state, move |conn, _| dossiers::track(conn, &receipt, now)).await?))
+    Ok(json(with_conn(&state, move |conn, _| dossiers::track(conn, receipt.as_ref(), code.as_deref(), now)).await?))
 }
 
 /// Timeliness KPIs of dossiers received in a period.

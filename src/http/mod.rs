@@ -59,36 +59,68 @@ pub fn base_url(req: &HttpRequest) -> String {
     format!("{}://{}", info.scheme(), info.host())
 }
 
-/// Registers every route.
+/// Largest JSON body a public route reads (`POST /auth/token` is the only one): 64 KiB.
+pub const PUBLIC_JSON_LIMIT: usize = 64 * 1024;
+/// Largest JSON body a staff route reads (parcel geometry, splits, merges, zone imports): 4 MiB.
+/// Staff routes authenticate first (the `Actor` argument): without a token, no body is read.
+pub const STAFF_JSON_LIMIT: usize = 4 * 1024 * 1024;
+
+/// JSON bodies up to `limit` bytes; a larger one is refused with 413 (before it is read when
+/// it declares its length), an unreadable one with 400, both as problem+json.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(move |err, _req| {
+        use actix_web::error::{JsonPayloadError, PayloadError};
+        match err {
+            JsonPayloadError::Overflow { .. }
+            | JsonPayloadError::OverflowKnownLength { .. }
+            | JsonPayloadError::Payload(PayloadError::Overflow) => {
+                Problem(Error::TooLarge(format!("the body is larger than this route accepts ({limit} bytes)"))).into()
+            }
+            err => Problem(Error::BadRequest(vec![FieldError::pointer(
+                "",
+                format!("the body is not valid JSON for this request: {err}"),
+            )]))
+            .into(),
+        }
+    })
+}
+
+/// A path that does not parse: an identifier (`domain::ids`) of the wrong shape says what it
+/// looks like. The problem names the parameter when the route has only one.
+fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let message = match &err {
+        actix_web::error::PathError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    let mut names = req.match_info().iter().map(|(name, _)| name);
+    let parameter = match (names.next(), names.next()) {
+        (Some(name), None) => name.to_string(),
+        _ => "path".to_string(),
+    };
+    Problem(Error::bad_parameter(parameter, message)).into()
+}
+
+/// Registers every route. JSON bodies default to the staff limit; the public routes that read
+/// a body register the public one on their resource (`auth::routes`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::JsonConfig::default().limit(16 * 1024 * 1024).error_handler(|err, _req| {
-        let message = err.to_string();
-        Problem(Error::BadRequest(vec![FieldError::pointer(
-            "",
-            format!("the body is not valid JSON for this request: {message}"),
-        )]))
-        .into()
-    }))
-    .app_data(
-        web::PathConfig::default()
-            .error_handler(|err, _req| Problem(Error::bad_parameter("path", err.to_string())).into()),
-    )
-    // First: another method on a documented path answers 405 with `Allow`.
-    .configure(fallback::routes)
-    .configure(health::routes)
-    .configure(audit::routes)
-    .configure(ogc::routes)
-    .configure(parcels::routes)
-    .configure(certificates::routes)
-    .configure(checks::routes)
-    .configure(dossiers::routes)
-    .configure(planning::routes)
-    .configure(tiles::routes)
-    .configure(map::routes)
-    .configure(auth::routes)
-    .default_service(web::to(|req: HttpRequest| async move {
-        Err::<actix_web::HttpResponse, _>(Problem(Error::NotFound(format!("no resource at {}", req.path()))))
-    }));
+    cfg.app_data(json_config(STAFF_JSON_LIMIT))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        // First: another method on a documented path answers 405 with `Allow`.
+        .configure(fallback::routes)
+        .configure(health::routes)
+        .configure(audit::routes)
+        .configure(ogc::routes)
+        .configure(parcels::routes)
+        .configure(certificates::routes)
+        .configure(checks::routes)
+        .configure(dossiers::routes)
+        .configure(planning::routes)
+        .configure(tiles::routes)
+        .configure(map::routes)
+        .configure(auth::routes)
+        .default_service(web::to(|req: HttpRequest| async move {
+            Err::<actix_web::HttpResponse, _>(Problem(Error::NotFound(format!("no resource at {}", req.path()))))
+        }));
 }
 
 /// Starts the server on an already-bound listener (tests bind port 0).

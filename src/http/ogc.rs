@@ -3,9 +3,9 @@
 //! (latitude first), EPSG:3857 and the VN-2000 TM-3 zones; responses say `Content-Crs`.
 
 use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::query::{check_format, limit as limit_param, parse_bbox, FormatParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
@@ -47,33 +47,96 @@ fn json_response(body: Value, content_type: &str) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CONTENT_TYPE, content_type)).body(body.to_string())
 }
 
+/// The landing page (OGC API – Features Part 1, `/`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LandingPage {
+    pub title: String,
+    pub description: String,
+    /// self, service-desc (the OpenAPI document), conformance and data (the collections).
+    pub links: Vec<Link>,
+}
+
+/// The conformance classes the service implements (`/conformance`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Conformance {
+    #[serde(rename = "conformsTo")]
+    pub conforms_to: Vec<String>,
+}
+
+/// The collections (`/collections`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Collections {
+    pub links: Vec<Link>,
+    pub collections: Vec<Collection>,
+}
+
+/// One collection: its CRSs, extent and links to its items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Collection {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// Always `feature`.
+    #[serde(rename = "itemType")]
+    pub item_type: String,
+    /// The CRSs `crs` and `bbox-crs` accept (OGC URIs).
+    pub crs: Vec<String>,
+    #[serde(rename = "storageCrs")]
+    pub storage_crs: String,
+    pub extent: Extent,
+    pub links: Vec<Link>,
+}
+
+/// The extent of a collection.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Extent {
+    pub spatial: SpatialExtent,
+}
+
+/// The spatial extent of a collection: one bounding box (minLon, minLat, maxLon, maxLat).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpatialExtent {
+    pub bbox: Vec<[f64; 4]>,
+    pub crs: String,
+}
+
+fn link(href: String, rel: &str, media_type: &str, title: Option<&str>) -> Link {
+    Link { title: title.map(str::to_string), ..Link::new(href, rel, media_type) }
+}
+
+fn json_view(view: impl Serialize, content_type: &str) -> HttpResponse {
+    json_response(serde_json::to_value(view).expect("views serialise"), content_type)
+}
+
 /// Landing page.
-#[utoipa::path(get, path = "/", tag = "ogc", params(FormatParams), responses((status = 200, description = "landing page")))]
+#[utoipa::path(get, path = "/", tag = "ogc", params(FormatParams), responses((status = 200, description = "landing page", body = LandingPage)))]
 #[get("/")]
 pub async fn landing(query: Query<FormatParams>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     query.check()?;
     let base = base_url(&req);
-    Ok(json_response(
-        json!({
-            "title": "diachinh — cơ sở dữ liệu địa chính",
-            "description": "Land-records database service for Vietnam: OGC API – Features for parcels, communes and planning zones; vector tiles; the web map at /map.",
-            "links": [
-                {"href": format!("{base}/"), "rel": "self", "type": "application/json", "title": "this document"},
-                {"href": format!("{base}/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.1", "title": "OpenAPI definition"},
-                {"href": format!("{base}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
-                {"href": format!("{base}/collections"), "rel": "data", "type": "application/json", "title": "collections"},
-            ]
-        }),
-        "application/json",
+    let json = "application/json";
+    Ok(json_view(
+        LandingPage {
+            title: "diachinh — cơ sở dữ liệu địa chính".into(),
+            description: "Land-records database service for Vietnam: OGC API – Features for parcels, communes and planning zones; vector tiles; the web map at /map.".into(),
+            links: vec![
+                link(format!("{base}/"), "self", json, Some("this document")),
+                link(format!("{base}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.1", Some("OpenAPI definition")),
+                link(format!("{base}/conformance"), "conformance", json, Some("conformance classes")),
+                link(format!("{base}/collections"), "data", json, Some("collections")),
+            ],
+        },
+        json,
     ))
 }
 
 /// Conformance classes.
-#[utoipa::path(get, path = "/conformance", tag = "ogc", params(FormatParams), responses((status = 200, description = "conformance classes")))]
+#[utoipa::path(get, path = "/conformance", tag = "ogc", params(FormatParams), responses((status = 200, description = "conformance classes", body = Conformance)))]
 #[get("/conformance")]
 pub async fn conformance(query: Query<FormatParams>) -> Result<HttpResponse, Problem> {
     query.check()?;
-    Ok(json_response(json!({"conformsTo": CONFORMANCE}), "application/json"))
+    let conforms_to = CONFORMANCE.iter().map(|c| c.to_string()).collect();
+    Ok(json_view(Conformance { conforms_to }, "application/json"))
 }
 
 /// The OpenAPI 3 definition of this service.
@@ -84,20 +147,20 @@ pub async fn api(query: Query<FormatParams>) -> Result<HttpResponse, Problem> {
     Ok(json_response(super::openapi::document(), "application/vnd.oai.openapi+json;version=3.1"))
 }
 
-fn collection_json(base: &str, id: &str, title: &str, description: &str) -> Value {
-    json!({
-        "id": id,
-        "title": title,
-        "description": description,
-        "itemType": "feature",
-        "crs": OgcCrs::all().iter().map(OgcCrs::uri).collect::<Vec<_>>(),
-        "storageCrs": CRS84_URI,
-        "extent": {"spatial": {"bbox": [VIETNAM_EXTENT], "crs": CRS84_URI}},
-        "links": [
-            {"href": format!("{base}/collections/{id}"), "rel": "self", "type": "application/json"},
-            {"href": format!("{base}/collections/{id}/items"), "rel": "items", "type": GEOJSON, "title": "features"},
-        ]
-    })
+fn collection_view(base: &str, id: &str, title: &str, description: &str) -> Collection {
+    Collection {
+        id: id.into(),
+        title: title.into(),
+        description: description.into(),
+        item_type: "feature".into(),
+        crs: OgcCrs::all().iter().map(OgcCrs::uri).collect(),
+        storage_crs: CRS84_URI.into(),
+        extent: Extent { spatial: SpatialExtent { bbox: vec![VIETNAM_EXTENT], crs: CRS84_URI.into() } },
+        links: vec![
+            Link::new(format!("{base}/collections/{id}"), "self", "application/json"),
+            link(format!("{base}/collections/{id}/items"), "items", GEOJSON, Some("features")),
+        ],
+    }
 }
 
 fn find_collection(id: &str) -> Result<&'static (&'static str, &'static str, &'static str), Problem> {
@@ -105,16 +168,16 @@ fn find_collection(id: &str) -> Result<&'static (&'static str, &'static str, &'s
 }
 
 /// The collections.
-#[utoipa::path(get, path = "/collections", tag = "ogc", params(FormatParams), responses((status = 200, description = "collections")))]
+#[utoipa::path(get, path = "/collections", tag = "ogc", params(FormatParams), responses((status = 200, description = "collections", body = Collections)))]
 #[get("/collections")]
 pub async fn collections(query: Query<FormatParams>, req: HttpRequest) -> Result<HttpResponse, Problem> {
     query.check()?;
     let base = base_url(&req);
-    Ok(json_response(
-        json!({
-            "links": [{"href": format!("{base}/collections"), "rel": "self", "type": "application/json"}],
-            "collections": COLLECTIONS.iter().map(|(id, t, d)| collection_json(&base, id, t, d)).collect::<Vec<_>>(),
-        }),
+    Ok(json_view(
+        Collections {
+            links: vec![Link::new(format!("{base}/collections"), "self", "application/json")],
+            collections: COLLECTIONS.iter().map(|(id, t, d)| collection_view(&base, id, t, d)).collect(),
+        },
         "application/json",
     ))
 }
@@ -122,7 +185,7 @@ pub async fn collections(query: Query<FormatParams>, req: HttpRequest) -> Result
 /// One collection.
 #[utoipa::path(get, path = "/collections/{collection}", tag = "ogc",
     params(("collection" = String, Path, pattern = "^(parcels|communes|planning-zones)$", description = "parcels, communes or planning-zones"), FormatParams),
-    responses((status = 200, description = "collection"), (status = 404, description = "unknown collection")))]
+    responses((status = 200, description = "collection", body = Collection), (status = 404, description = "unknown collection")))]
 #[get("/collections/{collection}")]
 pub async fn collection(
     query: Query<FormatParams>,
@@ -131,7 +194,7 @@ pub async fn collection(
 ) -> Result<HttpResponse, Problem> {
     query.check()?;
     let (id, title, description) = find_collection(&path)?;
-    Ok(json_response(collection_json(&base_url(&req), id, title, description), "application/json"))
+    Ok(json_view(collection_view(&base_url(&req), id, title, description), "application/json"))
 }
 
 /// A CRS parameter (`crs` or `bbox-crs`); CRS84 when absent.

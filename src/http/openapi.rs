@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::ogc::collection, super::ogc::items, super::ogc::item,
         super::parcels::lookup, super::parcels::at, super::parcels::get, super::parcels::history,
         super::parcels::create, super::parcels::replace_geometry, super::parcels::split, super::parcels::merge,
-        super::auth::token, super::audit::verify,
+        super::auth::token, super::auth::logout, super::audit::verify,
         super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
         super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,
         super::certificates::revoke, super::certificates::replace, super::certificates::transfer,
@@ -100,7 +100,7 @@ const WITHOUT_DATABASE: &[&str] = &[
 
 /// Statuses every operation of a kind can answer, declared once here rather than on each
 /// handler: 400 (every endpoint refuses unknown, repeated or unreadable parameters, and
-/// unreadable bodies), 401/403 on staff endpoints, 404 where a path names a resource, 503 when
+/// unreadable bodies), 401/403 on staff endpoints, 413 where a body is read, 404 where a path names a resource, 503 when
 /// the database is unreachable. Every error response carries the Problem schema.
 fn declare_common_responses(doc: &mut serde_json::Value) {
     let Some(paths) = doc["paths"].as_object_mut() else { return };
@@ -119,6 +119,14 @@ fn declare_common_responses(doc: &mut serde_json::Value) {
                 add("403", "the account's role or jurisdiction does not allow this");
             }
             if has_body {
+                add(
+                    "413",
+                    &format!(
+                        "the body is larger than the route accepts ({} KiB on public routes, {} MiB on staff routes)",
+                        super::PUBLIC_JSON_LIMIT / 1024,
+                        super::STAFF_JSON_LIMIT / (1024 * 1024)
+                    ),
+                );
                 add("422", "the body is well-formed but not valid: every offending field is listed");
             }
             if path.contains('{') {

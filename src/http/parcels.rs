@@ -8,6 +8,7 @@ use super::query::{NoParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
 use crate::service::parcels::{self, GeometryChange, MergeRequest, NewParcel, SplitRequest};
 use crate::service::{Actor, Error};
+use domain::ids::NationalId;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/parcels/{id}` so "lookup" and "at" are not taken for ids.
@@ -93,11 +94,11 @@ pub async fn at(query: Query<AtParams>, state: web::Data<AppState>) -> Result<Ht
 #[get("/parcels/{id}")]
 pub async fn get(
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<NationalId>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    Ok(geojson(with_conn(&state, move |conn, _| parcels::get(conn, &id)).await?))
+    Ok(geojson(with_conn(&state, move |conn, _| parcels::get(conn, id.as_ref())).await?))
 }
 
 /// Every version of a parcel, oldest first.
@@ -107,11 +108,11 @@ pub async fn get(
 #[get("/parcels/{id}/history")]
 pub async fn history(
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<NationalId>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    Ok(geojson(with_conn(&state, move |conn, _| parcels::history(conn, &id)).await?))
+    Ok(geojson(with_conn(&state, move |conn, _| parcels::history(conn, id.as_ref())).await?))
 }
 
 /// Registers a parcel (officer). The geometry must be OGC-valid and polygonal, in a known CRS,
@@ -149,13 +150,14 @@ pub async fn create(
 pub async fn replace_geometry(
     actor: Actor,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<NationalId>,
     state: web::Data<AppState>,
     body: web::Json<GeometryChange>,
 ) -> Result<HttpResponse, Problem> {
     let (id, body) = (path.into_inner(), body.into_inner());
     Ok(geojson(
-        with_conn(&state, move |conn, settings| parcels::replace_geometry(conn, settings, &actor, &id, &body)).await?,
+        with_conn(&state, move |conn, settings| parcels::replace_geometry(conn, settings, &actor, id.as_ref(), &body))
+            .await?,
     ))
 }
 
@@ -170,12 +172,13 @@ pub async fn replace_geometry(
 pub async fn split(
     actor: Actor,
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<NationalId>,
     state: web::Data<AppState>,
     body: web::Json<SplitRequest>,
 ) -> Result<HttpResponse, Problem> {
     let (id, body) = (path.into_inner(), body.into_inner());
-    let result = with_conn(&state, move |conn, settings| parcels::split(conn, settings, &actor, &id, &body)).await?;
+    let result =
+        with_conn(&state, move |conn, settings| parcels::split(conn, settings, &actor, id.as_ref(), &body)).await?;
     Ok(HttpResponse::Created().json(result))
 }
 

@@ -127,10 +127,10 @@ pub async fn import_zones(
 #[get("/parcels/{id}/planning")]
 pub async fn parcel_planning(
     _query: Query<NoParams>,
-    path: web::Path<String>,
+    path: web::Path<domain::ids::NationalId>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let impact = with_conn(&state, move |conn, settings| planning::parcel_impact(conn, settings, &id)).await?;
+    let impact = with_conn(&state, move |conn, settings| planning::parcel_impact(conn, settings, id.as_ref())).await?;
     Ok(json(actix_web::http::StatusCode::OK, &impact))
 }

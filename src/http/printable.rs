@@ -61,6 +61,8 @@ pub fn receipt_slip(view: &Value) -> String {
 <table><tr><th>STT</th><th>Tên giấy tờ</th><th>Số lượng</th></tr>{documents}</table>\
 <p>Thời hạn giải quyết: {days} ngày làm việc.</p><p>Thời gian nhận hồ sơ: {received}.</p>\
 <p><b>Thời gian trả kết quả: {due}</b>.</p>\
+<p>Tra cứu tình trạng hồ sơ (trang tra cứu công khai): số biên nhận <b>{receipt}</b> và mã tra cứu <b>{tracking}</b> \
+(giữ kín mã này: ai có mã đều xem được tình trạng hồ sơ).</p>\
 <div class=sign><div>NGƯỜI NỘP HỒ SƠ<br><i>(ký, ghi rõ họ tên)</i></div><div>NGƯỜI TIẾP NHẬN HỒ SƠ<br><i>(ký, ghi rõ họ tên)</i></div></div></body></html>",
         receipt = s(&view["receipt_no"]),
         header = header(view),
@@ -73,6 +75,7 @@ pub fn receipt_slip(view: &Value) -> String {
         days = s(&view["statutory_working_days"]),
         received = ngay(&view["received_at"]),
         due = ngay(&view["due_on"]),
+        tracking = s(&view["tracking_code"]),
     )
 }
 

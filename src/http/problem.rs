@@ -32,6 +32,8 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, &'static str) {
         Error::Conflict { .. } => (StatusCode::CONFLICT, "Conflict", "conflict"),
         Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "Authentication required", "unauthenticated"),
         Error::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden", "forbidden"),
+        Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests", "too-many-requests"),
+        Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Content too large", "content-too-large"),
         Error::Database { source: StoreError::Unique { .. }, .. } => (StatusCode::CONFLICT, "Conflict", "conflict"),
         Error::Database { source: StoreError::Unavailable | StoreError::Timeout, .. } => {
             (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "unavailable")
@@ -86,6 +88,9 @@ impl ResponseError for Problem {
             // The pool gave up after a couple of seconds; the database usually comes back.
             response.insert_header((header::RETRY_AFTER, "5"));
         }
+        if let Error::TooManyRequests { retry_after } = &self.0 {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -110,6 +115,8 @@ mod tests {
             (Error::Conflict { message: "x".into(), errors: vec![] }, 409),
             (Error::Unauthenticated, 401),
             (Error::Forbidden("x".into()), 403),
+            (Error::TooManyRequests { retry_after: 60 }, 429),
+            (Error::TooLarge("x".into()), 413),
             (Error::Unavailable(anyhow::anyhow!("down")), 503),
             (Error::Internal(anyhow::anyhow!("boom")), 500),
             (Error::Database { context: "x", source: StoreError::Unique { constraint: None } }, 409),

@@ -8,7 +8,8 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, web, HttpRequest, HttpResponse};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::query::{NoParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
@@ -35,6 +36,41 @@ fn description(layer: Layer) -> &'static str {
         Layer::Parcels => "Thửa đất — current cadastral parcels (no personal data), coloured by main land-use code",
         Layer::PlanningZones => "Vùng quy hoạch — zones of approved land-use plans with the planned land-use code",
     }
+}
+
+/// TileJSON 3.0.0 of one layer (what MapLibre reads to find the tiles).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TileJson {
+    /// Always `3.0.0`.
+    pub tilejson: String,
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    pub attribution: String,
+    /// Always `xyz`.
+    pub scheme: String,
+    /// The tile URL template.
+    pub tiles: Vec<String>,
+    pub minzoom: u8,
+    pub maxzoom: u8,
+    /// west, south, east, north (CRS84).
+    pub bounds: [f64; 4],
+    /// longitude, latitude, zoom.
+    #[schema(value_type = Vec<f64>, min_items = 3, max_items = 3)]
+    pub center: (f64, f64, u8),
+    pub vector_layers: Vec<VectorLayer>,
+}
+
+/// One vector layer of a TileJSON: its fields and from which zoom each appears.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VectorLayer {
+    pub id: String,
+    pub description: String,
+    pub minzoom: u8,
+    pub maxzoom: u8,
+    /// Field name → description (with the zoom it appears from).
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub fields: Map<String, Value>,
 }
 
 /// A vector tile of `parcels` (from zoom 14) or `planning-zones` (from zoom 10).
@@ -75,7 +111,7 @@ pub async fn tile(
 /// TileJSON 3.0 of a layer: tile URL template, zoom range, fields per layer.
 #[utoipa::path(get, path = "/tiles/{layer}.json", tag = "tiles",
     params(("layer" = String, Path, pattern = "^(parcels|planning-zones)$", description = "parcels or planning-zones")),
-    responses((status = 200, description = "TileJSON 3.0.0"), (status = 404, description = "unknown layer")))]
+    responses((status = 200, description = "TileJSON 3.0.0", body = TileJson), (status = 404, description = "unknown layer")))]
 #[get("/tiles/{layer}.json")]
 pub async fn tilejson(
     _query: Query<NoParams>,
@@ -87,31 +123,32 @@ pub async fn tilejson(
     let fields: Map<String, Value> = layer
         .fields()
         .iter()
-        .map(|(name, from, desc)| (name.to_string(), json!(format!("{desc} (from zoom {from})"))))
+        .map(|(name, from, desc)| (name.to_string(), Value::String(format!("{desc} (from zoom {from})"))))
         .collect();
     let [w, s, e, n] = VIETNAM_EXTENT;
-    let body = json!({
-        "tilejson": "3.0.0",
-        "name": layer.name(),
-        "description": description(layer),
-        "version": "1.0.0",
-        "attribution": "diachinh — sample data are synthetic (dữ liệu mẫu tổng hợp)",
-        "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layer.name())],
-        "minzoom": layer.min_zoom(),
-        "maxzoom": layer.max_detail_zoom(),
-        "bounds": [w, s, e, n],
-        "center": [(w + e) / 2.0, (s + n) / 2.0, layer.min_zoom()],
-        "vector_layers": [{
-            "id": layer.name(),
-            "description": description(layer),
-            "minzoom": layer.min_zoom(),
-            "maxzoom": layer.max_detail_zoom(),
-            "fields": fields,
+    let body = TileJson {
+        tilejson: "3.0.0".into(),
+        name: layer.name().into(),
+        description: description(layer).into(),
+        version: "1.0.0".into(),
+        attribution: "diachinh — sample data are synthetic (dữ liệu mẫu tổng hợp)".into(),
+        scheme: "xyz".into(),
+        tiles: vec![format!("{base}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", layer.name())],
+        minzoom: layer.min_zoom(),
+        maxzoom: layer.max_detail_zoom(),
+        bounds: [w, s, e, n],
+        center: ((w + e) / 2.0, (s + n) / 2.0, layer.min_zoom()),
+        vector_layers: vec![VectorLayer {
+            id: layer.name().into(),
+            description: description(layer).into(),
+            minzoom: layer.min_zoom(),
+            maxzoom: layer.max_detail_zoom(),
+            fields,
         }],
-    });
+    };
+    let body = serde_json::to_string(&body).expect("views serialise");
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
-        .body(body.to_string()))
+        .body(body))
 }

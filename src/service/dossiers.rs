@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::authz::{authorize, authorize_dossier, authorize_role, Action as Authz};
 use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
 use domain::calendar::{self, Calendar, DueDateInput};
-use domain::dossier::{self as machine, Action, State};
+use domain::dossier::{self as machine, tracking_code, Action, State};
 use domain::privacy::mask_person_name;
 use store::dossiers::{self as db, DossierRow};
 use store::{admin_units, audit, parcels as parcel_db, rights};
@@ -95,6 +95,10 @@ pub struct DossierView {
     pub id: i64,
     /// Số biên nhận: province.yymmdd.sequence.
     pub receipt_no: String,
+    /// Mã tra cứu: the secret printed on the receipt slip; public tracking asks for it with the
+    /// receipt number (`GET /dossiers/track/{receipt_no}?code=`).
+    #[schema(example = "K7M9PQ")]
+    pub tracking_code: String,
     pub procedure: ProcedureRef,
     pub province_code: String,
     pub commune: CommuneRef,
@@ -462,6 +466,7 @@ pub fn receive(
             store::counters::next(conn, store::counters::Counter::Receipt { province: &commune.province_code, day })
                 .context_db("numbering the receipt")?;
         let receipt_no = format!("{}.{}.{seq:04}", commune.province_code, day.format("%y%m%d"));
+        let tracking_code = tracking_code::from_bytes(rand::random());
         let applicant = rights::insert_party(
             conn,
             &req.applicant.kind,
@@ -474,6 +479,7 @@ pub fn receive(
             conn,
             &db::NewDossier {
                 receipt_no: &receipt_no,
+                tracking_code: &tracking_code,
                 procedure_code: &procedure.code,
                 province_code: &commune.province_code,
                 commune_id: Some(commune.id),
@@ -547,6 +553,7 @@ pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Resul
     Ok(DossierView {
         id: d.id,
         receipt_no: d.receipt_no,
+        tracking_code: d.tracking_code,
         procedure: ProcedureRef { code: d.procedure_code, name: d.procedure_name },
         province_code: d.province_code,
         commune: CommuneRef { code: d.commune_code, name: d.commune_name },
@@ -600,11 +607,21 @@ pub fn get(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) 
     staff_view(conn, id, now)
 }
 
-/// `GET /dossiers/track/{receipt_no}`: what the public may see — no personal data beyond a masked name.
-pub fn track(conn: &mut PgConnection, receipt_no: &str, now: DateTime<Utc>) -> Result<TrackingView, Error> {
-    let d = db::by_receipt(conn, receipt_no)
-        .context_db("finding the dossier")?
-        .ok_or_else(|| Error::NotFound(format!("dossier with receipt number {receipt_no}")))?;
+/// `GET /dossiers/track/{receipt_no}?code=`: what the public may see — no personal data beyond
+/// a masked name. Without the tracking code of the receipt slip, or with a wrong one, the
+/// answer is the same 404 as for an unknown receipt number (no oracle).
+pub fn track(
+    conn: &mut PgConnection,
+    receipt_no: &str,
+    code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<TrackingView, Error> {
+    let unknown = || Error::NotFound(format!("dossier with receipt number {receipt_no} and this tracking code"));
+    let code = code.and_then(tracking_code::normalize);
+    let d = db::by_receipt(conn, receipt_no).context_db("finding the dossier")?.ok_or_else(unknown)?;
+    if !code.is_some_and(|c| tracking_code::matches(&d.tracking_code, &c)) {
+        return Err(unknown());
+    }
     let events = db::events(conn, d.id).context_db("loading the events")?;
     let apologies = db::apologies(conn, d.id).context_db("loading the apologies")?;
     let (late, _) = lateness(&d, local_day(now));

@@ -68,6 +68,14 @@ pub enum Error {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed sign-ins for the account or from the address, or too many public
+    /// verifications from the address: try again after `retry_after` seconds (429 with
+    /// `Retry-After`).
+    #[error("too many requests; try again in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
+    /// The body is larger than the route accepts (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database error while {context}")]
     Database { context: &'static str, source: store::StoreError },
     #[error("the database is unavailable")]
@@ -138,14 +146,31 @@ pub struct Settings {
     /// Directory holding each office's Ed25519 signing seed (one file per province), outside
     /// the database: DIACHINH_KEY_DIR, default `var/keys/`.
     pub key_dir: std::path::PathBuf,
-    /// Public base URL printed in certificate QR codes (DIACHINH_PUBLIC_URL); without it, the
-    /// base URL the request came in on.
-    pub public_base_url: Option<String>,
+    /// Public base URL printed in certificate QR codes (`public_url`, DIACHINH_PUBLIC_URL;
+    /// default `http://127.0.0.1:8080`, the development server). Only configuration sets it:
+    /// never a request's `Host` or `X-Forwarded-Host`.
+    pub public_base_url: String,
     /// Dossiers received after this local time count from the next working day.
     pub office_cutoff: chrono::NaiveTime,
     /// Late share (%) of completed dossiers at which the KPIs raise a flag.
     pub late_flag_pct: f64,
+    /// Failed sign-ins allowed per account name, and per client address, within
+    /// `sign_in_window`; past either, `POST /auth/token` answers 429 without checking a password.
+    pub sign_in_failures_per_account: i64,
+    pub sign_in_failures_per_client: i64,
+    pub sign_in_window: chrono::Duration,
+    /// Take the client's address from `X-Forwarded-For` (set it only behind a proxy that
+    /// overwrites that header; DIACHINH_TRUST_FORWARDED_FOR). Default: the peer address.
+    pub trust_forwarded_for: bool,
+    /// Where the web map's files are (None: `./web`, else the source tree's).
+    pub web_dir: Option<std::path::PathBuf>,
+    /// Public certificate verifications (`GET /certificates/verify/{serial}`) allowed per
+    /// client address and minute, counted in memory by each server process; past it, 429.
+    pub verify_per_minute: u32,
 }
+
+/// The public base URL when none is configured: the development server (`diachinh serve`).
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -156,9 +181,15 @@ impl Default for Settings {
             max_limit: 10_000,
             default_limit: 100,
             key_dir: std::path::PathBuf::from("var/keys"),
-            public_base_url: None,
+            public_base_url: DEFAULT_PUBLIC_URL.to_string(),
             office_cutoff: chrono::NaiveTime::from_hms_opt(16, 30, 0).expect("valid time"),
             late_flag_pct: 5.0,
+            sign_in_failures_per_account: 5,
+            sign_in_failures_per_client: 20,
+            sign_in_window: chrono::Duration::minutes(15),
+            trust_forwarded_for: false,
+            web_dir: None,
+            verify_per_minute: 60,
         }
     }
 }

@@ -9,8 +9,9 @@ use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::checks;
 use domain::crs::{nearest_zone, Crs, Tm3Zone};
 use domain::geometry::{parse_polygonal, GeometryError};
+use domain::ids::NationalId;
 use domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
-use domain::{geohash, privacy};
+use domain::privacy;
 use store::{admin_units, audit, parcels as db, rights};
 
 /// `POST /parcels`: register a parcel (đăng ký thửa đất mới).
@@ -247,12 +248,10 @@ fn not_found(national_id: &str) -> Error {
     Error::NotFound(format!("parcel {national_id}"))
 }
 
+/// The HTTP edge parses `/parcels/{id}` as a `NationalId`; OGC item ids and merge bodies
+/// arrive here as text.
 fn check_national_id(national_id: &str) -> Result<(), Error> {
-    if geohash::is_national_id(national_id) {
-        Ok(())
-    } else {
-        Err(Error::bad_parameter("id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"))
-    }
+    national_id.parse::<NationalId>().map(|_| ()).map_err(|e| Error::bad_parameter("id", e.to_string()))
 }
 
 /// `GET /parcels/{id}`: the current version with masked holders and certificate status.
@@ -383,6 +382,34 @@ fn area_zone(unit: &admin_units::UnitRow, geometry: &geo_types::MultiPolygon<f64
         Crs::Vn2000(z) => z,
         Crs::Wgs84 => nearest_zone(lon),
     }
+}
+
+/// Serialises this write with every other one placing parcels in `commune` (its advisory
+/// lock, held to the end of the transaction), then locks the rows of the parcels it read
+/// before, in id order. A parcel changed or retired since it was read is a 409: the edit was
+/// made against a version that is no longer current.
+fn lock_for_change(conn: &mut PgConnection, commune_id: i32, read: &[&db::ParcelRow]) -> Result<(), Error> {
+    db::lock_commune(conn, commune_id).context_db("waiting for the commune's placement lock")?;
+    let mut rows = read.to_vec();
+    rows.sort_by_key(|r| r.parcel_id);
+    for r in rows {
+        let now = db::lock_current_version(conn, r.parcel_id).context_db("locking the parcel")?;
+        if now != Some(r.version) {
+            let what = match now {
+                Some(v) => format!("version {} is now current, not {}", v, r.version),
+                None => "it is no longer current".to_string(),
+            };
+            return Err(Error::Conflict {
+                message: format!(
+                    "parcel {} was changed by another request while this one was processed ({what}); \
+                     reload it and try again",
+                    r.national_id
+                ),
+                errors: vec![],
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the geometry lies in the commune and overlaps no active parcel.
@@ -551,6 +578,8 @@ pub fn register(
     };
     let measured = measure(geometry, crs, area_zone(commune, geometry, crs)).map_err(geometry_error)?;
     let land_uses = land_uses(&req.land_uses, measured.legal_area_m2)?;
+    // Two registrations in one commune are serialised: the second sees the first's parcel.
+    lock_for_change(conn, commune.id, &[])?;
     check_placement(conn, settings, commune, &measured, &[])?;
     if !db::by_key(conn, &[registered.id], req.sheet, req.parcel).context_db("checking the parcel number")?.is_empty() {
         return Err(Error::Conflict {
@@ -648,6 +677,7 @@ pub fn replace_geometry(
                 || anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code),
             )?;
         let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
+        lock_for_change(conn, commune.id, &[&current])?;
         check_placement(conn, settings, &commune, &measured, &[current.parcel_id])?;
         let land_uses: Vec<db::NewLandUse> = rescale_land_uses(&current, measured.legal_area_m2);
         let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
@@ -906,6 +936,7 @@ pub fn split(
             return Err(Error::Invalid(vec![FieldError::pointer("/parts", minimum.message.clone())
                 .with_detail(json!({"threshold_source": minimum.threshold_source}))]));
         }
+        lock_for_change(conn, commune.id, &[&old])?;
         for (i, m) in measured.iter().enumerate() {
             check_placement(conn, settings, &commune, m, &[old.parcel_id])
                 .map_err(|e| repoint(e, &format!("/parts/{i}")))?;
@@ -1026,6 +1057,7 @@ pub fn merge(
         }
         let measured = measure(&union, Crs::Vn2000(zone), zone).map_err(geometry_error)?;
         let all_ids: Vec<i64> = rows.iter().map(|r| r.parcel_id).collect();
+        lock_for_change(conn, commune.id, &rows.iter().collect::<Vec<_>>())?;
         check_placement(conn, settings, &commune, &measured, &all_ids)?;
         let uses = match &req.land_uses {
             Some(inputs) => land_uses(inputs, measured.legal_area_m2)?,

@@ -19,8 +19,8 @@ use super::authz::{authorize, Action};
 use super::parcels::Recorder;
 use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::crs::Crs;
-use domain::geohash;
 use domain::geometry::parse_polygonal;
+use domain::ids::NationalId;
 use domain::parcel::is_land_use_code;
 use domain::planning::{self as rules, PlanLevel, PlanPeriod, PlanStatus};
 use store::planning as db;
@@ -746,12 +746,7 @@ pub fn zone(conn: &mut PgConnection, id: &str) -> Result<ZoneFeature, Error> {
 /// current version, with the planned use, the overlap in m² and as % of the parcel, and
 /// whether the planned use conflicts with the parcel's current purposes.
 pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: &str) -> Result<ParcelPlanning, Error> {
-    if !geohash::is_national_id(national_id) {
-        return Err(Error::bad_parameter(
-            "id",
-            "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)",
-        ));
-    }
+    national_id.parse::<NationalId>().map_err(|e| Error::bad_parameter("id", e.to_string()))?;
     let parcel = parcel_db::current_by_national_id(conn, national_id)
         .context_db("loading the parcel")?
         .ok_or_else(|| Error::NotFound(format!("parcel {national_id}")))?;

@@ -92,9 +92,6 @@ pub const SAMPLE_COMMUNES: [SampleCommune; 4] = [
     },
 ];
 
-/// Printed in the QR codes of sample certificates when DIACHINH_PUBLIC_URL is not set.
-const SAMPLE_BASE_URL: &str = "http://127.0.0.1:8080";
-
 /// What `seed` did.
 #[derive(Debug, Default)]
 pub struct SeedReport {
@@ -318,8 +315,8 @@ fn load_sample_file(conn: &mut PgConnection, settings: &Settings, path: &Path) -
                         },
                     )?;
                     // Signed like any certificate, its serial recorded as an issued blank.
-                    let base = settings.public_base_url.as_deref().unwrap_or(SAMPLE_BASE_URL);
-                    certificate_service::seal_recorded(conn, settings, id, base).map_err(|e| describe(path, i, e))?;
+                    certificate_service::seal_recorded(conn, settings, id, &settings.public_base_url)
+                        .map_err(|e| describe(path, i, e))?;
                     certificates += 1;
                 }
             }

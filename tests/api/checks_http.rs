@@ -286,3 +286,32 @@ fn a_geometry_over_the_vertex_cap_is_refused_at_once() {
     assert_eq!(status, 200, "{report}");
     assert_eq!(outcomes(&report)["R1"], "pass", "{report}");
 }
+
+/// A burst of 16 checks at the vertex cap (CPU-bound, each holding a connection while it runs)
+/// must not starve the pool: `/readyz` keeps answering meanwhile, and every check is answered.
+#[test]
+fn a_burst_of_large_checks_leaves_readyz_answering() {
+    let app = TestApp::spawn();
+    let officer = app.token("officer92");
+    let body = json!({"commune": COMMUNE, "crs": TM3_105_30, "geometry": many_vertex_ring(10_000), "map_scale": 500});
+    let barrier = std::sync::Barrier::new(17);
+    std::thread::scope(|s| {
+        let checks: Vec<_> = (0..16)
+            .map(|_| {
+                let (client, url, officer, body, barrier) =
+                    (app.client.clone(), app.url("/certificate-checks"), &officer, &body, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    client.post(url).bearer_auth(officer).json(body).send().unwrap().status().as_u16()
+                })
+            })
+            .collect();
+        barrier.wait();
+        for _ in 0..5 {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert_eq!(app.get("/readyz").status(), 200, "readyz during the burst");
+        }
+        let statuses: Vec<u16> = checks.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(statuses.iter().all(|s| *s == 200), "every check answered: {statuses:?}");
+    });
+}

@@ -191,11 +191,17 @@ impl TestApp {
         app
     }
 
-    pub fn spawn_with(settings: Settings) -> TestApp {
+    /// A server on its own database; unless the settings name another public URL, it is
+    /// configured with its own address as its public URL (printed in QR codes), as an operator
+    /// would configure it.
+    pub fn spawn_with(mut settings: Settings) -> TestApp {
         let db = TestDb::new();
         let pool = store::pool(&db.service_url, 8).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        if settings.public_base_url == Settings::default().public_base_url {
+            settings.public_base_url = base.clone();
+        }
         let state = diachinh::http::AppState { pool: pool.clone(), settings };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

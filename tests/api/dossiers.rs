@@ -61,8 +61,26 @@ fn receive_supplement_appraise_check_approve_issue_ready_and_return_by_post_with
     assert_eq!(d["state"], "received");
     assert_eq!(d["statutory_working_days"], 20);
     let due_at_receipt = d["due_on"].as_str().unwrap().to_string();
+    // The tracking code of the slip: 6 characters without look-alikes.
+    let code = d["tracking_code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 6, "{code}");
+    assert!(code.bytes().all(|b| b"23456789ABCDEFGHJKMNPQRSTUVWXYZ".contains(&b)), "{code}");
 
-    let (_, tracked) = app.get_json(&format!("/dossiers/track/{receipt}"));
+    // Tracking needs the receipt number and the code; without it or with a wrong one the
+    // answer is the 404 of an unknown receipt number (no oracle).
+    let (status, unknown) = app.get_json("/dossiers/track/92.000000.0000?code=ABC234");
+    assert_eq!(status, 404);
+    let wrong = if code == "ABC234" { "ABC235" } else { "ABC234" };
+    for path in [format!("/dossiers/track/{receipt}"), format!("/dossiers/track/{receipt}?code={wrong}")] {
+        let (status, refused) = app.get_json(&path);
+        assert_eq!(status, 404, "{path}");
+        assert_eq!((&refused["title"], &refused["type"]), (&unknown["title"], &unknown["type"]), "{path}");
+        assert!(!refused.to_string().contains("Trần"), "{refused}");
+    }
+    // Typed at a desk or on a phone: case, spaces and hyphens do not matter.
+    let typed = format!("{}-{}", code[..3].to_lowercase(), &code[3..]);
+    assert_eq!(app.get_json(&format!("/dossiers/track/{receipt}?code={typed}")).0, 200);
+    let (_, tracked) = app.get_json(&format!("/dossiers/track/{receipt}?code={code}"));
     assert_eq!(tracked["state"], "received");
     assert_eq!(tracked["applicant"], "Trần T. B.", "masked");
     assert!(!tracked.to_string().contains("092188001234"));
@@ -105,7 +123,7 @@ fn receive_supplement_appraise_check_approve_issue_ready_and_return_by_post_with
     let (_, verified) = app.get_json(&format!("/certificates/verify/{}", certificate["serial"].as_str().unwrap()));
     assert_eq!(verified["status"], "valid");
 
-    let (_, tracked) = app.get_json(&format!("/dossiers/track/{receipt}"));
+    let (_, tracked) = app.get_json(&format!("/dossiers/track/{receipt}?code={code}"));
     let states: Vec<&str> =
         tracked["timeline"].as_array().unwrap().iter().map(|e| e["state"].as_str().unwrap()).collect();
     assert_eq!(
@@ -156,6 +174,7 @@ fn receive_supplement_appraise_check_approve_issue_ready_and_return_by_post_with
     assert_eq!(slip.status(), 200);
     let html = slip.text().unwrap();
     assert!(html.contains(&receipt) && html.contains("Thời gian trả kết quả"));
+    assert!(html.contains(&format!("mã tra cứu <b>{code}</b>")), "the slip shows the tracking code");
 }
 
 #[test]
@@ -233,7 +252,11 @@ fn overdue_dossiers_get_an_apology_with_a_new_date() {
         &json!({"reason": "chờ kết quả xác minh", "new_due_on": day}),
     );
     assert_eq!(status, 201, "{apology}");
-    let (_, tracked) = app.get_json(&format!("/dossiers/track/{}", d["receipt_no"].as_str().unwrap()));
+    let (_, tracked) = app.get_json(&format!(
+        "/dossiers/track/{}?code={}",
+        d["receipt_no"].as_str().unwrap(),
+        d["tracking_code"].as_str().unwrap()
+    ));
     assert_eq!(tracked["late"], true);
     assert_eq!(tracked["apology_issued"], true);
     assert_eq!(tracked["promised_date"], json!(day));

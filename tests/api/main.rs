@@ -4,6 +4,7 @@
 mod common;
 
 mod audit;
+mod availability;
 mod browser;
 mod certificates;
 mod checks_http;
@@ -14,7 +15,9 @@ mod jurisdiction;
 mod ogc_clients;
 mod planning;
 mod public_api;
+mod races;
 mod schemathesis;
+mod sign_in;
 mod staff_writes;
 mod tiles;
 mod vn2000_transform;

@@ -186,6 +186,29 @@ fn bad_parameters_get_problem_json_400() {
 }
 
 #[test]
+fn malformed_identifiers_in_paths_are_problems_that_name_the_parameter() {
+    let app = TestApp::spawn();
+    for (path, parameter, message) in [
+        ("/parcels/w3gvk5ailjxq", "id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"),
+        ("/parcels/abc/history", "id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"),
+        ("/parcels/abc/planning", "id", "a national parcel id is 12 GeoHash characters (0-9, b-z without a, i, l, o)"),
+        (
+            "/certificates/verify/af1",
+            "serial",
+            "a serial is two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)",
+        ),
+        ("/dossiers/track/92.261123", "receipt_no", "a receipt number looks like 92.261123.0001"),
+    ] {
+        let r = app.get(path);
+        assert_eq!(r.status(), 400, "{path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{path}");
+        let body: Value = r.json().unwrap();
+        assert_eq!(body["errors"][0]["parameter"], parameter, "{path}: {body}");
+        assert_eq!(body["errors"][0]["message"], message, "{path}: {body}");
+    }
+}
+
+#[test]
 fn health_probes() {
     let app = TestApp::spawn();
     assert_eq!(app.get("/healthz").status(), 200);

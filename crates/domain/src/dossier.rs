@@ -336,6 +336,57 @@ pub fn pauses_clock(state: State) -> bool {
     }
 }
 
+/// The tracking code (mã tra cứu) printed on the receipt slip: public tracking needs it with the
+/// receipt number, so sequential receipt numbers cannot be walked. Six characters from an
+/// alphabet without look-alikes (no 0/O, no 1/I/L), read out at a desk or typed on a phone.
+pub mod tracking_code {
+    /// The 31 characters a code is made of.
+    pub const ALPHABET: &[u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    /// Characters in a code.
+    pub const LEN: usize = 6;
+
+    /// The code spelled by six random bytes (the caller brings the randomness; the bias of
+    /// `% 31` on a byte is below 1 % per character and does not matter for a rate-limited secret).
+    pub fn from_bytes(bytes: [u8; LEN]) -> String {
+        bytes.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect()
+    }
+
+    /// A code as typed: case, spaces and hyphens ignored ("abc-234" = "ABC234"). None when it
+    /// cannot be a code.
+    pub fn normalize(typed: &str) -> Option<String> {
+        if typed.len() > 32 {
+            return None;
+        }
+        let code: String = typed.chars().filter(|c| !matches!(c, ' ' | '-')).map(|c| c.to_ascii_uppercase()).collect();
+        (code.len() == LEN && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
+    }
+
+    /// Compares without stopping at the first difference.
+    pub fn matches(stored: &str, typed: &str) -> bool {
+        stored.len() == typed.len() && stored.bytes().zip(typed.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn codes_use_the_alphabet_and_typing_is_forgiving() {
+            let code = from_bytes([0, 30, 31, 255, 100, 7]);
+            assert_eq!(code.len(), LEN);
+            assert_eq!(normalize(&code).as_deref(), Some(code.as_str()));
+            assert_eq!(normalize("abc-234").as_deref(), Some("ABC234"));
+            assert_eq!(normalize(" k7m 9pq ").as_deref(), Some("K7M9PQ"));
+            assert_eq!(normalize("ABC23O"), None, "O is not in the alphabet");
+            assert_eq!(normalize("ABC23"), None);
+            assert_eq!(normalize(""), None);
+            assert!(matches("ABC234", "ABC234"));
+            assert!(!matches("ABC234", "ABC235"));
+            assert!(!matches("ABC234", "ABC2345"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod crs;
 pub mod dossier;
 pub mod geohash;
 pub mod geometry;
+pub mod ids;
 pub mod parcel;
 pub mod planning;
 pub mod privacy;

@@ -88,6 +88,9 @@ pub struct DossierRow {
     pub id: i64,
     #[diesel(sql_type = Text)]
     pub receipt_no: String,
+    /// The secret printed on the receipt slip that public tracking asks for.
+    #[diesel(sql_type = Text)]
+    pub tracking_code: String,
     #[diesel(sql_type = Text)]
     pub procedure_code: String,
     #[diesel(sql_type = Text)]
@@ -194,6 +197,7 @@ pub fn list(conn: &mut PgConnection, f: &ListFilter) -> QueryResult<Vec<DossierR
 /// What a new dossier row holds.
 pub struct NewDossier<'a> {
     pub receipt_no: &'a str,
+    pub tracking_code: &'a str,
     pub procedure_code: &'a str,
     pub province_code: &'a str,
     pub commune_id: Option<i32>,
@@ -210,6 +214,7 @@ pub fn insert(conn: &mut PgConnection, d: &NewDossier) -> QueryResult<i64> {
     diesel::insert_into(dossiers::table)
         .values((
             dossiers::receipt_no.eq(d.receipt_no),
+            dossiers::tracking_code.eq(d.tracking_code),
             dossiers::procedure_code.eq(d.procedure_code),
             dossiers::province_code.eq(d.province_code),
             dossiers::commune_id.eq(d.commune_id),

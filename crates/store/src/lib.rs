@@ -57,7 +57,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
 /// Longest wait for a pooled connection.
-pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
 pub type DbPool = Pool<ConnectionManager<PgConnection>>;
 pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;

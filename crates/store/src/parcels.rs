@@ -282,6 +282,29 @@ pub fn insert_parcel(conn: &mut PgConnection, national_id: &str, province_code: 
         .get_result(conn)
 }
 
+const LOCK_COMMUNE: &str = include_str!("sql/parcel_lock_commune.sql");
+
+/// Takes the commune's placement lock (transaction-scoped advisory lock; see
+/// `sql/parcel_lock_commune.sql`). Take it before the overlap check of any write that places a
+/// parcel in the commune, and before locking parcel rows (one order, no deadlocks).
+pub fn lock_commune(conn: &mut PgConnection, commune_id: i32) -> QueryResult<()> {
+    diesel::sql_query(LOCK_COMMUNE).bind::<Integer, _>(commune_id).execute(conn)?;
+    Ok(())
+}
+
+/// Locks the parcel's row for the rest of the transaction and returns its current version
+/// number now (None when the parcel is retired or unknown). A writer that read the parcel
+/// before compares the two: a different number means someone changed it meanwhile.
+pub fn lock_current_version(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<i32>> {
+    parcels::table.find(parcel_id).select(parcels::id).for_update().first::<i64>(conn).optional()?;
+    parcel_versions::table
+        .filter(parcel_versions::parcel_id.eq(parcel_id))
+        .filter(parcel_versions::valid_to.is_null())
+        .select(parcel_versions::version)
+        .first(conn)
+        .optional()
+}
+
 /// Closes the current version of a parcel; returns its version number.
 pub fn close_current_version(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<i32> {
     diesel::update(

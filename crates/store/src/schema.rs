@@ -211,6 +211,7 @@ diesel::table! {
         paused_since -> Nullable<Timestamptz>,
         decided_at -> Nullable<Timestamptz>,
         result_ready_at -> Nullable<Timestamptz>,
+        tracking_code -> Text,
     }
 }
 
@@ -419,6 +420,19 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    sign_in_failures (id) {
+        id -> Int8,
+        username -> Text,
+        client -> Text,
+        at -> Timestamptz,
+        counts_for_account -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     signing_keys (key_id) {
         key_id -> Text,
         province_code -> Text,
@@ -502,6 +516,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     registry_counters,
     rrr_shares,
     rrrs,
+    sign_in_failures,
     signing_keys,
     users,
 );

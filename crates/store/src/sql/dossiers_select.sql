@@ -2,7 +2,7 @@
 -- $1 id, $2 receipt number, $3 province code, $4 commune code, $5 procedure code, $6 state:
 -- each NULL for "any"; $7 a day: only dossiers overdue on it and not finished (NULL: all);
 -- $8 the id to page after, $9 the page size.
-SELECT d.id, d.receipt_no, d.procedure_code, pr.name AS procedure_name, d.province_code,
+SELECT d.id, d.receipt_no, d.tracking_code, d.procedure_code, pr.name AS procedure_name, d.province_code,
        c.code AS commune_code, c.name AS commune_name, d.channel, d.applicant_party_id, pa.kind AS applicant_kind,
        pa.full_name AS applicant_name, d.state, d.received_at, d.statutory_days, d.due_on, d.remote_commune,
        d.return_method, d.returned_at, d.decided_at, d.result_ready_at, d.paused_since,
