@@ -89,8 +89,14 @@ impl Error {
         Error::Invalid(vec![FieldError::pointer(pointer, message)])
     }
     /// A database failure while doing `context`, classified by the store.
+    /// Text the database cannot store is the client's error (422), not the server's.
     pub fn db(context: &'static str, source: impl Into<store::StoreError>) -> Self {
-        Error::Database { context, source: source.into() }
+        match source.into() {
+            store::StoreError::InvalidText => {
+                Error::invalid("", "a text field contains a NUL character (\\u0000), which the register cannot store")
+            }
+            source => Error::Database { context, source },
+        }
     }
     pub fn bad_parameter(name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::BadRequest(vec![FieldError::parameter(name, message)])

@@ -214,6 +214,15 @@ fn invalid_transitions_unknown_procedures_and_bad_dates_change_nothing() {
     let mut unknown_parcel = new_dossier(&parcel);
     unknown_parcel["parcels"] = json!(["s00000000000"]);
     assert_eq!(post(&app, &officer, "/dossiers", &unknown_parcel).0, 422);
+    // PostgreSQL cannot store a NUL character: a client error, never a 500 (schemathesis found it).
+    let mut nul = new_dossier(&parcel);
+    nul["procedure"] = json!("1.0\u{0}13831");
+    let (status, problem) = post(&app, &officer, "/dossiers", &nul);
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("NUL"), "{problem}");
+    let mut nul_name = new_dossier(&parcel);
+    nul_name["applicant"]["name"] = json!("Nguyễn\u{0}Văn A");
+    assert_eq!(post(&app, &officer, "/dossiers", &nul_name).0, 422);
     assert_eq!(app.get("/stats/timeliness?from=2026-13-01").status(), 400);
     assert_eq!(app.get("/stats/timeliness?from=2026-06-01&to=2026-01-01").status(), 400);
     assert_eq!(app.get("/dossiers/track/<script>").status(), 400);

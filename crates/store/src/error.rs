@@ -20,6 +20,10 @@ pub enum StoreError {
     /// The connection is gone or the pool has none to give.
     #[error("the database is unavailable")]
     Unavailable,
+    /// Text the database cannot store: a NUL character (`\u0000` in JSON), which PostgreSQL's
+    /// text types refuse. The client's fault, whichever field it came in.
+    #[error("text with a NUL character cannot be stored")]
+    InvalidText,
     /// A statement or lock timeout cancelled the work.
     #[error("the database timed out")]
     Timeout,
@@ -51,6 +55,10 @@ impl From<DieselError> for StoreError {
                     DatabaseErrorKind::ForeignKeyViolation => StoreError::ForeignKey { constraint },
                     DatabaseErrorKind::CheckViolation => StoreError::Check { constraint },
                     DatabaseErrorKind::ClosedConnection => StoreError::Unavailable,
+                    // SQLSTATE 22021: "invalid byte sequence for encoding "UTF8": 0x00".
+                    _ if info.message().contains("invalid byte sequence") && info.message().contains("0x00") => {
+                        StoreError::InvalidText
+                    }
                     // SQLSTATE 57014 query_canceled (statement_timeout), 55P03 lock_not_available.
                     _ if info.message().contains("statement timeout") || info.message().contains("lock timeout") => {
                         StoreError::Timeout
@@ -88,5 +96,10 @@ mod tests {
         );
         assert!(matches!(StoreError::from(timeout), StoreError::Timeout));
         assert!(matches!(StoreError::from(DieselError::NotFound), StoreError::NotFound));
+        let nul = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("invalid byte sequence for encoding \"UTF8\": 0x00".to_string()),
+        );
+        assert!(matches!(StoreError::from(nul), StoreError::InvalidText));
     }
 }
