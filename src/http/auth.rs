@@ -134,3 +134,21 @@ impl FromRequest for Actor {
         })
     }
 }
+
+/// The staff member when the request carries an `Authorization` header, for public routes that
+/// show staff more (draft plans to planners). No header: anonymous. A header that does not
+/// authenticate is still a 401, so a typo is not silently served the public view.
+pub struct MaybeActor(pub Option<Actor>);
+
+impl FromRequest for MaybeActor {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<MaybeActor, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(MaybeActor(None)) });
+        }
+        let actor = Actor::from_request(req, payload);
+        Box::pin(async move { Ok(MaybeActor(Some(actor.await?))) })
+    }
+}

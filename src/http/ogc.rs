@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use super::auth::MaybeActor;
 use super::query::{check_format, limit as limit_param, parse_bbox, FormatParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
 use crate::service::features::{self, FeatureCollection, ItemsQuery, Link};
@@ -278,9 +279,11 @@ fn with_content_crs(mut response: HttpResponse, crs: OgcCrs) -> HttpResponse {
     params(
         ("collection" = String, Path, pattern = "^(parcels|communes|planning-zones)$", description = "parcels, communes or planning-zones"),
         ItemsParams),
-    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection, content_type = "application/geo+json"), (status = 400, description = "bad parameter (problem+json)")))]
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "GeoJSON FeatureCollection; with `plan`, a draft plan's zones only for its planners (bearer token optional)", body = FeatureCollection, content_type = "application/geo+json"), (status = 400, description = "bad parameter (problem+json)"), (status = 401, description = "a bearer token that does not authenticate")))]
 #[get("/collections/{collection}/items")]
 pub async fn items(
+    viewer: MaybeActor,
     query: Query<ItemsParams>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -316,7 +319,7 @@ pub async fn items(
     };
     let base = base_url(&req);
     let q = ItemsQuery { collection: id, bbox, bbox_crs, crs, after, limit, as_of, plan };
-    let page = with_conn(&state, move |conn, _| features::items(conn, &q)).await?;
+    let page = with_conn(&state, move |conn, _| features::items(conn, &q, viewer.0.as_ref())).await?;
     let returned = page.features.len() as i64;
     let self_url = format!("{base}{}", req.uri());
     let mut links = vec![
@@ -351,9 +354,11 @@ pub async fn items(
     params(("collection" = String, Path, pattern = "^(parcels|communes|planning-zones)$", description = "parcels, communes or planning-zones"),
            ("id" = String, Path, description = "national parcel id, commune code or zone id"),
            ItemParams),
-    responses((status = 200, description = "GeoJSON Feature", body = features::Feature, content_type = "application/geo+json"), (status = 400, description = "bad parameter"), (status = 404, description = "not found")))]
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "GeoJSON Feature (a draft plan's zone only for its planners)", body = features::Feature, content_type = "application/geo+json"), (status = 400, description = "bad parameter"), (status = 401, description = "a bearer token that does not authenticate"), (status = 404, description = "not found")))]
 #[get("/collections/{collection}/items/{id}")]
 pub async fn item(
+    viewer: MaybeActor,
     query: Query<ItemParams>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -365,7 +370,8 @@ pub async fn item(
     let crs = crs_param(query.crs.as_deref(), "crs")?;
     let base = base_url(&req);
     let collection_id: &'static str = cid;
-    let mut feature = with_conn(&state, move |conn, _| features::item(conn, collection_id, &id, crs)).await?;
+    let mut feature =
+        with_conn(&state, move |conn, _| features::item(conn, collection_id, &id, crs, viewer.0.as_ref())).await?;
     let fid = feature.id.to_string();
     feature.links = Some(vec![
         Link::new(format!("{base}/collections/{cid}/items/{fid}"), "self", GEOJSON),

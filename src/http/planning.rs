@@ -3,6 +3,7 @@
 
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 
+use super::auth::MaybeActor;
 use super::query::{NoParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
 use crate::service::planning::{self, NewPlan, PlanStatusChange, ZoneImport};
@@ -49,15 +50,17 @@ pub async fn create_plan(
 /// A plan with its unit, period, decision, status and number of zones.
 #[utoipa::path(get, path = "/planning/plans/{id}", tag = "planning",
     params(("id" = i32, Path, minimum = 1, description = "plan id")),
-    responses((status = 200, description = "the plan", body = planning::PlanView), (status = 404, description = "no such plan")))]
+    security((), ("bearer" = [])),
+    responses((status = 200, description = "the plan (a draft only for its planners; bearer token optional)", body = planning::PlanView), (status = 401, description = "a bearer token that does not authenticate"), (status = 404, description = "no such plan, or a draft you may not see")))]
 #[get("/planning/plans/{id}")]
 pub async fn get_plan(
+    viewer: MaybeActor,
     _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = plan_id(&path)?;
-    let plan = with_conn(&state, move |conn, _| planning::get_plan(conn, id)).await?;
+    let plan = with_conn(&state, move |conn, _| planning::get_plan(conn, id, viewer.0.as_ref())).await?;
     Ok(json(actix_web::http::StatusCode::OK, &plan))
 }
 

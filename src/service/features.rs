@@ -14,7 +14,7 @@ use utoipa::{PartialSchema, ToSchema};
 use super::communes::{CommuneFeature, CommuneProperties};
 use super::parcels::{ParcelDetailFeature, ParcelDetailProperties, ParcelFeature, ParcelProperties};
 use super::planning::{ZoneFeature, ZoneProperties};
-use super::{communes, parcels, planning, Error};
+use super::{communes, parcels, planning, Actor, Error};
 use domain::crs::ogc::OgcCrs;
 use store::parcels::PageQuery;
 use store::planning::ZoneQuery;
@@ -203,7 +203,8 @@ fn unknown(collection: &str) -> Error {
 }
 
 /// `GET /collections/{collection}/items`.
-pub fn items(conn: &mut PgConnection, q: &ItemsQuery) -> Result<ItemsPage, Error> {
+/// A page of a collection; `viewer`, when signed in, may also see draft plans' zones.
+pub fn items(conn: &mut PgConnection, q: &ItemsQuery, viewer: Option<&Actor>) -> Result<ItemsPage, Error> {
     let bbox = q.bbox.map(|b| q.bbox_crs.bbox_to_wgs84(b).map_err(|m| Error::bad_parameter("bbox", m))).transpose()?;
     let (mut features, matched, last_id) = match q.collection {
         "parcels" => {
@@ -216,11 +217,15 @@ pub fn items(conn: &mut PgConnection, q: &ItemsQuery) -> Result<ItemsPage, Error
             let (features, matched, last) = communes::page(conn, bbox, q.after, q.limit)?;
             (features.into_iter().map(Feature::from).collect(), matched, last)
         }
-        "planning-zones" => {
-            let (features, matched, last) =
-                planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?;
-            (features.into_iter().map(Feature::from).collect(), matched, last)
-        }
+        "planning-zones" => match q.plan {
+            // A draft the viewer may not see lists nothing, as an unknown plan does.
+            Some(plan) if !planning::plan_listable(conn, plan, viewer)? => (Vec::new(), 0, None),
+            _ => {
+                let (features, matched, last) =
+                    planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?;
+                (features.into_iter().map(Feature::from).collect(), matched, last)
+            }
+        },
         other => return Err(unknown(other)),
     };
     for f in &mut features {
@@ -230,11 +235,17 @@ pub fn items(conn: &mut PgConnection, q: &ItemsQuery) -> Result<ItemsPage, Error
 }
 
 /// `GET /collections/{collection}/items/{id}`.
-pub fn item(conn: &mut PgConnection, collection: &str, id: &str, crs: OgcCrs) -> Result<Feature, Error> {
+pub fn item(
+    conn: &mut PgConnection,
+    collection: &str,
+    id: &str,
+    crs: OgcCrs,
+    viewer: Option<&Actor>,
+) -> Result<Feature, Error> {
     let mut feature: Feature = match collection {
         "parcels" => parcels::get(conn, id)?.into(),
         "communes" => communes::get(conn, id)?.into(),
-        "planning-zones" => planning::zone(conn, id)?.into(),
+        "planning-zones" => planning::zone(conn, id, viewer)?.into(),
         other => return Err(unknown(other)),
     };
     reproject(&mut feature, crs)?;

@@ -218,10 +218,25 @@ fn plan_not_found(id: i32) -> Error {
     Error::NotFound(format!("plan {id}"))
 }
 
-/// `GET /planning/plans/{id}`.
-pub fn get_plan(conn: &mut PgConnection, id: i32) -> Result<PlanView, Error> {
-    let plan = db::plan(conn, id, false).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
+/// Drafts are working papers: only staff who may make plans in the unit's province (and
+/// admins) see them. To anyone else a draft is as absent as an unknown id.
+fn may_see(viewer: Option<&Actor>, status: PlanStatus, province_code: &str) -> bool {
+    status != PlanStatus::Draft || viewer.is_some_and(|a| authorize(a, Action::PlanCreate, province_code).is_ok())
+}
+
+/// `GET /planning/plans/{id}`; a draft only for those who may see it.
+pub fn get_plan(conn: &mut PgConnection, id: i32, viewer: Option<&Actor>) -> Result<PlanView, Error> {
+    let plan = db::plan(conn, id, false)
+        .context_db("loading the plan")?
+        .filter(|p| may_see(viewer, p.status, &p.province_code))
+        .ok_or_else(|| plan_not_found(id))?;
     Ok(plan_view(&plan))
+}
+
+/// May `viewer` list the zones of plan `id`? An unknown plan lists nothing either way.
+pub fn plan_listable(conn: &mut PgConnection, id: i32, viewer: Option<&Actor>) -> Result<bool, Error> {
+    let plan = db::plan(conn, id, false).context_db("loading the plan")?;
+    Ok(plan.is_none_or(|p| may_see(viewer, p.status, &p.province_code)))
 }
 
 /// A plan request checked field by field (every problem reported at once).
@@ -736,10 +751,14 @@ pub fn zones_page(conn: &mut PgConnection, q: &db::ZoneQuery) -> Result<(Vec<Zon
 }
 
 /// One zone by id (as the text of an OGC feature id).
-pub fn zone(conn: &mut PgConnection, id: &str) -> Result<ZoneFeature, Error> {
+pub fn zone(conn: &mut PgConnection, id: &str, viewer: Option<&Actor>) -> Result<ZoneFeature, Error> {
     let not_found = || Error::NotFound(format!("planning zone {id}"));
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    db::zone(conn, id).context_db("loading the planning zone")?.map(|z| zone_feature(&z)).ok_or_else(not_found)
+    db::zone(conn, id)
+        .context_db("loading the planning zone")?
+        .filter(|z| may_see(viewer, z.plan_status, &z.province_code))
+        .map(|z| zone_feature(&z))
+        .ok_or_else(not_found)
 }
 
 /// `GET /parcels/{id}/planning`: every zone of an approved plan that overlaps the parcel's
@@ -819,7 +838,9 @@ pub(crate) fn create_synthetic_plan_with_zones(
         let view = insert_plan(conn, &by, plan, &checked, &unit, true)?;
         let id = view.id;
         import(conn, settings, &by, None, id, zones, true)?;
-        get_plan(conn, id)
+        // The loader's own read: it made the plan, whatever its status.
+        let plan = db::plan(conn, id, false).context_db("loading the plan")?.ok_or_else(|| plan_not_found(id))?;
+        Ok(plan_view(&plan))
     })
 }
 

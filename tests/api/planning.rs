@@ -91,10 +91,27 @@ fn a_planner_creates_a_plan_imports_vn2000_zones_and_approves_it() {
     let area = imported["zones"][0]["area_m2"].as_f64().unwrap();
     assert!((area - 2500.0).abs() < 2.0, "{area}");
 
-    // A draft plan's zones are not in the default collection, but are under ?plan=.
+    // A draft plan's zones are not in the default collection. Under ?plan= its planners see them
+    // (a bearer token on the public route); to anyone else a draft is as absent as an unknown plan.
     let (_, all) = app.get_json("/collections/planning-zones/items?limit=1000");
     assert!(all["features"].as_array().unwrap().iter().all(|f| f["properties"]["plan_id"] != id));
-    let (_, mine) = app.get_json(&format!("/collections/planning-zones/items?plan={id}"));
+    let as_staff = |path: &str, token: &str| -> (u16, Value) {
+        let r = app.client.get(app.url(path)).bearer_auth(token).send().unwrap();
+        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    };
+    let (_, anonymous) = app.get_json(&format!("/collections/planning-zones/items?plan={id}"));
+    assert_eq!(anonymous["numberMatched"], 0, "drafts are not public: {anonymous}");
+    let (_, unknown) = app.get_json("/collections/planning-zones/items?plan=999999");
+    assert_eq!(unknown["numberMatched"], anonymous["numberMatched"], "a hidden draft looks like an unknown plan");
+    assert_eq!(app.get(&format!("/planning/plans/{id}")).status(), 404);
+    assert_eq!(as_staff(&format!("/planning/plans/{id}"), &app.token("officer92")).0, 404, "not a planner");
+    let (status, draft) = as_staff(&format!("/planning/plans/{id}"), &token);
+    assert_eq!((status, draft["status"].as_str()), (200, Some("draft")), "{draft}");
+    let (_, mine) = as_staff(&format!("/collections/planning-zones/items?plan={id}"), &token);
+    let zone_id = mine["features"][0]["id"].clone();
+    assert_eq!(app.get(&format!("/collections/planning-zones/items/{zone_id}")).status(), 404);
+    assert_eq!(as_staff(&format!("/collections/planning-zones/items/{zone_id}"), &token).0, 200);
+    assert_eq!(app.client.get(app.url("/planning/plans/1")).bearer_auth("not-a-token").send().unwrap().status(), 401);
     assert_eq!(mine["numberMatched"], 2);
     assert_eq!(mine["features"][1]["properties"]["land_use"], "DGT");
     assert_eq!(mine["features"][1]["properties"]["source_crs"], TM3_105_30);
