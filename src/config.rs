@@ -174,8 +174,8 @@ impl Config {
             settings.token_ttl = chrono::Duration::minutes((v * 60.0) as i64);
         }
         if let Some(v) = &s.office_cutoff {
-            settings.office_cutoff = chrono::NaiveTime::parse_from_str(v, "%H:%M")
-                .map_err(|e| anyhow!("office_cutoff={v}: {e} (HH:MM, Vietnam time)"))?;
+            settings.office_cutoff = crate::service::dossiers::parse_cutoff(v)
+                .ok_or_else(|| anyhow!("office_cutoff={v}: not a time of day (HH:MM, Vietnam time)"))?;
         }
         if let Some(v) = &s.key_dir {
             settings.key_dir = v.clone();

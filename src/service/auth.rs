@@ -132,21 +132,6 @@ pub fn finish_sign_in(
     Ok(IssuedToken { token, expires_at })
 }
 
-/// `POST /auth/token` in one call on one connection (the HTTP handler runs the three steps
-/// itself so that no connection is held while the password is hashed).
-pub fn issue_token(
-    conn: &mut PgConnection,
-    settings: &Settings,
-    username: &str,
-    password: &str,
-    client: &str,
-    now: DateTime<Utc>,
-) -> Result<IssuedToken, Error> {
-    let attempt = begin_sign_in(conn, settings, username, client, now)?;
-    let verified = verify_password(&attempt, password);
-    finish_sign_in(conn, settings, attempt, verified, now)
-}
-
 /// `POST /auth/logout`: revokes the presented token.
 pub fn sign_out(conn: &mut PgConnection, token: &str) -> Result<(), Error> {
     match users::delete_token(conn, &token_hash(token)).context_db("revoking the token")? {

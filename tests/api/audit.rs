@@ -9,6 +9,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use domain::audit::{Problem, Witness};
 use store::audit::{self as db, AuditEntry, Verdict};
 
+use crate::common::scalar_on as scalar;
 use crate::common::{TestApp, TestDb};
 
 fn exec(conn: &mut PgConnection, sql: &str) {
@@ -45,16 +46,6 @@ fn append(conn: &mut PgConnection, n: usize, tag: &str) {
         )
         .unwrap();
     }
-}
-
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn scalar(conn: &mut PgConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<N>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
 }
 
 /// A private directory, removed on drop.

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::TestApp;
+use crate::common::{scalar, sql, table_changes as changes};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use diesel::RunQueryDsl;
@@ -27,32 +28,6 @@ fn spawn() -> TestApp {
 
 fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
     app.post_json(token, path, body)
-}
-
-fn sql(app: &TestApp, query: &str) {
-    diesel::sql_query(query).execute(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}"));
-}
-
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn scalar(app: &TestApp, query: &str) -> i64 {
-    diesel::sql_query(query).get_result::<N>(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}")).n
-}
-
-/// Tables whose row count changed, with the change.
-fn changes(before: &[(String, i64)], after: &[(String, i64)]) -> BTreeMap<String, i64> {
-    let before: BTreeMap<_, _> = before.iter().cloned().collect();
-    after
-        .iter()
-        .filter_map(|(t, n)| {
-            let d = n - before.get(t).copied().unwrap_or(0);
-            (d != 0).then(|| (t.clone(), d))
-        })
-        .collect()
 }
 
 fn register_blanks(app: &TestApp, prefix: &str, first: u32, last: u32) {

@@ -291,3 +291,36 @@ fn futures_stop(handle: actix_web::dev::ServerHandle) {
     // Stopping needs an executor; a throw-away one is enough.
     actix_web::rt::System::new().block_on(handle.stop(false));
 }
+
+#[derive(diesel::QueryableByName)]
+struct Scalar {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The bigint column `n` of `query`'s one row, on `conn`.
+pub fn scalar_on(conn: &mut PgConnection, query: &str) -> i64 {
+    diesel::sql_query(query).get_result::<Scalar>(conn).unwrap_or_else(|e| panic!("{query}: {e}")).n
+}
+
+/// The bigint column `n` of `query`'s one row, as the superuser of the app's database.
+pub fn scalar(app: &TestApp, query: &str) -> i64 {
+    scalar_on(&mut app.db.conn(), query)
+}
+
+/// Runs a fixture statement as the superuser of the app's database.
+pub fn sql(app: &TestApp, query: &str) {
+    diesel::sql_query(query).execute(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}"));
+}
+
+/// Tables whose row count changed between two [`TestApp::row_counts`], with the change.
+pub fn table_changes(before: &[(String, i64)], after: &[(String, i64)]) -> std::collections::BTreeMap<String, i64> {
+    let before: std::collections::BTreeMap<_, _> = before.iter().cloned().collect();
+    after
+        .iter()
+        .filter_map(|(t, n)| {
+            let d = n - before.get(t).copied().unwrap_or(0);
+            (d != 0).then(|| (t.clone(), d))
+        })
+        .collect()
+}

@@ -4,15 +4,10 @@
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use store::audit::{self, AuditEntry, Verdict};
 
-use crate::common::TestDb;
+use crate::common::{scalar_on, TestDb};
 
 fn count_audit(conn: &mut PgConnection) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query("SELECT count(*) AS n FROM audit_log").get_result::<N>(conn).unwrap().n
+    scalar_on(conn, "SELECT count(*) AS n FROM audit_log")
 }
 
 #[test]

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::{rect, TestApp};
+use crate::common::{scalar, sql, table_changes as changes};
 use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
@@ -24,20 +25,6 @@ fn spawn() -> TestApp {
     TestApp::spawn_with_temp_keys()
 }
 
-fn sql(app: &TestApp, query: &str) {
-    diesel::sql_query(query).execute(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}"));
-}
-
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn scalar(app: &TestApp, query: &str) -> i64 {
-    diesel::sql_query(query).get_result::<N>(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}")).n
-}
-
 #[derive(diesel::QueryableByName)]
 struct T {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -46,17 +33,6 @@ struct T {
 
 fn text(app: &TestApp, query: &str) -> String {
     diesel::sql_query(query).get_result::<T>(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}")).t
-}
-
-fn changes(before: &[(String, i64)], after: &[(String, i64)]) -> BTreeMap<String, i64> {
-    let before: BTreeMap<_, _> = before.iter().cloned().collect();
-    after
-        .iter()
-        .filter_map(|(t, n)| {
-            let d = n - before.get(t).copied().unwrap_or(0);
-            (d != 0).then(|| (t.clone(), d))
-        })
-        .collect()
 }
 
 /// Runs `action`, expects `status`, and proves that no table changed.

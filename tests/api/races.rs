@@ -3,8 +3,8 @@
 //! concurrent boundary edits of one parcel (the parcel's row lock and version check: 200s and
 //! 409s, never a 500, and a version history without gaps or two current versions).
 
+use crate::common::scalar as count;
 use crate::common::{rect, TestApp};
-use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 /// Phường Tân An (Cần Thơ): in force, no boundary on record, no sample parcels.
@@ -15,16 +15,6 @@ const E0: f64 = 554_000.0;
 const N0: f64 = 1_061_700.0;
 /// Requests sent at once (the test server's pool has 8 connections).
 const THREADS: usize = 8;
-
-#[derive(diesel::QueryableByName)]
-struct N {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn count(app: &TestApp, query: &str) -> i64 {
-    diesel::sql_query(query).get_result::<N>(&mut app.db.conn()).unwrap_or_else(|e| panic!("{query}: {e}")).n
-}
 
 /// Sends `THREADS` requests at once (released together by a barrier); statuses and bodies.
 fn at_once(
