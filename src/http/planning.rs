@@ -121,11 +121,14 @@ pub async fn import_zones(
 
 /// Planning impact of a parcel (thông tin quy hoạch): each zone of an approved plan that
 /// overlaps the parcel, with the planned land use, the overlap in m² and as % of the parcel,
-/// and whether it conflicts with the current use. Areas are on the ellipsoid (ST_Area of the
-/// WGS 84 geography), not in the VN-2000 plane of the legal area (`area_basis` says so).
+/// and whether it conflicts with the current use; and, plan by plan (`by_plan`, province level
+/// first), how much of the parcel the plan zones and for another use. Plans of different
+/// levels zone the same ground: their figures are never added up. Areas are on the ellipsoid
+/// (ST_Area of the WGS 84 geography), not in the VN-2000 plane of the legal area
+/// (`area_basis` says so).
 #[utoipa::path(get, path = "/parcels/{id}/planning", tag = "parcels",
     params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
-    responses((status = 200, description = "{plans, zones: [{land_use, area_m2, percent, conflicts_with_current}], area_basis, …}", body = planning::ParcelPlanning),
+    responses((status = 200, description = "{by_plan: [{level, planned_area_m2, conflicting_area_m2, …}], plans, zones: [{plan_level, land_use, area_m2, percent, conflicts_with_current}], area_basis, …}", body = planning::ParcelPlanning),
               (status = 404, description = "no such parcel")))]
 #[get("/parcels/{id}/planning")]
 pub async fn parcel_planning(

@@ -160,6 +160,8 @@ pub struct ZoneImportSummary {
 pub struct ZoneImpact {
     pub zone_id: i64,
     pub plan_id: i32,
+    /// The plan's level (cấp quy hoạch): province or commune.
+    pub plan_level: String,
     /// Planned land-use code.
     pub land_use: String,
     pub land_use_name: String,
@@ -171,6 +173,27 @@ pub struct ZoneImpact {
     /// Whether the planned use conflicts with the parcel's current purposes.
     pub conflicts_with_current: bool,
     pub synthetic: bool,
+}
+
+/// What one approved plan zones of a parcel. Plans are reported one by one and never added
+/// up: a province plan and a commune plan zone the same ground.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanImpact {
+    pub plan_id: i32,
+    /// Cấp quy hoạch: province or commune.
+    pub level: String,
+    pub plan_name: String,
+    /// The part of the parcel this plan zones (m², ellipsoid, to 0.1); never more than the
+    /// parcel's area.
+    pub planned_area_m2: f64,
+    /// `planned_area_m2` as % of the parcel's ellipsoidal area.
+    pub planned_percent: f64,
+    /// The part this plan zones for a use other than the parcel's current ones (m², to 0.1).
+    pub conflicting_area_m2: f64,
+    pub conflicting_percent: f64,
+    pub in_conflict: bool,
+    /// This plan's zones in `zones`.
+    pub zone_ids: Vec<i64>,
 }
 
 /// `GET /parcels/{id}/planning`: the approved plans' zones over a parcel.
@@ -188,10 +211,13 @@ pub struct ParcelPlanning {
     pub area_basis: String,
     /// The parcel's area on the ellipsoid.
     pub parcel_area_m2: f64,
-    pub planned_area_m2: f64,
-    pub conflicting_area_m2: f64,
+    /// Whether any approved plan zones part of the parcel for another use.
     pub in_conflict: bool,
+    /// One entry per approved plan over the parcel, province level first. Each is a share of
+    /// the whole parcel: do not add them up.
+    pub by_plan: Vec<PlanImpact>,
     pub plans: Vec<PlanView>,
+    /// The zones, plan by plan (province level first), largest overlap first.
     pub zones: Vec<ZoneImpact>,
     pub synthetic: bool,
 }
@@ -763,7 +789,8 @@ pub fn zone(conn: &mut PgConnection, id: &str, viewer: Option<&Actor>) -> Result
 
 /// `GET /parcels/{id}/planning`: every zone of an approved plan that overlaps the parcel's
 /// current version, with the planned use, the overlap in m² and as % of the parcel, and
-/// whether the planned use conflicts with the parcel's current purposes.
+/// whether the planned use conflicts with the parcel's current purposes; and per approved
+/// plan, how much of the parcel it zones and for another use (`domain::planning::coverage_by_plan`).
 pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: &str) -> Result<ParcelPlanning, Error> {
     national_id.parse::<NationalId>().map_err(|e| Error::bad_parameter("id", e.to_string()))?;
     let parcel = parcel_db::current_by_national_id(conn, national_id)
@@ -780,21 +807,22 @@ pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: 
         serde_json::from_str::<Vec<Lu>>(&parcel.land_uses).unwrap_or_default().into_iter().map(|l| l.code).collect();
     let current_refs: Vec<&str> = current.iter().map(String::as_str).collect();
     let plan_ids: Vec<i32> = rows.iter().map(|r| r.plan_id).collect::<BTreeSet<_>>().into_iter().collect();
-    let plans = db::plans_by_ids(conn, &plan_ids).context_db("loading the plans")?;
+    let mut plans = db::plans_by_ids(conn, &plan_ids).context_db("loading the plans")?;
+    plans.sort_by_key(|p| (PlanLevel::parse(&p.level), p.id));
     let round1 = |v: f64| (v * 10.0).round() / 10.0;
     let pct = |v: f64| if parcel_area > 0.0 { (v / parcel_area * 10_000.0).round() / 100.0 } else { 0.0 };
-    let (mut planned, mut conflicting) = (0.0, 0.0);
+    let mut overlaps = Vec::with_capacity(rows.len());
     let zones: Vec<ZoneImpact> = rows
         .iter()
         .map(|r| {
             let conflict = rules::conflicts_with_current(&current_refs, &r.land_use_code);
-            planned += r.area_m2;
-            if conflict {
-                conflicting += r.area_m2;
-            }
-            ZoneImpact {
+            let level = PlanLevel::parse(&r.plan_level)
+                .ok_or_else(|| anyhow::anyhow!("plan {} has an unknown level {:?}", r.plan_id, r.plan_level))?;
+            overlaps.push(rules::ZoneOverlap { plan_id: r.plan_id, level, area_m2: r.area_m2, conflicts: conflict });
+            Ok(ZoneImpact {
                 zone_id: r.zone_id,
                 plan_id: r.plan_id,
+                plan_level: r.plan_level.clone(),
                 land_use: r.land_use_code.clone(),
                 land_use_name: r.land_use_name.clone(),
                 name: r.zone_name.clone(),
@@ -802,7 +830,21 @@ pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: 
                 percent: pct(r.area_m2),
                 conflicts_with_current: conflict,
                 synthetic: r.is_synthetic,
-            }
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    let by_plan: Vec<PlanImpact> = rules::coverage_by_plan(parcel_area, &overlaps)
+        .into_iter()
+        .map(|c| PlanImpact {
+            plan_id: c.plan_id,
+            level: c.level.as_str().to_string(),
+            plan_name: plans.iter().find(|p| p.id == c.plan_id).map(|p| p.name.clone()).unwrap_or_default(),
+            planned_area_m2: round1(c.planned_m2),
+            planned_percent: pct(c.planned_m2),
+            conflicting_area_m2: round1(c.conflicting_m2),
+            conflicting_percent: pct(c.conflicting_m2),
+            in_conflict: c.conflicting_m2 > 0.0,
+            zone_ids: rows.iter().filter(|r| r.plan_id == c.plan_id).map(|r| r.zone_id).collect(),
         })
         .collect();
     Ok(ParcelPlanning {
@@ -814,9 +856,8 @@ pub fn parcel_impact(conn: &mut PgConnection, settings: &Settings, national_id: 
         legal_area_m2: parcel.legal_area_m2,
         area_basis: AREA_BASIS.to_string(),
         parcel_area_m2: round1(parcel_area),
-        planned_area_m2: round1(planned),
-        conflicting_area_m2: round1(conflicting),
-        in_conflict: conflicting > 0.0,
+        in_conflict: by_plan.iter().any(|p| p.in_conflict),
+        by_plan,
         plans: plans.iter().map(plan_view).collect(),
         zones,
         synthetic: parcel.is_synthetic,

@@ -525,3 +525,94 @@ fn ogrinfo_reads_the_planning_zones_layer() {
     assert!(n.n > 0);
     assert!(summary.contains(&format!("Feature Count: {}", n.n)), "expected {} features:\n{summary}", n.n);
 }
+
+/// Issue 10: a province plan and a commune plan over one parcel are two answers about the same
+/// ground. `by_plan` reports each approved plan on its own (province first), each at most the
+/// parcel's area; nothing adds them up (the old `planned_area_m2` was about twice the parcel).
+#[test]
+fn a_province_plan_and_a_commune_plan_are_reported_apart_never_summed() {
+    let app = TestApp::spawn();
+    let token = app.token("planner92");
+    let (status, plan) = post(
+        &app,
+        Some(&token),
+        "/planning/plans",
+        &json!({"level": "province", "unit": "92", "name": "Quy hoạch tỉnh thử nghiệm", "period_start": 2021,
+                "period_end": 2030, "status": "draft"}),
+    );
+    assert_eq!(status, 201, "{plan}");
+    let id = plan["id"].as_i64().unwrap();
+    // One residential zone over the whole Sóc Trăng sample commune (CRS84).
+    let whole = json!({"type": "Polygon", "coordinates": [[[105.965, 9.595], [105.982, 9.595], [105.982, 9.606], [105.965, 9.606], [105.965, 9.595]]]});
+    let (status, imported) = post(
+        &app,
+        Some(&token),
+        &format!("/planning/plans/{id}/zones"),
+        &json!({"type": "FeatureCollection", "features": [zone("ODT", whole)]}),
+    );
+    assert_eq!(status, 201, "{imported}");
+    let (status, approved) = post(
+        &app,
+        Some(&token),
+        &format!("/planning/plans/{id}/status"),
+        &json!({"status": "approved", "decision_no": "12/QĐ-UBND", "decision_date": "2025-03-01"}),
+    );
+    assert_eq!(status, 200, "{approved}");
+    assert!(approved["superseded"].as_array().unwrap().is_empty(), "the commune plan stays in force: {approved}");
+
+    // A residential lot the sample commune plan's road crosses: both plans zone all of it.
+    let mut conn = app.db.conn();
+    let crossed: Vec<Crossed> = diesel::sql_query(
+        "SELECT p.national_id, ST_Area(ST_Intersection(z.geom, v.geom)::geography) AS area_m2, \
+                ST_Area(v.geom::geography) AS parcel_area_m2, \
+                (SELECT string_agg(land_use_code, ',') FROM parcel_land_uses WHERE parcel_version_id = v.id) AS uses \
+           FROM planning_zones z JOIN planning_plans pl ON pl.id = z.plan_id AND pl.status = 'approved' AND pl.level = 'commune' \
+           JOIN admin_units u ON u.id = pl.admin_unit_id AND u.code = '31507' \
+           JOIN parcel_versions v ON v.valid_to IS NULL AND ST_Intersects(z.geom, v.geom) \
+           JOIN parcels p ON p.id = v.parcel_id \
+          WHERE z.land_use_code = 'DGT' AND ST_Area(ST_Intersection(z.geom, v.geom)::geography) > 1 \
+            AND EXISTS (SELECT 1 FROM parcel_land_uses u WHERE u.parcel_version_id = v.id AND u.land_use_code = 'ODT') \
+          ORDER BY p.id LIMIT 1",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let lot = crossed.first().expect("the sample road crosses a parcel");
+    assert!(lot.uses.contains("ODT"), "{lot:?}");
+    let (status, impact) = app.get_json(&format!("/parcels/{}/planning", lot.national_id));
+    assert_eq!(status, 200, "{impact}");
+    let parcel_area = impact["parcel_area_m2"].as_f64().unwrap();
+    let by_plan = impact["by_plan"].as_array().unwrap();
+    assert_eq!(by_plan.len(), 2, "{impact:#}");
+    assert_eq!((by_plan[0]["level"].as_str(), by_plan[0]["plan_id"].as_i64()), (Some("province"), Some(id)));
+    assert_eq!(by_plan[1]["level"], "commune");
+    for p in by_plan {
+        let planned = p["planned_area_m2"].as_f64().unwrap();
+        assert!(planned <= parcel_area + 0.05, "{p}: {planned} > {parcel_area}");
+        assert!((p["planned_percent"].as_f64().unwrap() - 100.0).abs() < 0.1, "each plan zones the whole lot: {p}");
+        let zones_of_plan: f64 = impact["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|z| z["plan_id"] == p["plan_id"])
+            .map(|z| z["area_m2"].as_f64().unwrap())
+            .sum();
+        assert!((zones_of_plan - planned).abs() < 0.2, "{p}: zones {zones_of_plan}");
+    }
+    // The province plan keeps the lot residential; the commune plan takes the road from it.
+    assert_eq!(by_plan[0]["in_conflict"], false, "{impact:#}");
+    assert_eq!(by_plan[0]["conflicting_area_m2"], 0.0);
+    assert_eq!(by_plan[1]["in_conflict"], true);
+    let road = by_plan[1]["conflicting_area_m2"].as_f64().unwrap();
+    assert!(road >= lot.area_m2 - 0.05, "{road} vs the road's ST_Area {}", lot.area_m2);
+    assert_eq!(impact["in_conflict"], true);
+    // Nothing adds the two plans up: every zone's percentage together would be about 200 %.
+    assert!(impact.get("planned_area_m2").is_none() && impact.get("conflicting_area_m2").is_none(), "{impact:#}");
+    let all: f64 = impact["zones"].as_array().unwrap().iter().map(|z| z["percent"].as_f64().unwrap()).sum();
+    assert!((all - 200.0).abs() < 0.2, "{all}");
+    assert_eq!(impact["zones"][0]["plan_level"], "province", "zones come plan by plan, province first");
+    assert_eq!(impact["plans"][0]["level"], "province");
+    eprintln!(
+        "{}: parcel {parcel_area} m²; province plan {} m², commune plan {} m² ({} m² road); zones summed {all} %",
+        lot.national_id, by_plan[0]["planned_area_m2"], by_plan[1]["planned_area_m2"], road
+    );
+}

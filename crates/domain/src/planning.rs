@@ -8,8 +8,9 @@ use super::crs::{Crs, TransformError};
 use super::geometry::{self, GeometryError};
 use super::parcel::VIETNAM_EXTENT;
 
-/// Cấp quy hoạch — the administrative level a plan is made for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Cấp quy hoạch — the administrative level a plan is made for, ordered from the higher
+/// level down (a planner reads the province plan before the commune plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PlanLevel {
     /// Quy hoạch cấp tỉnh.
     Province,
@@ -171,6 +172,59 @@ pub fn conflicts_with_current(current: &[&str], planned: &str) -> bool {
     !current.iter().any(|c| same_use(c, planned))
 }
 
+/// A zone of an approved plan over a parcel, as the parcel's planning impact reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ZoneOverlap {
+    pub plan_id: i32,
+    pub level: PlanLevel,
+    /// Area of parcel ∩ zone, m².
+    pub area_m2: f64,
+    /// Whether the zone's planned use conflicts with the parcel's current uses
+    /// ([`conflicts_with_current`]).
+    pub conflicts: bool,
+}
+
+/// What one approved plan plans for a parcel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanCoverage {
+    pub plan_id: i32,
+    pub level: PlanLevel,
+    /// The part of the parcel the plan zones, m² (at most the parcel's area).
+    pub planned_m2: f64,
+    /// The part zoned for a use other than the current ones, m².
+    pub conflicting_m2: f64,
+}
+
+/// A parcel's planning impact plan by plan, higher level first, then by plan id. The zones of
+/// one plan never overlap (a zone import refuses overlaps above the sliver tolerance), so
+/// within a plan their overlaps with the parcel add up; the sum is capped at the parcel's
+/// area, which those tolerated slivers could just exceed. Different plans are never added:
+/// a province plan and a commune plan zone the same ground, and their sum would count the
+/// parcel twice.
+pub fn coverage_by_plan(parcel_area_m2: f64, zones: &[ZoneOverlap]) -> Vec<PlanCoverage> {
+    let mut plans: Vec<PlanCoverage> = Vec::new();
+    for z in zones {
+        let i = match plans.iter().position(|p| p.plan_id == z.plan_id) {
+            Some(i) => i,
+            None => {
+                plans.push(PlanCoverage { plan_id: z.plan_id, level: z.level, planned_m2: 0.0, conflicting_m2: 0.0 });
+                plans.len() - 1
+            }
+        };
+        plans[i].planned_m2 += z.area_m2;
+        if z.conflicts {
+            plans[i].conflicting_m2 += z.area_m2;
+        }
+    }
+    let cap = parcel_area_m2.max(0.0);
+    for p in &mut plans {
+        p.planned_m2 = p.planned_m2.min(cap);
+        p.conflicting_m2 = p.conflicting_m2.min(p.planned_m2);
+    }
+    plans.sort_by_key(|p| (p.level, p.plan_id));
+    plans
+}
+
 /// Checks a zone geometry submitted in `source` (OGC-valid, polygonal: see
 /// `geometry::parse_polygonal`) and returns it in WGS 84; refuses a zone that lands outside
 /// Vietnam, which almost always means a wrong CRS or swapped axes.
@@ -217,6 +271,28 @@ mod tests {
         for (current, planned, expected) in cases {
             assert_eq!(conflicts_with_current(current, planned), *expected, "{current:?} → {planned}");
         }
+    }
+
+    #[test]
+    fn coverage_is_per_plan_and_never_added_across_levels() {
+        let zone = |plan_id, level, area_m2, conflicts| ZoneOverlap { plan_id, level, area_m2, conflicts };
+        use PlanLevel::{Commune, Province};
+        // A 200 m² lot: the commune plan (id 3) zones 140 m² ODT and a 60 m² road; the province
+        // plan (id 7) zones all of it ODT. Summed across plans it would be 400 m², twice the lot.
+        let zones = [zone(3, Commune, 140.0, false), zone(7, Province, 200.0, false), zone(3, Commune, 60.0, true)];
+        let by_plan = coverage_by_plan(200.0, &zones);
+        assert_eq!(
+            by_plan,
+            vec![
+                PlanCoverage { plan_id: 7, level: Province, planned_m2: 200.0, conflicting_m2: 0.0 },
+                PlanCoverage { plan_id: 3, level: Commune, planned_m2: 200.0, conflicting_m2: 60.0 },
+            ]
+        );
+        assert!(by_plan.iter().all(|p| p.planned_m2 <= 200.0));
+        // Zones of one plan may touch with tolerated slivers: never more than the parcel.
+        let slivers = [zone(3, Commune, 150.05, false), zone(3, Commune, 50.05, false)];
+        assert_eq!(coverage_by_plan(200.0, &slivers)[0].planned_m2, 200.0);
+        assert!(coverage_by_plan(200.0, &[]).is_empty());
     }
 
     #[test]

@@ -351,6 +351,9 @@ pub struct ImpactRow {
     pub zone_id: i64,
     #[diesel(sql_type = Integer)]
     pub plan_id: i32,
+    /// The plan's level: `province` or `commune`.
+    #[diesel(sql_type = Text)]
+    pub plan_level: String,
     #[diesel(sql_type = Text)]
     pub land_use_code: String,
     #[diesel(sql_type = Text)]
@@ -365,7 +368,7 @@ pub struct ImpactRow {
 }
 
 /// Zones of approved plans whose interiors overlap the parcel version by more than
-/// `min_area_m2` (m², ellipsoid), largest overlap first.
+/// `min_area_m2` (m², ellipsoid), by plan level (province first), plan, then largest overlap.
 pub fn impact(conn: &mut PgConnection, parcel_version_id: i64, min_area_m2: f64) -> QueryResult<Vec<ImpactRow>> {
     diesel::sql_query(IMPACT).bind::<BigInt, _>(parcel_version_id).bind::<Double, _>(min_area_m2).load(conn)
 }

@@ -20,13 +20,18 @@
 //!
 //! Decisions that hold for every rule:
 //! - `Fail` blocks signing until resolved; `Warn` needs the officer's judgement; `Pass` needs
-//!   nothing but may mention what was tolerated (slivers, replaced certificates).
+//!   nothing but may mention what was tolerated (negligible overlaps, replaced certificates).
 //! - R1 runs first. When it fails, the rules marked "yes" above are not evaluated: each is
 //!   reported as `Fail` with `details.skipped = true` and a "not checked" message, because a
 //!   rule that could not run must not look passed. The legal sub-rules still run.
 //! - A rule missing reference data it needs (the commune boundary, a tolerance row for the map
 //!   scale, a minimum-area row) reports `Warn` naming what to add: it cannot pass, and the
-//!   applicant is not at fault.
+//!   applicant is not at fault. Two exceptions where other data still decides: R2 fails when
+//!   another commune's boundary on record shows where the parcel lies, and R5 without a point
+//!   accuracy keeps its area rule (no overlap passes for lack of data) and names the row.
+//! - Rules read each other only where the law ties them: R3 reads R4, because with the
+//!   boundary unchanged the measured area is the one certified (DOMAIN.md §8), so a declared
+//!   or registered figure beyond ΔP warns instead of failing.
 //! - R7 is one result per sub-check (R7.1–R7.4) so every refusal names its own reason.
 //! - Values DOMAIN.md marks unconfirmed [U] are data (the CSV tables) or parameters
 //!   ([`Tolerances`]), never literals in a rule; `threshold_source` says where each came from.
@@ -47,10 +52,11 @@ mod tolerances;
 use geo_types::{Coord, MultiPolygon};
 use serde_json::json;
 
+use neighbours::neighbours_for_scale;
 use same_land::same_land_for_scale;
 
-pub use area::area_within_tolerance;
-pub use commune::inside_commune;
+pub use area::{area_for_boundary, area_within_tolerance, BoundaryFinding, MEASURED_AREA_RULES};
+pub use commune::{inside_commune, inside_stated_commune, CommunePart};
 pub use geometry::{
     geometry_valid, geometry_valid_from_geojson, DUPLICATE_VERTEX_M, SPIKE_ANGLE_DEG, VN2000_PLANE_RANGE,
 };
@@ -58,7 +64,7 @@ pub use legal::{
     legal_checks, no_blocking_restriction_or_dispute, no_conflicting_certificate, shares_sum_to_one,
     split_parts_above_minimum, Dispute, ExistingCertificate, Holder, LegalFacts, Restriction, SplitPart, SplitRequest,
 };
-pub use neighbours::no_overlap_with_neighbours;
+pub use neighbours::{no_overlap_with_neighbours, no_overlap_within_accuracy};
 pub use planning::{planning_consistent, PLANNING_NEGLIGIBLE_M2};
 pub use report::{Outcome, Report, RuleResult};
 pub use same_land::same_land_as_registered;
@@ -105,38 +111,49 @@ const GEOMETRIC_RULES: [(&str, &str); 5] = [
     ("R6", "planning_consistent"),
 ];
 
+/// [`run_with_communes`] knowing no other commune's boundary: R2 then only warns when the
+/// stated commune has no boundary on record.
+pub fn run(input: &CheckInput) -> Report {
+    run_with_communes(input, &[])
+}
+
 /// Runs every rule in order: R1, R2–R6, S1 (split), R7.1–R7.3, R7.4 (split). If R1 fails,
 /// R2–R6 and S1 are reported as `Fail` with `details.skipped = true` (see the module notes).
 /// For a split, the request geometry is the parcel being split (R4 compares it with the
-/// registered one) and S1 checks the parts against it. R4's tolerances come from the map
-/// scale's point accuracy in `area_tolerances` and the factors in `tolerances`.
-pub fn run(input: &CheckInput) -> Report {
+/// registered one) and S1 checks the parts against it. R4's tolerances and R5's sliver width
+/// come from the map scale's point accuracy in `area_tolerances` and the factors in
+/// `tolerances`. R3 reads R4: when the boundary is the registered one, the measured area rules.
+/// `other_communes`: the communes in force, other than the stated one, whose boundary on
+/// record takes in part of the parcel (R2 names them).
+pub fn run_with_communes(input: &CheckInput, other_communes: &[CommunePart]) -> Report {
     let t = &input.tolerances;
     let (r1_result, parcel) = geometry_valid_from_geojson(&input.parcel);
     let mut results = vec![r1_result];
     match &parcel {
         Some(p) => {
             results.push(
-                inside_commune(p, input.commune_boundary.as_ref(), t.commune_outside_m2)
+                inside_stated_commune(p, input.commune_boundary.as_ref(), other_communes, t.commune_outside_m2)
                     .cite(t.cite("commune_outside_m2")),
             );
-            results.push(area_within_tolerance(
+            let same_land =
+                same_land_for_scale(p, input.registered_geometry.as_ref(), input.map_scale, input.area_tolerances, t);
+            // "Boundary unchanged" is R4 passing against a registered geometry (a first
+            // registration passes R4 with nothing to compare, which shows nothing).
+            let boundary = if input.registered_geometry.is_some() && same_land.outcome == Outcome::Pass {
+                BoundaryFinding::Unchanged
+            } else {
+                BoundaryFinding::NotShownUnchanged
+            };
+            results.push(area_for_boundary(
                 p,
                 input.declared_area_m2,
                 input.registered_area_m2,
                 input.map_scale,
                 input.area_tolerances,
+                boundary,
             ));
-            results.push(same_land_for_scale(
-                p,
-                input.registered_geometry.as_ref(),
-                input.map_scale,
-                input.area_tolerances,
-                t,
-            ));
-            results.push(
-                no_overlap_with_neighbours(p, &input.neighbours, t.sliver_m2, t.gap_m).cite(t.cite("sliver_m2, gap_m")),
-            );
+            results.push(same_land);
+            results.push(neighbours_for_scale(p, &input.neighbours, input.map_scale, input.area_tolerances, t));
             let uses: Vec<&str> = input.current_uses.iter().map(String::as_str).collect();
             results.push(planning_consistent(p, &uses, &input.zones));
             if let Some(split) = &input.split {
@@ -398,6 +415,42 @@ mod tests {
             min_split_areas: splits,
             parcel,
         }
+    }
+
+    /// `run_with_communes` hands R2 the other communes; R3 reads R4; R5 takes the scale's accuracy.
+    #[test]
+    fn run_ties_r2_to_other_communes_r3_to_r4_and_r5_to_the_scale() {
+        use crate::checks::testing::rect;
+        let (areas, splits) = (area_table(), split_table());
+        let lot = rect(0., 0., 10., 23.);
+        let input = CheckInput {
+            parcel: geojson::Geometry::new(geojson::GeometryValue::from(&lot)),
+            commune_boundary: None,
+            registered_geometry: Some(lot.clone()),
+            registered_area_m2: Some(230.0),
+            declared_area_m2: Some(240.0),
+            map_scale: 500,
+            current_uses: vec!["ODT".into()],
+            neighbours: vec![("east".into(), rect(9.99, 0., 25., 23.))],
+            zones: vec![],
+            legal: LegalFacts::default(),
+            split: None,
+            tolerances: Tolerances::default(),
+            area_tolerances: &areas,
+            min_split_areas: &splits,
+        };
+        let elsewhere = [CommunePart { code: "31507".into(), name: "Phường Sóc Trăng".into(), part: lot.clone() }];
+        let outcome = |report: &Report, rule: &str| report.get(rule).map(|r| r.outcome);
+        let report = run_with_communes(&input, &elsewhere);
+        assert_eq!(outcome(&report, "R2"), Some(Outcome::Fail));
+        assert_eq!(outcome(&report, "R3"), Some(Outcome::Warn), "unchanged boundary: the measured area rules");
+        assert_eq!(outcome(&report, "R4"), Some(Outcome::Pass));
+        assert_eq!(outcome(&report, "R5"), Some(Outcome::Warn), "a 1 cm sliver at 1:500");
+        assert_eq!(outcome(&run(&input), "R2"), Some(Outcome::Warn), "without other communes R2 cannot tell");
+        let moved = CheckInput { registered_geometry: Some(rect(0., 1., 10., 24.)), ..input.clone() };
+        let report = run(&moved);
+        assert_eq!(outcome(&report, "R4"), Some(Outcome::Fail));
+        assert_eq!(outcome(&report, "R3"), Some(Outcome::Fail), "a changed boundary: the declared area must agree");
     }
 
     #[test]

@@ -10,9 +10,14 @@ pub struct Tolerances {
     /// R2: parcel area allowed outside the commune boundary, m² (commune boundaries are often
     /// drawn at a coarser scale than parcels).
     pub commune_outside_m2: f64,
-    /// R5: an overlap with a neighbour at or below this is a sliver (tolerated), m²; also the
-    /// smallest gap area worth a warning.
+    /// R5: an overlap with a neighbour at or below this is negligible (Pass, listed), m²; also
+    /// the smallest gap area worth a warning.
     pub sliver_m2: f64,
+    /// R5: an overlap no wider than this multiple of the boundary-point accuracy of the map
+    /// scale is a sliver of survey error (Warn, drawn), whatever its area: two surveys of one
+    /// boundary line may each be off by the accuracy, and along a long shared edge even a
+    /// centimetre adds up to more than `sliver_m2`.
+    pub sliver_width_factor: f64,
     /// R5: a neighbour nearer than this without touching leaves a strip of no-man's land, m.
     pub gap_m: f64,
     /// R4: Hausdorff distance allowed, as a multiple of the boundary-point accuracy of the map
@@ -33,6 +38,7 @@ impl Default for Tolerances {
         Tolerances {
             commune_outside_m2: 1.0,
             sliver_m2: 0.1,
+            sliver_width_factor: 1.0,
             gap_m: 0.5,
             hausdorff_factor: 2.0,
             symdiff_factor: 1.0,
