@@ -27,6 +27,7 @@ PACKAGES=(
   python3-venv
   chromium
   chromium-driver
+  zbar-tools
 )
 VENV=var/venv
 

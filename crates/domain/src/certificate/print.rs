@@ -57,16 +57,79 @@ pub fn vn_date_words(d: NaiveDate) -> String {
     format!("ngày {:02} tháng {:02} năm {}", d.day(), d.month(), d.year())
 }
 
-/// The QR code as inline SVG (error correction M, or L when the payload is too long for M).
-pub fn qr_svg(payload: &str) -> Option<String> {
+/// Side of the printed QR code without its quiet zone, millimetres: 2.0 × 2.0 cm (Circular
+/// 10/2024 Art. 14, DOMAIN.md §1). The print CSS says the same (`.qr svg`).
+pub const QR_SIDE_MM: f64 = 20.0;
+/// White margin around the code, millimetres: at least the 4 modules ISO/IEC 18004 asks for,
+/// for any version (a version 1 module is 20/21 ≈ 0.95 mm).
+pub const QR_QUIET_MM: f64 = 4.0;
+const _: () = assert!(QR_QUIET_MM >= 4.0 * QR_SIDE_MM / 21.0, "the quiet zone holds 4 version-1 modules");
+
+/// A QR code drawn for the sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QrSymbol {
+    /// Inline SVG, `viewBox` one unit a module, no quiet zone (the CSS adds it).
+    pub svg: String,
+    /// QR version 1–40.
+    pub version: i16,
+    /// Modules across.
+    pub modules: usize,
+    /// Error correction: 'M', or 'L' when the payload is too long for M.
+    pub ec: char,
+}
+
+impl QrSymbol {
+    /// Side of one module when printed at [`QR_SIDE_MM`].
+    pub fn module_mm(&self) -> f64 {
+        QR_SIDE_MM / self.modules as f64
+    }
+}
+
+/// The QR code of a payload (error correction M, or L when the payload is too long for M).
+pub fn qr_symbol(payload: &str) -> Option<QrSymbol> {
     use qrcode::render::svg;
-    use qrcode::{EcLevel, QrCode};
-    let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
-        .or_else(|_| QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::L))
-        .ok()?;
-    let svg = code.render::<svg::Color>().quiet_zone(true).min_dimensions(240, 240).build();
-    // Inline SVG in HTML takes no XML declaration.
-    Some(svg.split_once("?>").map_or(svg.clone(), |(_, rest)| rest.to_string()))
+    use qrcode::{EcLevel, Version};
+    let (code, ec) = match smallest_code(payload.as_bytes(), EcLevel::M) {
+        Some(code) => (code, 'M'),
+        None => (smallest_code(payload.as_bytes(), EcLevel::L)?, 'L'),
+    };
+    let version = match code.version() {
+        Version::Normal(v) | Version::Micro(v) => v,
+    };
+    let modules = code.width();
+    let svg = code.render::<svg::Color>().quiet_zone(false).module_dimensions(1, 1).build();
+    // Inline SVG in HTML takes no XML declaration; the CSS sizes it.
+    let svg = svg.split_once("?>").map_or(svg.as_str(), |(_, rest)| rest).replacen(
+        "<svg ",
+        &format!("<svg class=\"qr-code\" data-version=\"{version}\" data-modules=\"{modules}\" "),
+        1,
+    );
+    Some(QrSymbol { svg, version, modules, ec })
+}
+
+/// The smallest code for `data`: the crate's mixed-mode encoding, or all of it in byte mode
+/// when that is smaller. The crate's greedy segmentation turns the URL's digit runs into
+/// numeric segments whose headers can cost more than they save (212 bytes in byte mode fit
+/// version 10 at M; its mix needs version 11).
+fn smallest_code(data: &[u8], ec: qrcode::EcLevel) -> Option<qrcode::QrCode> {
+    use qrcode::bits::Bits;
+    use qrcode::{QrCode, Version};
+    let mixed = QrCode::with_error_correction_level(data, ec).ok();
+    let bytes = (1..=40).find_map(|v| {
+        let mut bits = Bits::new(Version::Normal(v));
+        bits.push_byte_data(data).ok()?;
+        bits.push_terminator(ec).ok()?;
+        QrCode::with_bits(bits, ec).ok()
+    });
+    match (mixed, bytes) {
+        (Some(m), Some(b)) => Some(if b.width() < m.width() { b } else { m }),
+        (m, b) => m.or(b),
+    }
+}
+
+/// The QR code as inline SVG (see [`qr_symbol`]).
+pub fn qr_svg(payload: &str) -> Option<String> {
+    qr_symbol(payload).map(|s| s.svg)
 }
 
 /// Drawing area of the diagram on page 2, millimetres.
@@ -264,8 +327,8 @@ body { margin: 0; background: #bbb; color: #000; font-family: "Times New Roman",
 p { margin: 0.6mm 0; }
 .nation { text-align: center; font-weight: bold; margin-right: 30mm; }
 .motto { text-align: center; font-weight: bold; margin-right: 30mm; }
-.qr { position: absolute; top: 12mm; right: 14mm; width: 26mm; height: 26mm; }
-.qr svg { width: 100%; height: 100%; }
+.qr { position: absolute; top: 9mm; right: 11mm; padding: 4mm; background: #fff; }
+.qr svg { display: block; width: 20mm; height: 20mm; }
 h1 { margin: 9mm 0 2mm; text-align: center; font-size: 14.5pt; color: #b3001b; }
 h2 { margin: 3.5mm 0 1mm; font-size: 12.5pt; }
 .code { text-align: center; }
@@ -280,6 +343,10 @@ figcaption { font-size: 9.5pt; font-style: italic; }
 ol.coords { column-count: 3; font-size: 9pt; margin-left: 6mm; }
 table.changes { width: 100%; border-collapse: collapse; font-size: 11pt; }
 table.changes th, table.changes td { border: 0.3mm solid #000; padding: 1.2mm 2mm; vertical-align: top; height: 9mm; }
+table.changes .date { width: 22mm; white-space: nowrap; }
+table.changes .confirm { width: 52mm; }
+table.changes .basis { font-style: italic; }
+table.changes .signature { font-size: 9.5pt; font-style: italic; }
 .registry { margin-top: 4mm; font-weight: bold; }
 .fineprint { margin-top: 3mm; font-size: 9.5pt; font-style: italic; }
 "#;
@@ -408,34 +475,46 @@ pub fn render(sheet: &Sheet) -> String {
     }
     h.push_str("</ol>");
 
-    h.push_str("<h2>6. Những thay đổi sau khi cấp Giấy chứng nhận</h2><table class=\"changes\"><tr><th>Nội dung thay đổi và cơ sở pháp lý</th><th>Xác nhận của cơ quan có thẩm quyền</th></tr>");
+    h.push_str("<h2>6. Những thay đổi sau khi cấp Giấy chứng nhận</h2><table class=\"changes\"><tr><th>Nội dung thay đổi và cơ sở pháp lý</th><th class=\"date\">Ngày</th><th class=\"confirm\">Xác nhận của cơ quan có thẩm quyền</th></tr>");
+    // The office confirms each row: its name, then room to sign and stamp.
+    let confirm = format!(
+        "<td class=\"confirm\">{}<br><span class=\"signature\">(Ký, ghi rõ họ tên và đóng dấu)</span></td>",
+        e(&c.authority)
+    );
     let mut rows = 0;
+    for n in &c.endorsements {
+        let _ = write!(h, "<tr class=\"endorsement\"><td>{}", e(&n.text));
+        let _ = write!(h, "<br><span class=\"basis\">Cơ sở pháp lý: {}", e(&n.legal_basis));
+        if let Some(dossier) = &n.dossier {
+            let _ = write!(h, "; hồ sơ số {}", e(dossier));
+        }
+        let _ = write!(h, "</span></td><td class=\"date\">{}</td>{confirm}</tr>", vn_date(n.recorded_on));
+        rows += 1;
+    }
     match &sheet.status {
         Status::Valid => {}
         Status::Revoked { on, reason } => {
             let _ = write!(
                 h,
-                "<tr><td>Ngày {}: thu hồi Giấy chứng nhận. Lý do: {}</td><td>{}</td></tr>",
-                vn_date(*on),
+                "<tr><td>Thu hồi Giấy chứng nhận. Lý do: {}</td><td class=\"date\">{}</td>{confirm}</tr>",
                 e(reason),
-                e(&c.authority)
+                vn_date(*on)
             );
             rows += 1;
         }
         Status::Replaced { by, on, reason } => {
             let _ = write!(
                 h,
-                "<tr><td>Ngày {}: {}; đã cấp Giấy chứng nhận số phát hành {} thay thế.</td><td>{}</td></tr>",
-                vn_date(*on),
+                "<tr><td>{}; đã cấp Giấy chứng nhận số phát hành {} thay thế.</td><td class=\"date\">{}</td>{confirm}</tr>",
                 e(reason_label(reason)),
                 e(by),
-                e(&c.authority)
+                vn_date(*on)
             );
             rows += 1;
         }
     }
     for _ in rows..3 {
-        h.push_str("<tr><td></td><td></td></tr>");
+        h.push_str("<tr><td></td><td class=\"date\"></td><td class=\"confirm\"></td></tr>");
     }
     h.push_str("</table>");
     let _ = write!(h, "<p class=\"registry\">Số vào sổ cấp Giấy chứng nhận: {}</p>", e(&c.registry_no));
@@ -543,5 +622,55 @@ mod tests {
         assert!(
             html.contains("chuyển nhượng quyền sử dụng đất; đã cấp Giấy chứng nhận số phát hành ĐC00000043 thay thế")
         );
+    }
+
+    #[test]
+    fn endorsements_are_rows_of_section_6_escaped() {
+        let mut content = sample_content();
+        let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        content
+            .endorse(
+                on,
+                "Thế chấp bằng quyền sử dụng đất tại Ngân hàng <TMCP> & Thử theo hợp đồng số 12/2026/HĐTC",
+                "Hợp đồng thế chấp số 12/2026/HĐTC; đăng ký ngày 01/12/2026",
+                Some("HS-2026-0042"),
+            )
+            .unwrap();
+        let d = diagram(&rect(0.0, 0.0, 10.0, 10.0), 9209);
+        let html = render(&Sheet { content: &content, status: Status::Valid, qr_svg: None, diagram: &d });
+        let section = &html[html.find("6. Những thay đổi sau khi cấp Giấy chứng nhận").unwrap()..];
+        assert!(section.contains("<th>Nội dung thay đổi và cơ sở pháp lý</th><th class=\"date\">Ngày</th>"));
+        assert!(section.contains(
+            "<tr class=\"endorsement\"><td>Thế chấp bằng quyền sử dụng đất tại Ngân hàng &lt;TMCP&gt; &amp; Thử theo hợp đồng số 12/2026/HĐTC<br>"
+        ));
+        assert!(section.contains(
+            "Cơ sở pháp lý: Hợp đồng thế chấp số 12/2026/HĐTC; đăng ký ngày 01/12/2026; hồ sơ số HS-2026-0042"
+        ));
+        assert!(section.contains("<td class=\"date\">01/12/2026</td>"));
+        assert!(section.contains("Văn phòng đăng ký đất đai thành phố Cần Thơ<br><span class=\"signature\">(Ký, ghi rõ họ tên và đóng dấu)</span>"));
+        assert!(!html.contains("<TMCP>"));
+        // One endorsement and two blank lines; a revocation comes after the endorsements.
+        assert_eq!(section.matches("<tr").count(), 1 + 3);
+        let html = render(&Sheet {
+            content: &content,
+            status: Status::Revoked { on: NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(), reason: "cấp sai" },
+            qr_svg: None,
+            diagram: &d,
+        });
+        let (endorsed, revoked) =
+            (html.find("Ngân hàng &lt;TMCP&gt;").unwrap(), html.find("Thu hồi Giấy chứng nhận").unwrap());
+        assert!(endorsed < revoked);
+    }
+
+    #[test]
+    fn the_qr_code_is_2_cm_with_a_quiet_zone() {
+        assert!(
+            STYLE.contains(&format!(".qr svg {{ display: block; width: {QR_SIDE_MM}mm; height: {QR_SIDE_MM}mm; }}"))
+        );
+        assert!(STYLE.contains(&format!("padding: {QR_QUIET_MM}mm; background: #fff;")));
+        let symbol = qr_symbol("https://gcn.example.vn/certificates/verify/AB00000001?h=x").unwrap();
+        assert_eq!((symbol.version, symbol.modules, symbol.ec), (4, 33, 'M'));
+        assert!(symbol.svg.starts_with("<svg class=\"qr-code\" data-version=\"4\" data-modules=\"33\" "));
+        assert!(symbol.svg.contains("viewBox=\"0 0 33 33\"") && symbol.svg.contains("crispEdges"));
     }
 }
