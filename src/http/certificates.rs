@@ -6,7 +6,8 @@ use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use super::query::{NoParams, Query};
 use super::{base_url, with_conn, AppState, Problem};
 use crate::service::certificates::{
-    self, BlankRangeRequest, CertificateView, IssueRequest, ReasonRequest, ReplaceRequest, TransferRequest,
+    self, BlankRangeRequest, CertificateView, IssueRequest, IssuedView, ReasonRequest, ReplaceRequest, RevokeRequest,
+    TransferRequest,
 };
 use crate::service::{Actor, Error};
 use domain::ids::CertificateSerial;
@@ -67,16 +68,21 @@ pub async fn void_blank(
         .json(with_conn(&state, move |conn, _| certificates::void_blank(conn, &actor, &serial, &body)).await?))
 }
 
-/// Issues the certificate of an approved dossier (approver of its province). Requires the
-/// dossier's newest geometry check to be a pass or warning made after the parcel's latest
-/// change. One transaction: the use right and shares, the next unused blank, the registry
-/// number (số vào sổ), the signed content and QR payload, the audit entry.
+/// Issues the certificate(s) of an approved dossier (approver of its province), as its
+/// procedure's outcome says: a first registration creates the first use right, a transfer
+/// supersedes the current certificate, a split/merge (1.012784) issues one certificate for every
+/// new parcel made under the dossier (holders carried over unless named) and answers
+/// `{certificates: [...]}`. Each parcel needs the dossier's newest geometry check to be a pass or
+/// warning made after its latest change (not the parts a split or merge made under the dossier),
+/// and no restriction in force that blocks the procedure (R7.2). One transaction: the use
+/// rights and shares, the next unused blanks, the registry numbers (số vào sổ), the signed
+/// contents and QR payloads, the audit entries.
 #[utoipa::path(post, path = "/dossiers/{id}/certificate", tag = "certificates", request_body = IssueRequest,
     params(("id" = i64, Path, minimum = 1, description = "dossier id")),
     security(("bearer" = [])),
-    responses((status = 201, description = "the certificate (staff view)", body = CertificateView), (status = 403, description = "not an approver of the province"),
+    responses((status = 201, description = "the certificate (staff view); for a split/merge dossier {certificates: [...]}", body = IssuedView), (status = 403, description = "not an approver of the province"),
               (status = 404, description = "no such dossier"),
-              (status = 409, description = "not approved, no fresh passing check, already issued, current right exists, or no blank stock"),
+              (status = 409, description = "not approved, a procedure whose result is recorded elsewhere, no fresh passing check, blocked by a restriction (R7.2), already issued, current right exists, nothing pending, or no blank stock"),
               (status = 422, description = "holders or shares invalid")))]
 #[post("/dossiers/{id}/certificate")]
 pub async fn issue(
@@ -92,7 +98,11 @@ pub async fn issue(
         certificates::issue(conn, settings, &actor, id, &body, chrono::Utc::now())
     })
     .await?;
-    Ok(created(&req, view))
+    Ok(match view {
+        IssuedView::One(view) => created(&req, *view),
+        // Several resources: no one of them is "the" created one for `Location`.
+        several @ IssuedView::Several(_) => HttpResponse::Created().json(several),
+    })
 }
 
 /// The offices' Ed25519 public keys (hex), to verify QR payloads offline.
@@ -150,19 +160,39 @@ mod verify_limit {
     }
 }
 
+/// `h`, `k` and `s`: the signed reference a scanned QR code adds to the verification URL.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyParams {
+    /// Content hash from the QR code (base64url, 128 bits): the answer says whether it is the
+    /// certificate's current content (`content_current`).
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
+    pub h: Option<String>,
+    /// Key id from the QR code, for offline verification (checked for shape only).
+    #[param(pattern = "^[0-9]{2}-[0-9a-f]{8}$")]
+    pub k: Option<String>,
+    /// Ed25519 signature from the QR code (base64url), for offline verification (checked for
+    /// shape only).
+    #[param(pattern = "^[A-Za-z0-9_-]{86}$")]
+    pub s: Option<String>,
+}
+
 /// Verifies a certificate by serial (public): valid / revoked / replaced (with the replacing
-/// serial), issue date, national parcel id and holders with names masked; no id numbers. At
-/// most 60 verifications per client address and minute (`verify_per_minute`); past it, 429
-/// with `Retry-After`.
+/// serial), issue date, national parcel id and holders with names masked; no id numbers. The
+/// URL in a certificate's QR code adds `h`, `k` and `s`: with `h`, the answer says whether the
+/// scanned paper shows the current content (false once the certificate was endorsed after it
+/// was printed). At most 60 verifications per client address and minute (`verify_per_minute`);
+/// past it, 429 with `Retry-After`.
 #[utoipa::path(get, path = "/certificates/verify/{serial}", tag = "certificates",
-    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
-    responses((status = 200, description = "status", body = certificates::VerificationView), (status = 400, description = "malformed serial"), (status = 404, description = "unknown serial"),
+    params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)"), VerifyParams),
+    responses((status = 200, description = "status", body = certificates::VerificationView), (status = 400, description = "malformed serial, h, k or s"), (status = 404, description = "unknown serial"),
               (status = 429, description = "too many verifications from this address; try again after `Retry-After` seconds",
                headers(("Retry-After" = u64, description = "seconds to wait")))))]
 #[get("/certificates/verify/{serial}")]
 pub async fn verify(
     req: HttpRequest,
-    _query: Query<NoParams>,
+    query: Query<VerifyParams>,
     path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
@@ -170,7 +200,9 @@ pub async fn verify(
     verify_limit::take(&client, state.settings.verify_per_minute, std::time::Instant::now())
         .map_err(|retry_after| Problem(Error::TooManyRequests { retry_after }))?;
     let serial = path.into_inner();
-    let view = with_conn(&state, move |conn, _| certificates::verify(conn, serial.as_ref())).await?;
+    let Query(VerifyParams { h, k, s }) = query;
+    let scanned = certificates::ScannedReference { h, k, s };
+    let view = with_conn(&state, move |conn, _| certificates::verify(conn, serial.as_ref(), &scanned)).await?;
     // A revocation must show at once: caches revalidate.
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(view))
 }
@@ -215,8 +247,10 @@ pub async fn print(
         .body(html))
 }
 
-/// Revokes a valid certificate (thu hồi; approver of its province).
-#[utoipa::path(post, path = "/certificates/{serial}/revoke", tag = "certificates", request_body = ReasonRequest,
+/// Revokes a valid certificate (thu hồi; approver of its province) by a revocation decision,
+/// which ends the right it proves: the parcel can then be registered again through a
+/// first-registration dossier.
+#[utoipa::path(post, path = "/certificates/{serial}/revoke", tag = "certificates", request_body = RevokeRequest,
     params(("serial" = String, Path, pattern = "^[A-ZĐ]{2}[0-9]{6}([0-9]{2})?$", description = "số phát hành: two capital letters (A–Z, Đ) and 8 digits (6 on blanks printed before 2025)")),
     security(("bearer" = [])),
     responses((status = 200, description = "revoked", body = CertificateView), (status = 404, description = "unknown serial"),
@@ -227,7 +261,7 @@ pub async fn revoke(
     _query: Query<NoParams>,
     path: web::Path<CertificateSerial>,
     state: web::Data<AppState>,
-    body: web::Json<ReasonRequest>,
+    body: web::Json<RevokeRequest>,
 ) -> Result<HttpResponse, Problem> {
     let (serial, body) = (path.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok()

@@ -87,7 +87,9 @@ pub async fn at(query: Query<AtParams>, state: web::Data<AppState>) -> Result<Ht
 }
 
 /// A parcel by national id (mã định danh thửa đất): current version, masked holders,
-/// certificate status. Legal area is measured in the VN-2000 TM-3 plane.
+/// certificate status (and whether the right is pending one), whether the land is mortgaged or
+/// otherwise restricted (never by whom, under which contract or for how much). Legal area is
+/// measured in the VN-2000 TM-3 plane.
 #[utoipa::path(get, path = "/parcels/{id}", tag = "parcels", operation_id = "get_parcel",
     params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
     responses((status = 200, description = "GeoJSON Feature", body = parcels::ParcelDetailFeature, content_type = "application/geo+json"), (status = 404, description = "not found")))]
@@ -140,12 +142,15 @@ pub async fn create(
         .body(serde_json::to_string(&created).expect("views serialise")))
 }
 
-/// Replaces a parcel's boundary (officer): closes the current version, opens a new one.
+/// Replaces a parcel's boundary (officer): closes the current version, opens a new one. The land
+/// uses keep their terms and origins; residential land (ODT, ONT) keeps its recorded area and
+/// the other uses share the change, unless `land_uses` states them (needed when the new area is
+/// smaller than the residential land).
 #[utoipa::path(put, path = "/parcels/{id}/geometry", tag = "staff", request_body = GeometryChange,
     params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")),
     security(("bearer" = [])),
     responses((status = 200, description = "the new version", body = parcels::ParcelFeature, content_type = "application/geo+json"), (status = 404, description = "not found"),
-              (status = 409, description = "overlap"), (status = 422, description = "invalid geometry")))]
+              (status = 409, description = "overlap"), (status = 422, description = "invalid geometry, or land uses to state")))]
 #[put("/parcels/{id}/geometry")]
 pub async fn replace_geometry(
     actor: Actor,
@@ -161,13 +166,17 @@ pub async fn replace_geometry(
     ))
 }
 
-/// Splits a parcel (tách thửa, officer): the parts must exactly partition it (union equal within
-/// the sliver tolerance, no overlaps), each above the province's minimum area. The old parcel
-/// is retired and its certificate revoked; the parts keep its holders.
+/// Splits a parcel (tách thửa, officer; approver when it revokes a certificate): the parts must
+/// exactly partition it (union equal within the sliver tolerance, no overlaps), each above the
+/// province's minimum area. The old parcel is retired and its certificate revoked; each part
+/// keeps its holders (pending certificate), its land use's term and origin, and a copy of every
+/// restriction in force. Refused (409, R7.2) when a restriction blocks tách/hợp thửa. Under an
+/// approved 1.012784 `dossier` naming the parcel, the parts join the dossier, and
+/// `POST /dossiers/{id}/certificate` issues their certificates in one go.
 #[utoipa::path(post, path = "/parcels/{id}/split", tag = "staff", request_body = SplitRequest,
     params(("id" = String, Path, pattern = "^[0-9b-hjkmnp-z]{12}$", description = "national parcel id: 12-character GeoHash")), security(("bearer" = [])),
-    responses((status = 201, description = "{retired, parcels}", body = parcels::SplitResult), (status = 422, description = "not a partition, below the minimum area, invalid geometry"),
-              (status = 409, description = "overlap or duplicate number")))]
+    responses((status = 201, description = "{retired, parcels, dossier, restrictions_carried}", body = parcels::SplitResult), (status = 422, description = "not a partition, below the minimum area, invalid geometry, land uses to state, unsuitable dossier"),
+              (status = 409, description = "overlap, duplicate number, blocked by a restriction (R7.2), dossier not approved or already issued")))]
 #[post("/parcels/{id}/split")]
 pub async fn split(
     actor: Actor,
@@ -182,9 +191,14 @@ pub async fn split(
     Ok(HttpResponse::Created().json(result))
 }
 
-/// Merges adjacent parcels of the same holders (hợp thửa, officer).
+/// Merges adjacent parcels of the same holders (hợp thửa, officer; approver when it revokes
+/// certificates). The merged parcel keeps the holders (pending certificate), the land uses with
+/// their terms and origins, and a copy of every restriction in force on any of the parcels.
+/// Refused (409, R7.2) when a restriction blocks tách/hợp thửa. Under an approved 1.012784
+/// `dossier` naming every parcel, the merged parcel joins the dossier for its certificate.
 #[utoipa::path(post, path = "/parcels/merge", tag = "staff", request_body = MergeRequest, security(("bearer" = [])),
-    responses((status = 201, description = "{retired, parcel}", body = parcels::MergeResult), (status = 422, description = "not adjacent, different holders")))]
+    responses((status = 201, description = "{retired, parcel, dossier, restrictions_carried}", body = parcels::MergeResult), (status = 422, description = "not adjacent, different holders, land uses to state, unsuitable dossier"),
+              (status = 409, description = "overlap, duplicate number, blocked by a restriction (R7.2), dossier not approved or already issued")))]
 #[post("/parcels/merge")]
 pub async fn merge(
     actor: Actor,

@@ -35,6 +35,11 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, &'static str) {
         Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many requests", "too-many-requests"),
         Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Content too large", "content-too-large"),
         Error::Database { source: StoreError::Unique { .. }, .. } => (StatusCode::CONFLICT, "Conflict", "conflict"),
+        // The database's own blocking rule (trigger `refuse_blocked_write`): a conflict with the
+        // register's state, as the service's check would have said.
+        Error::Database { source: StoreError::Check { constraint: Some(c) }, .. } if c == "restriction_blocks" => {
+            (StatusCode::CONFLICT, "Conflict", "conflict")
+        }
         Error::Database { source: StoreError::Unavailable | StoreError::Timeout, .. } => {
             (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "unavailable")
         }
@@ -61,10 +66,13 @@ impl ResponseError for Problem {
             // The cause chain goes to the log, never to the client.
             Error::Database { .. } | Error::Internal(_) | Error::Unavailable(_) => {
                 tracing::error!(error = ?self.0, "request failed");
-                body["detail"] = json!(if status == StatusCode::SERVICE_UNAVAILABLE {
-                    "the database is unavailable; try again shortly"
-                } else {
-                    "an internal error occurred; it has been logged"
+                body["detail"] = json!(match status {
+                    StatusCode::SERVICE_UNAVAILABLE => "the database is unavailable; try again shortly",
+                    StatusCode::CONFLICT => {
+                        "the database refused the write as conflicting with the register (a concurrent change, \
+                         or a restriction in force that blocks it: R7.2); nothing was written"
+                    }
+                    _ => "an internal error occurred; it has been logged",
                 });
             }
             Error::BadRequest(errors) | Error::Invalid(errors) => {

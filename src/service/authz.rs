@@ -30,6 +30,10 @@ pub enum Action {
     CertificateRevoke,
     CertificateReplace,
     CertificateTransfer,
+    RestrictionRegister,
+    RestrictionRelease,
+    RestrictionConsent,
+    RestrictionRead,
     BlankRegister,
     BlankVoid,
     PlanCreate,
@@ -60,6 +64,14 @@ pub const MATRIX: &[(Action, &[Role], &str)] = &[
     (CertificateRevoke, &[Approver], "revoke a certificate: directly, or by a split or merge"),
     (CertificateReplace, &[Approver], "replace a certificate (cấp lại, cấp đổi)"),
     (CertificateTransfer, &[Approver], "transfer through a dossier of a transfer procedure (never standalone)"),
+    (
+        RestrictionRegister,
+        &[Approver],
+        "register a mortgage, lease, seizure, injunction, hold or dispute through its approved dossier",
+    ),
+    (RestrictionRelease, &[Approver], "release a restriction through an approved dossier of its release procedure"),
+    (RestrictionConsent, &[Officer, Approver], "record a mortgagee's consent to one dossier's procedure"),
+    (RestrictionRead, &[Officer, Approver], "read restriction records with their parties and amounts"),
     (BlankRegister, &[], "register a range of certificate blanks"),
     (BlankVoid, &[Approver], "void a spoiled blank"),
     (PlanCreate, &[Planner], "create a land-use plan"),
@@ -88,6 +100,10 @@ impl Action {
             CertificateRevoke => "certificate.revoke",
             CertificateReplace => "certificate.replace",
             CertificateTransfer => "certificate.transfer",
+            RestrictionRegister => "restriction.register",
+            RestrictionRelease => "restriction.release",
+            RestrictionConsent => "restriction.consent",
+            RestrictionRead => "restriction.read",
             BlankRegister => "blank.register",
             BlankVoid => "blank.void",
             PlanCreate => "plan.create",
@@ -214,7 +230,7 @@ mod tests {
             assert_eq!(MATRIX.iter().filter(|(b, ..)| b == a).count(), 1, "{} twice", a.as_str());
             assert!(MATRIX[..i].iter().all(|(b, ..)| b.as_str() != a.as_str()));
         }
-        assert_eq!(MATRIX.len(), 22);
+        assert_eq!(MATRIX.len(), 26);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use domain::crs::{nearest_zone, Crs};
 use domain::dossier::State;
 use domain::ids::CertificateSerial;
 use domain::parcel::is_land_use_code;
+use domain::restriction::ProcedureOutcome;
 use store::parcels::ParcelRow;
 use store::{audit, certificates as db, rights};
 
@@ -54,12 +55,25 @@ pub struct LandUseTerm {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
-    pub holders: Vec<HolderInput>,
+    /// The holders (người sử dụng đất). Required, except for a split/merge dossier: omitted,
+    /// each new parcel's certificate names the holders its right carried from the old parcel.
+    pub holders: Option<Vec<HolderInput>>,
     pub land_uses: Option<Vec<LandUseTerm>>,
     /// Nguồn gốc sử dụng.
     pub origin: Option<String>,
     /// Ghi chú printed in section 4.
     pub notes: Option<String>,
+}
+
+/// `POST /certificates/{serial}/revoke`: thu hồi Giấy chứng nhận. The decision ends the right.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Why (căn cứ thu hồi), e.g. "cấp sai đối tượng".
+    pub reason: String,
+    /// Số quyết định thu hồi, e.g. "123/QĐ-UBND": recorded with the reason on the certificate
+    /// and as the reason the right ended.
+    pub decision: Option<String>,
 }
 
 /// `POST /certificate-blanks`: a print run of blanks (phôi) received by an office.
@@ -165,6 +179,23 @@ pub struct CertificateView {
     pub links: CertificateLinks,
 }
 
+/// `POST /dossiers/{id}/certificate`: a split/merge dossier answers `{certificates: [...]}`,
+/// one per new parcel; every other procedure answers the one certificate.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum IssuedView {
+    /// A first registration or a transfer: the certificate.
+    One(Box<CertificateView>),
+    /// A split or merge (tách/hợp thửa): a certificate per new parcel.
+    Several(CertificateList),
+}
+
+/// The certificates one split/merge dossier issued, by parcel id.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateList {
+    pub certificates: Vec<CertificateView>,
+}
+
 /// A holder as shown publicly: persons' names masked, no id numbers.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicHolder {
@@ -191,6 +222,25 @@ pub struct VerificationView {
     /// Date of revocation (Vietnam time).
     pub revoked_on: Option<NaiveDate>,
     pub key_id: Option<String>,
+    /// Reference hash of the certificate's current signed content (base64url of the first 128
+    /// bits of SHA-256 of its canonical form), as the QR code carries it in `h`; null for a
+    /// certificate recorded without signed content.
+    pub content_hash: Option<String>,
+    /// With `h` in the URL (a scanned QR code): whether it is the current content's hash. False
+    /// when the certificate was endorsed (e.g. a mortgage entered or deleted) after that paper
+    /// was printed: the paper is outdated. Null without `h`.
+    pub content_current: Option<bool>,
+}
+
+/// What a scanned QR code adds to the verification URL (see `domain::certificate::qr`).
+#[derive(Debug, Clone, Default)]
+pub struct ScannedReference {
+    /// `h`: the content hash printed in the QR code.
+    pub h: Option<String>,
+    /// `k`: the key id; for offline verifiers, checked here for shape only.
+    pub k: Option<String>,
+    /// `s`: the signature; for offline verifiers, checked here for shape only.
+    pub s: Option<String>,
 }
 
 /// One office's public key.
@@ -519,7 +569,9 @@ fn write_certificate(
         origin: draft.origin,
         notes: draft.notes,
         replaces: draft.replaces,
+        endorsements: Vec::new(),
     };
+    let content = super::restrictions::enter_restrictions_in_force(conn, content)?;
     let key = office_key(conn, settings, &province.code)?;
     let sealed = cert::seal(&content, &key, base_url);
     let id = db::insert(
@@ -544,9 +596,18 @@ fn write_certificate(
     Ok((id, content))
 }
 
-/// Records a new use right on the parcel's current version with its holders; returns its id.
-fn new_right(conn: &mut PgConnection, parcel_id: i64, holders: &[Holder], source_document: &str) -> Result<i64, Error> {
-    let rrr = rights::insert_use_right(conn, parcel_id, UseForm::for_holders(holders).as_str(), source_document)
+/// Records a new use right on the parcel's current version with its holders, registered by
+/// `dossier` and continuing `carried_from` (a right pending certificate); returns its id.
+fn new_right(
+    conn: &mut PgConnection,
+    parcel_id: i64,
+    holders: &[Holder],
+    source_document: &str,
+    dossier: Option<i64>,
+    carried_from: Option<i64>,
+) -> Result<i64, Error> {
+    let form = UseForm::for_holders(holders);
+    let rrr = rights::insert_use_right_from(conn, parcel_id, form.as_str(), source_document, dossier, carried_from)
         .map_err(|e| conflict_or_db(e, "recording the use right"))?;
     for h in holders {
         let party = rights::insert_party(conn, h.kind.as_str(), &h.name, h.id_number.as_deref(), None)
@@ -622,10 +683,15 @@ fn brief(row: &db::CertificateRow) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Issuance
 
-/// `POST /dossiers/{id}/certificate` (approver of the dossier's province). Only for an approved
-/// dossier whose newest geometry check did not fail and is newer than the parcel's current
-/// version. A procedure that changes holders (transfer …) ends the current use right and
-/// supersedes its certificate; any other creates the parcel's first use right.
+/// `POST /dossiers/{id}/certificate` (approver of the dossier's province), for an approved
+/// dossier. What it does is the procedure's outcome in the catalogue: a first registration
+/// creates the parcel's first use right; a transfer ends the current right and supersedes its
+/// certificate; a split/merge (tách/hợp thửa) issues a certificate for every parcel of the
+/// dossier whose right is pending one. Other outcomes are recorded by other endpoints (409 says
+/// which). Each parcel needs a geometry check kept with the dossier, not failed and newer than
+/// the parcel's last change and its restrictions' (except the parts a split or merge made under
+/// this very dossier: it validated them), and no restriction in force that blocks the procedure
+/// (R7.2, the blocking table).
 pub fn issue(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -633,8 +699,8 @@ pub fn issue(
     dossier_id: i64,
     req: &IssueRequest,
     now: DateTime<Utc>,
-) -> Result<CertificateView, Error> {
-    let holders = parse_holders(&req.holders)?;
+) -> Result<IssuedView, Error> {
+    let holders = req.holders.as_deref().map(parse_holders).transpose()?;
     let terms = parse_terms(req.land_uses.as_deref())?;
     let origin = optional_text("/origin", req.origin.as_deref())?;
     let notes = optional_text("/notes", req.notes.as_deref())?;
@@ -642,12 +708,11 @@ pub fn issue(
         // The lock serialises issuances for one dossier; the checks below then see the
         // outcome of any that committed first.
         let dossier = db::dossier_for_issue(conn, dossier_id).context_db("loading the dossier")?.ok_or_else(|| Error::NotFound(format!("dossier {dossier_id}")))?;
+        let outcome = store::restrictions::procedure_outcome(conn, &dossier.procedure_code)
+            .context_db("loading the dossier's procedure")?
+            .ok_or_else(|| anyhow::anyhow!("procedure {} of dossier {} has no outcome in the catalogue", dossier.procedure_code, dossier.receipt_no))?;
         // Jurisdiction follows the land: the dossier's province and each of its parcels'.
-        let action = if cert::procedure_changes_holders(&dossier.procedure_code) {
-            Action::CertificateTransfer
-        } else {
-            Action::CertificateIssue
-        };
+        let action = if outcome == ProcedureOutcome::Transfer { Action::CertificateTransfer } else { Action::CertificateIssue };
         let land = authz::authorize_dossier(conn, actor, action, dossier.id, &dossier.province_code)?;
         if let Some(foreign) = land.iter().find(|l| l.province_code != dossier.province_code) {
             return Err(Error::invalid(
@@ -658,83 +723,324 @@ pub fn issue(
                 ),
             ));
         }
+        if let Some(instead) = recorded_elsewhere(outcome) {
+            return Err(conflict(format!(
+                "dossier {} is of procedure {} ({}), which issues no certificate here: {instead}",
+                dossier.receipt_no, dossier.procedure_code, outcome.as_text()
+            )));
+        }
         if dossier.state != State::Approved {
             return Err(conflict(format!("dossier {} is {}, not approved: a certificate is issued only for an approved dossier", dossier.receipt_no, dossier.state)));
         }
         if let Some(serial) = db::serial_of_dossier(conn, dossier.id).context_db("looking for an earlier certificate")? {
             return Err(conflict(format!("dossier {} already has certificate {serial}", dossier.receipt_no)));
         }
-        let parcel_id = match db::dossier_parcels(conn, dossier.id).context_db("loading the dossier's parcels")?.as_slice() {
-            [one] => *one,
-            [] => return Err(conflict(format!("dossier {} names no parcel", dossier.receipt_no))),
-            many => return Err(conflict(format!("dossier {} names {} parcels; a certificate covers one", dossier.receipt_no, many.len()))),
-        };
-        let parcel = db::current_version_locked(conn, parcel_id)
-            .context_db("loading the parcel")?
-            .ok_or_else(|| conflict(format!("the dossier's parcel (id {parcel_id}) no longer exists")))?;
-        // The check must be about this parcel: a pass for another parcel unlocks nothing.
-        let check = store::jurisdiction::latest_check_of_parcel(conn, dossier.id, parcel_id)
-            .context_db("loading the geometry check")?
-            .ok_or_else(|| conflict(format!("dossier {} has no check of parcel {}; run POST /dossiers/{}/checks for it first", dossier.receipt_no, parcel.national_id, dossier.id)))?;
-        if check.outcome == "fail" {
-            return Err(conflict(format!("the latest check of parcel {} in dossier {} failed ({}); fix the request and check again", parcel.national_id, dossier.receipt_no, check.checked_at)));
-        }
-        if check.checked_at <= parcel.valid_from {
-            return Err(conflict(format!(
-                "the latest check of parcel {} ({}) is older than the parcel's current version {} ({}); check again",
-                parcel.national_id, check.checked_at, parcel.version, parcel.valid_from
-            )));
-        }
-        let restricted = store::jurisdiction::last_restriction_change(conn, parcel_id).context_db("loading the restrictions")?;
-        if let Some(changed) = restricted.filter(|t| check.checked_at <= *t) {
-            return Err(conflict(format!(
-                "the latest check of parcel {} ({}) is older than the last change of its restrictions ({changed}); check again",
-                parcel.national_id, check.checked_at
-            )));
-        }
-        // R7.2 at issuance, on the restrictions and disputes recorded now.
-        let (restrictions, disputes) = super::checks::recorded_restrictions(conn, parcel_id)?;
-        let legal = domain::checks::no_blocking_restriction_or_dispute(&domain::checks::LegalFacts {
-            restrictions,
-            disputes,
-            ..Default::default()
-        });
-        if legal.outcome == domain::checks::Outcome::Fail {
-            return Err(conflict(format!("parcel {}: {} ({} {})", parcel.national_id, legal.message, legal.rule, legal.name)));
-        }
         let province = province_row(conn, &dossier.province_code)?;
-        let source = format!("hồ sơ {} (thủ tục {})", dossier.receipt_no, dossier.procedure_code);
-        let current = db::current_use_right(conn, parcel_id).context_db("loading the current use right")?;
-        let (previous, replaces) = if cert::procedure_changes_holders(&dossier.procedure_code) {
-            let right = current.ok_or_else(|| conflict(format!("parcel {} has no current use right to transfer", parcel.national_id)))?;
-            let old = db::valid_of_right_for_update(conn, right.id).context_db("loading the current certificate")?;
-            db::close_right(conn, right.id).context_db("ending the current use right")?;
-            let replaces = old.as_ref().map(|o| Predecessor { serial: o.serial.clone(), reason: "transfer".into() });
-            (old, replaces)
-        } else {
-            if let Some(right) = current {
-                let serial = db::valid_of_right_for_update(conn, right.id).context_db("loading the current certificate")?.map(|c| c.serial);
-                return Err(conflict(format!(
-                    "parcel {} already has a current use right{}; use a transfer procedure or POST /certificates/{{serial}}/transfer",
-                    parcel.national_id,
-                    serial.map(|s| format!(" with certificate {s}")).unwrap_or_default()
-                )));
-            }
-            (None, None)
-        };
-        let rrr_id = new_right(conn, parcel_id, &holders, &source)?;
-        let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &terms)?;
-        let draft = Draft { rrr_id, holders, parcel: block, origin, notes, replaces, dossier_id: Some(dossier.id), reserved_id: None };
-        let (id, content) = write_certificate(conn, settings, &settings.public_base_url, now, &province, draft)?;
-        let mut before = None;
-        if let Some(old) = &previous {
-            db::mark_replaced(conn, old.id, id).context_db("marking the old certificate replaced")?;
-            before = Some(brief(old));
+        let stated = Stated { holders, terms, origin, notes };
+        if outcome == ProcedureOutcome::SplitMerge {
+            return issue_parts(conn, settings, actor, &dossier, &province, stated, now).map(IssuedView::Several);
         }
-        let row = reload(conn, id)?;
-        audit_certificate(conn, actor, action.as_str(), &content.serial, before, json!({"dossier": dossier.receipt_no, "certificate": brief(&row), "content": row.content}))?;
-        Ok(staff_view(&row))
+        issue_one(conn, settings, actor, &dossier, outcome, &province, stated, now).map(|v| IssuedView::One(Box::new(v)))
     })
+}
+
+/// Where the result of a procedure that issues nothing through a dossier's certificate is
+/// recorded; `None` for the outcomes that do issue.
+fn recorded_elsewhere(outcome: ProcedureOutcome) -> Option<String> {
+    Some(match outcome {
+        ProcedureOutcome::FirstRegistration | ProcedureOutcome::Transfer | ProcedureOutcome::SplitMerge => return None,
+        ProcedureOutcome::Reissue => {
+            "cấp lại / cấp đổi re-issues the valid certificate over the same right with POST /certificates/{serial}/replace".into()
+        }
+        ProcedureOutcome::Correction => "đính chính corrects the record (PUT /parcels/{id}/geometry for the boundary) and \
+            re-issues the certificate with POST /certificates/{serial}/replace (reason exchange)"
+            .into(),
+        ProcedureOutcome::Change => {
+            "a change after issuance is entered on the valid certificate as an endorsement, not by a new certificate".into()
+        }
+        ProcedureOutcome::Information => "providing information changes nothing in the register".into(),
+        ProcedureOutcome::RegisterRestriction(kind) => format!("a {kind} is recorded with POST /dossiers/{{id}}/restrictions"),
+        ProcedureOutcome::ReleaseRestriction(kind) => format!("a {kind} is ended with POST /restrictions/{{id}}/release"),
+    })
+}
+
+/// What the issuance request states (parsed), for one certificate or each of a split's.
+struct Stated {
+    holders: Option<Vec<Holder>>,
+    terms: Terms,
+    origin: Option<String>,
+    notes: Option<String>,
+}
+
+/// The dossier's newest check of the parcel: it must exist, not have failed, and be newer than
+/// the parcel's current version and than the last change of its restrictions.
+fn require_fresh_check(conn: &mut PgConnection, dossier: &db::DossierRow, parcel: &ParcelRow) -> Result<(), Error> {
+    // The check must be about this parcel: a pass for another parcel unlocks nothing.
+    let check = store::jurisdiction::latest_check_of_parcel(conn, dossier.id, parcel.parcel_id)
+        .context_db("loading the geometry check")?
+        .ok_or_else(|| {
+            conflict(format!(
+                "dossier {} has no check of parcel {}; run POST /dossiers/{}/checks for it first",
+                dossier.receipt_no, parcel.national_id, dossier.id
+            ))
+        })?;
+    if check.outcome == "fail" {
+        // Name the failed rules, so a blocked transfer reads "R7.2 …" without opening the report.
+        let failed: Vec<String> = check.report["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["outcome"] == "fail")
+            .map(|r| format!("{} {}", r["rule"].as_str().unwrap_or("?"), r["message"].as_str().unwrap_or_default()))
+            .collect();
+        return Err(conflict(format!(
+            "the latest check of parcel {} in dossier {} failed ({}): {}; fix the request and check again",
+            parcel.national_id,
+            dossier.receipt_no,
+            check.checked_at,
+            failed.join("; ")
+        )));
+    }
+    if check.checked_at <= parcel.valid_from {
+        return Err(conflict(format!(
+            "the latest check of parcel {} ({}) is older than the parcel's current version {} ({}); check again",
+            parcel.national_id, check.checked_at, parcel.version, parcel.valid_from
+        )));
+    }
+    let restricted = store::restrictions::last_change(conn, parcel.parcel_id).context_db("loading the restrictions")?;
+    if let Some(changed) = restricted.filter(|t| check.checked_at <= *t) {
+        return Err(conflict(format!(
+            "the latest check of parcel {} ({}) is older than the last change of its restrictions ({changed}); check again",
+            parcel.national_id, check.checked_at
+        )));
+    }
+    Ok(())
+}
+
+/// A first registration or a transfer: the dossier's one parcel, one certificate.
+#[allow(clippy::too_many_arguments)]
+fn issue_one(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    dossier: &db::DossierRow,
+    outcome: ProcedureOutcome,
+    province: &db::ProvinceRow,
+    stated: Stated,
+    now: DateTime<Utc>,
+) -> Result<CertificateView, Error> {
+    let Stated { holders, terms, origin, notes } = stated;
+    let holders = holders.ok_or_else(|| {
+        Error::invalid("/holders", "name the holders of the right (only a split or merge dossier may omit them)")
+    })?;
+    let parcel_id = match db::dossier_parcels(conn, dossier.id).context_db("loading the dossier's parcels")?.as_slice()
+    {
+        [one] => *one,
+        [] => return Err(conflict(format!("dossier {} names no parcel", dossier.receipt_no))),
+        many => {
+            return Err(conflict(format!(
+                "dossier {} names {} parcels; a certificate covers one",
+                dossier.receipt_no,
+                many.len()
+            )))
+        }
+    };
+    let parcel = db::current_version_locked(conn, parcel_id)
+        .context_db("loading the parcel")?
+        .ok_or_else(|| conflict(format!("the dossier's parcel (id {parcel_id}) no longer exists")))?;
+    require_fresh_check(conn, dossier, &parcel)?;
+    // R7.2 at issuance: the blocking table, on the restrictions in force now.
+    super::restrictions::ensure_unblocked(conn, parcel_id, &dossier.procedure_code, Some(dossier.id))?;
+    let source = format!("hồ sơ {} (thủ tục {})", dossier.receipt_no, dossier.procedure_code);
+    let current = db::current_use_right(conn, parcel_id).context_db("loading the current use right")?;
+    let (previous, replaces) = if outcome == ProcedureOutcome::Transfer {
+        let right = current
+            .ok_or_else(|| conflict(format!("parcel {} has no current use right to transfer", parcel.national_id)))?;
+        let old = db::valid_of_right_for_update(conn, right.id).context_db("loading the current certificate")?;
+        db::close_right(conn, right.id, &format!("chuyển quyền theo hồ sơ {}", dossier.receipt_no), Some(dossier.id))
+            .context_db("ending the current use right")?;
+        let replaces = old.as_ref().map(|o| Predecessor { serial: o.serial.clone(), reason: "transfer".into() });
+        (old, replaces)
+    } else {
+        if let Some(right) = current {
+            let serial = db::valid_of_right_for_update(conn, right.id)
+                .context_db("loading the current certificate")?
+                .map(|c| c.serial);
+            let how = match (&serial, right.registered_dossier_id) {
+                (Some(s), _) => {
+                    format!(" with certificate {s}; use a transfer procedure (e.g. 1.013831), or revoke {s} first")
+                }
+                (None, Some(d)) => format!(" pending its certificate: issue it through dossier id {d}, which made it"),
+                (None, None) => {
+                    " recorded without a certificate: re-issue over it instead of registering it again".into()
+                }
+            };
+            return Err(conflict(format!("parcel {} already has a current use right{how}", parcel.national_id)));
+        }
+        (None, None)
+    };
+    let rrr_id = new_right(conn, parcel_id, &holders, &source, Some(dossier.id), None)?;
+    let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &terms)?;
+    let draft = Draft {
+        rrr_id,
+        holders,
+        parcel: block,
+        origin,
+        notes,
+        replaces,
+        dossier_id: Some(dossier.id),
+        reserved_id: None,
+    };
+    let (id, content) = write_certificate(conn, settings, &settings.public_base_url, now, province, draft)?;
+    let mut before = None;
+    if let Some(old) = &previous {
+        db::mark_replaced(conn, old.id, id).context_db("marking the old certificate replaced")?;
+        before = Some(brief(old));
+    }
+    let row = reload(conn, id)?;
+    let action =
+        if outcome == ProcedureOutcome::Transfer { Action::CertificateTransfer } else { Action::CertificateIssue };
+    audit_certificate(
+        conn,
+        actor,
+        action.as_str(),
+        &content.serial,
+        before,
+        json!({"dossier": dossier.receipt_no, "certificate": brief(&row), "content": row.content}),
+    )?;
+    Ok(staff_view(&row))
+}
+
+/// Tách/hợp thửa: one certificate for every current parcel of the dossier whose right is pending
+/// one (the parts a split or merge made under it), in this one transaction. The holders are
+/// those the right carried from the old parcel unless the request names others; the origin is
+/// the old certificate's unless the request states one.
+fn issue_parts(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    dossier: &db::DossierRow,
+    province: &db::ProvinceRow,
+    stated: Stated,
+    now: DateTime<Utc>,
+) -> Result<CertificateList, Error> {
+    let mut parts = Vec::new();
+    for parcel_id in db::dossier_parcels(conn, dossier.id).context_db("loading the dossier's parcels")? {
+        // The parcel split or merged away is retired; a parcel with a valid certificate is done.
+        let Some(parcel) = db::current_version_locked(conn, parcel_id).context_db("loading the parcel")? else {
+            continue;
+        };
+        let Some(right) = db::current_use_right(conn, parcel_id).context_db("loading the use right")? else { continue };
+        if db::valid_of_right_for_update(conn, right.id).context_db("loading the certificate")?.is_some() {
+            continue;
+        }
+        parts.push((parcel, right));
+    }
+    if parts.is_empty() {
+        return Err(conflict(format!(
+            "dossier {} has no parcel whose right is pending a certificate: split the parcel (POST /parcels/{{id}}/split) \
+             or merge the parcels (POST /parcels/merge) with \"dossier\": {} first",
+            dossier.receipt_no, dossier.id
+        )));
+    }
+    for (i, (code, _)) in stated.terms.iter().enumerate() {
+        if !parts.iter().any(|(p, _)| land_use_codes(p).contains(code)) {
+            return Err(Error::invalid(
+                format!("/land_uses/{i}/code"),
+                format!("no parcel of dossier {} has land use {code}", dossier.receipt_no),
+            ));
+        }
+    }
+    let source = format!("hồ sơ {} (thủ tục {})", dossier.receipt_no, dossier.procedure_code);
+    let mut issued = Vec::new();
+    for (parcel, right) in parts {
+        // A split or merge made under this dossier validated its parts (exact partition, minimum
+        // areas, placement); a parcel it did not make, or changed since, needs a fresh check.
+        if right.registered_dossier_id != Some(dossier.id) || right.parcel_version_id != parcel.version_id {
+            require_fresh_check(conn, dossier, &parcel)?;
+        }
+        super::restrictions::ensure_unblocked(conn, parcel.parcel_id, &dossier.procedure_code, Some(dossier.id))?;
+        let (rrr_id, holders) = match &stated.holders {
+            None => (right.id, holders_of_right(conn, right.id)?),
+            // Named holders take the pending right over: it ends, theirs continues it.
+            Some(named) => {
+                db::close_right(
+                    conn,
+                    right.id,
+                    &format!("người sử dụng đất theo hồ sơ {}", dossier.receipt_no),
+                    Some(dossier.id),
+                )
+                .context_db("ending the pending use right")?;
+                (new_right(conn, parcel.parcel_id, named, &source, Some(dossier.id), Some(right.id))?, named.clone())
+            }
+        };
+        let origin = match &stated.origin {
+            Some(o) => Some(o.clone()),
+            None => carried_origin(conn, right.carried_from_id)?,
+        };
+        let codes = land_use_codes(&parcel);
+        let terms: Terms = stated.terms.iter().filter(|(c, _)| codes.contains(c)).cloned().collect();
+        let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &terms)?;
+        let draft = Draft {
+            rrr_id,
+            holders,
+            parcel: block,
+            origin,
+            notes: stated.notes.clone(),
+            replaces: None,
+            dossier_id: Some(dossier.id),
+            reserved_id: None,
+        };
+        let (id, content) = write_certificate(conn, settings, &settings.public_base_url, now, province, draft)?;
+        let row = reload(conn, id)?;
+        audit_certificate(
+            conn,
+            actor,
+            Action::CertificateIssue.as_str(),
+            &content.serial,
+            None,
+            json!({"dossier": dossier.receipt_no, "parcel": parcel.national_id, "certificate": brief(&row), "content": row.content}),
+        )?;
+        issued.push(staff_view(&row));
+    }
+    Ok(CertificateList { certificates: issued })
+}
+
+/// The land-use codes of a parcel version.
+fn land_use_codes(parcel: &ParcelRow) -> Vec<String> {
+    serde_json::from_str::<Vec<RecordedLandUse>>(&parcel.land_uses)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| l.code)
+        .collect()
+}
+
+/// The holders of a right as a certificate names them.
+fn holders_of_right(conn: &mut PgConnection, rrr_id: i64) -> Result<Vec<Holder>, Error> {
+    Ok(db::right_holders(conn, rrr_id)
+        .context_db("loading the holders")?
+        .into_iter()
+        .map(|h| Holder {
+            kind: cert::HolderKind::parse(&h.kind).unwrap_or(cert::HolderKind::Person),
+            name: h.full_name,
+            id_number: h.id_number,
+            share: h.share,
+        })
+        .collect())
+}
+
+/// The origin (nguồn gốc sử dụng) on the last certificate of the right a part's right continues,
+/// through earlier splits that issued nothing.
+fn carried_origin(conn: &mut PgConnection, mut from: Option<i64>) -> Result<Option<String>, Error> {
+    // Bounded: a chain of splits without certificates is short.
+    for _ in 0..32 {
+        let Some(rrr_id) = from else { return Ok(None) };
+        if let Some(old) = db::latest_of_right(conn, rrr_id).context_db("loading the earlier certificate")? {
+            return Ok(old.content.as_ref().and_then(|c| c.get("origin")).and_then(Value::as_str).map(str::to_string));
+        }
+        from = rights::carried_from(conn, rrr_id).context_db("loading the earlier right")?;
+    }
+    Ok(None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -764,22 +1070,36 @@ fn valid_for_change(
     }
 }
 
-/// `POST /certificates/{serial}/revoke` (approver): thu hồi. The right itself stays.
+/// `POST /certificates/{serial}/revoke` (approver): thu hồi. The revocation decision ends the
+/// right the certificate proves (recorded as the right's `ended_reason`); the parcel and its
+/// restrictions stay, so the land can be registered again through a first-registration dossier.
 pub fn revoke(
     conn: &mut PgConnection,
     actor: &Actor,
     serial: &str,
-    req: &ReasonRequest,
+    req: &RevokeRequest,
 ) -> Result<CertificateView, Error> {
     check_serial(serial)?;
     let reason = required_text("/reason", &req.reason)?;
+    let decision = optional_text("/decision", req.decision.as_deref())?;
+    let recorded = match &decision {
+        Some(d) => format!("{reason} (quyết định thu hồi {d})"),
+        None => reason,
+    };
     conn.transaction(|conn| {
         let row = valid_for_change(conn, actor, Action::CertificateRevoke, serial)?;
-        db::revoke(conn, row.id, &reason)
+        db::revoke(conn, row.id, &recorded)
             .context_db("revoking the certificate")?
             .ok_or_else(|| conflict(format!("certificate {serial} is no longer valid")))?;
+        // A revoked certificate proves no right: left current, the right would block every
+        // later registration of the parcel.
+        rights::end_right(conn, row.rrr_id, &format!("thu hồi Giấy chứng nhận {serial}: {recorded}"))
+            .context_db("ending the right")?;
         let after = reload(conn, row.id)?;
-        audit_certificate(conn, actor, "certificate.revoke", serial, Some(brief(&row)), brief(&after))?;
+        let mut entry = brief(&after);
+        entry["decision"] = json!(decision);
+        entry["right_ended"] = json!(row.rrr_id);
+        audit_certificate(conn, actor, "certificate.revoke", serial, Some(brief(&row)), entry)?;
         Ok(staff_view(&after))
     })
 }
@@ -857,8 +1177,66 @@ fn recorded_content(conn: &mut PgConnection, row: &db::CertificateRow) -> Result
         origin: None,
         notes: None,
         replaces: None,
+        endorsements: Vec::new(),
     })
 }
+
+/// Enters a change on a valid certificate (xác nhận thay đổi: a mortgage registered or deleted,
+/// …) and seals it again with the office's key: new content, signature and QR payload, so a
+/// paper printed before scans as outdated (`content_current: false`). Locks the certificate
+/// row; runs in the caller's transaction (as a savepoint) or its own. The caller authorises
+/// the change and writes the audit entry of the action that caused it.
+pub(crate) fn endorse(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    certificate_id: i64,
+    text: String,
+    legal_basis: String,
+    dossier: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<cert::Endorsement, Error> {
+    conn.transaction(|conn| {
+        let row = db::by_id_for_update(conn, certificate_id)
+            .context_db("loading the certificate")?
+            .ok_or_else(|| Error::NotFound(format!("certificate id {certificate_id}")))?;
+        if row.status != cert::Status::Valid {
+            return Err(conflict(format!(
+                "certificate {} is {}: changes are entered only on a valid certificate",
+                row.serial,
+                row.status.as_str()
+            )));
+        }
+        let mut content = recorded_content(conn, &row)?;
+        let endorsement = content
+            .endorse(cert::vietnam_date(now), &text, &legal_basis, dossier.as_deref())
+            .map_err(|e| Error::invalid(e.pointer, e.message))?
+            .clone();
+        let key = office_key(conn, settings, &row.province_code)?;
+        let sealed = cert::seal(&content, &key, &settings.public_base_url);
+        let stored = db::reseal(
+            conn,
+            row.id,
+            &serde_json::to_value(&content).map_err(anyhow::Error::from)?,
+            &sealed.key_id,
+            &sealed.signature,
+            &sealed.qr_payload,
+        )
+        .context_db("storing the endorsed certificate")?;
+        if stored != 1 {
+            return Err(conflict(format!("certificate {} is no longer valid", row.serial)));
+        }
+        // A certificate recorded without content (an import) is sealed from now on: its serial
+        // must never be issued again, as `seal_recorded` ensures for the samples.
+        if row.content.is_none() && cert::Serial::parse(&row.serial).is_ok() {
+            db::record_issued_blank(conn, &row.serial, &row.province_code).context_db("recording the blank")?;
+        }
+        Ok(endorsement)
+    })
+}
+
+/// Cấp lại Giấy chứng nhận do bị mất; cấp đổi Giấy chứng nhận (DOMAIN §3).
+const REISSUE_LOST: &str = "1.012786";
+const REISSUE_EXCHANGE: &str = "1.012783";
 
 /// `POST /certificates/{serial}/replace` (approver): cấp lại / cấp đổi. A new serial from
 /// blank stock over the same right; the old certificate becomes replaced.
@@ -876,6 +1254,10 @@ pub fn replace(
     let notes = optional_text("/notes", req.notes.as_deref())?;
     conn.transaction(|conn| {
         let old = valid_for_change(conn, actor, Action::CertificateReplace, serial)?;
+        // Cấp lại (lost) and cấp đổi are procedures of their own in the blocking table: a
+        // seizure stops both, a mortgage stops cấp lại.
+        let procedure = if reason == cert::ReplaceReason::Lost { REISSUE_LOST } else { REISSUE_EXCHANGE };
+        super::restrictions::ensure_unblocked(conn, old.parcel_id, procedure, None)?;
         let previous = recorded_content(conn, &old)?;
         let province = province_row(conn, &old.province_code)?;
         // An exchange (cấp đổi) shows the parcel as it is now, e.g. after a re-survey;
@@ -945,11 +1327,25 @@ pub fn transfer(
 // Reading
 
 /// `GET /certificates/verify/{serial}` (public): status, issue date, parcel id and masked
-/// holders; no id numbers, no reasons (they may name people).
-pub fn verify(conn: &mut PgConnection, serial: &str) -> Result<VerificationView, Error> {
+/// holders; no id numbers, no reasons, no endorsements (they may name people). With the hash of
+/// a scanned QR code (`h`), also whether that paper shows the current content.
+pub fn verify(conn: &mut PgConnection, serial: &str, scanned: &ScannedReference) -> Result<VerificationView, Error> {
     check_serial(serial)?;
+    let scanned_hash = match scanned.h.as_deref() {
+        Some(h) => Some(cert::qr::parse_hash(h).map(|_| h).map_err(|m| Error::bad_parameter("h", m))?),
+        None => None,
+    };
+    if let Some(k) = scanned.k.as_deref().filter(|k| !cert::qr::is_key_id(k)) {
+        return Err(Error::bad_parameter("k", format!("'{k}' is not a key id such as 92-1a2b3c4d")));
+    }
+    if let Some(s) = scanned.s.as_deref() {
+        cert::qr::parse_signature(s).map_err(|m| Error::bad_parameter("s", m))?;
+    }
     let row = db::by_serial(conn, serial).context_db("loading the certificate")?.ok_or_else(|| not_found(serial))?;
     let content = recorded_content(conn, &row)?;
+    // The hash of the content as stored: exactly the bytes that were sealed.
+    let content_hash = row.content.as_ref().map(|v| cert::content_hash(cert::canonical_json(v).as_bytes()));
+    let content_current = scanned_hash.map(|h| content_hash.as_deref() == Some(h));
     Ok(VerificationView {
         valid: row.status == cert::Status::Valid,
         status: row.status.as_str().to_string(),
@@ -970,18 +1366,29 @@ pub fn verify(conn: &mut PgConnection, serial: &str) -> Result<VerificationView,
         replaced_on: row.replaced_on,
         revoked_on: row.revoked_at.map(cert::vietnam_date),
         key_id: row.key_id,
+        content_hash,
+        content_current,
     })
 }
+
+/// How a QR payload is checked offline, as `GET /certificates/keys` explains it.
+const KEYS_CANONICAL_FORM: &str = "The QR code holds {base}/certificates/verify/{serial}?h={hash}&k={key_id}&s={signature} \
+(the serial percent-encoded). The certificate content is canonical JSON: object keys sorted by code point, no whitespace, \
+strings escaped only where JSON requires (\\\", \\\\, control characters), other text as UTF-8, numbers as printed by \
+serde_json (integers without a point, others in shortest round-trip form such as 600.0 or 0.5); the endorsements key is left \
+out while there are none. digest = SHA-256(canonical content); h = base64url without padding of its first 16 bytes. \
+s = base64url without padding of the Ed25519 signature, by the key listed here under key_id k, over the UTF-8 text \
+'diachinh.gcn.seal.2' LF serial LF key_id LF lower-case hex of the whole digest. To verify offline: take the content \
+printed on the certificate or returned by the office, recompute digest and h, compare h, check s with the key. \
+Certificates sealed before this scheme carry ...#c={content}&k={key_id}&s={signature}: c is base64url of the canonical \
+content itself and s signs exactly those bytes.";
 
 /// `GET /certificates/keys` (public): every office key, to verify QR payloads offline.
 pub fn keys(conn: &mut PgConnection) -> Result<KeysView, Error> {
     let rows = db::keys(conn).context_db("loading the keys")?;
     Ok(KeysView {
         algorithm: "Ed25519".into(),
-        canonical_form:
-            "the QR payload's c parameter is base64url (no padding) of the certificate content as canonical JSON: \
-                           keys sorted, no whitespace; s is base64url of the Ed25519 signature over exactly those bytes"
-                .into(),
+        canonical_form: KEYS_CANONICAL_FORM.into(),
         keys: rows
             .iter()
             .map(|k| PublicKeyView {

@@ -127,12 +127,14 @@ pub struct CheckReport {
     pub checked_at: Option<DateTime<Utc>>,
 }
 
-/// Runs the check. `parcel_hint` is the dossier's parcel when the request names none.
+/// Runs the check. `parcel_hint` is the dossier's parcel when the request names none;
+/// `dossier` is the dossier's (procedure code, id), which decides what blocks (R7.2).
 fn check(
     conn: &mut PgConnection,
     settings: &Settings,
     req: &CheckRequest,
     parcel_hint: Option<&str>,
+    dossier: Option<(&str, i64)>,
 ) -> Result<(CheckReport, Outcome, Option<i64>), Error> {
     let source = match &req.crs {
         None => Crs::Wgs84,
@@ -197,6 +199,22 @@ fn check(
     };
     let neighbours: Vec<(String, MultiPolygon<f64>)> =
         neighbours.iter().filter_map(|s| Some((s.id.clone(), wgs84_text_to_plane(&s.geometry, zone)?))).collect();
+    // R2 names the commune the parcel lies in when that is not the stated one, even when the
+    // stated commune has no boundary on record. Only for closed polygons (what PostGIS reads;
+    // R1 reports anything less, and the query skips what PostGIS finds invalid).
+    let other_communes: Vec<checks::CommunePart> = match &wgs84_text {
+        Some(text) if domain::geometry::parse_polygonal(&plane_request).is_ok() => {
+            db::communes_at(conn, text, commune.id)
+                .context_db("finding the communes the parcel lies in")?
+                .into_iter()
+                .filter_map(|c| {
+                    let part = wgs84_text_to_plane(&c.geometry, zone)?;
+                    Some(checks::CommunePart { code: c.code, name: c.name, part })
+                })
+                .collect()
+        }
+        _ => vec![],
+    };
     let zones: Vec<(String, String, MultiPolygon<f64>)> = zones
         .iter()
         .filter_map(|s| Some((s.id.clone(), s.code.clone(), wgs84_text_to_plane(&s.geometry, zone)?)))
@@ -207,7 +225,7 @@ fn check(
         .map(|l| l.iter().filter_map(|u| u["code"].as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     let (restrictions, disputes) = match &registered {
-        Some(r) => recorded_restrictions(conn, r.parcel_id)?,
+        Some(r) => recorded_restrictions(conn, r.parcel_id, dossier)?,
         None => (vec![], vec![]),
     };
     let legal = match &registered {
@@ -272,7 +290,7 @@ fn check(
         area_tolerances: &area_table,
         min_split_areas: &split_table,
     };
-    let report = checks::run(&input);
+    let report = checks::run_with_communes(&input, &other_communes);
     let outcome = report.outcome();
     let mut results =
         serde_json::to_value(&report.results).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
@@ -300,23 +318,44 @@ fn check(
     Ok((view, outcome, registered.map(|r| r.parcel_id)))
 }
 
-/// The restrictions and disputes in force on a parcel, as the legal rules (R7.2) read them.
+/// The restrictions in force on a parcel as R7.2 reads them, each marked blocking when the
+/// blocking table says it stops the dossier's procedure (`dossier`: procedure code and id, whose
+/// consents count). Without a dossier, what blocks every procedure is marked blocking.
+/// Disputes are restrictions of kind `dispute` here: the table decides what they block.
 pub(crate) fn recorded_restrictions(
     conn: &mut PgConnection,
     parcel_id: i64,
+    dossier: Option<(&str, i64)>,
 ) -> Result<(Vec<checks::Restriction>, Vec<checks::Dispute>), Error> {
-    let rows = db::restrictions_of(conn, parcel_id).context_db("loading restrictions")?;
-    let restrictions = rows
+    let recorded =
+        store::restrictions::in_force(conn, parcel_id, dossier.map(|(_, id)| id)).context_db("loading restrictions")?;
+    let table = store::restrictions::blocking_table(conn).context_db("loading the blocking table")?;
+    let blocking: Vec<i64> = match dossier {
+        Some((procedure, _)) => table.blockers(procedure, None, &recorded).iter().map(|b| b.restriction.id).collect(),
+        None => recorded
+            .iter()
+            .filter(|r| {
+                table.rules.iter().any(|x| {
+                    x.kind == r.kind && x.procedure.is_none() && x.effect == domain::restriction::Effect::Blocks
+                })
+            })
+            .map(|r| r.id)
+            .collect(),
+    };
+    let restrictions = recorded
         .iter()
-        .filter(|x| x.kind != "dispute")
-        .map(|x| checks::Restriction { kind: x.kind.clone(), reference: x.reference.clone(), blocking: x.blocking })
+        .map(|r| {
+            let rule = dossier.and_then(|(p, _)| table.rule(r.kind, p));
+            checks::Restriction {
+                kind: r.kind.as_str().to_string(),
+                reference: r.reference.clone(),
+                blocking: blocking.contains(&r.id),
+                id: Some(r.id),
+                legal_basis: rule.map(|x| x.legal_basis.clone()).or_else(|| r.legal_basis.clone()),
+            }
+        })
         .collect();
-    let disputes = rows
-        .iter()
-        .filter(|x| x.kind == "dispute")
-        .map(|x| checks::Dispute { reference: x.reference.clone(), resolved: false })
-        .collect();
-    Ok((restrictions, disputes))
+    Ok((restrictions, Vec::new()))
 }
 
 /// `POST /certificate-checks`: the check for a request body, before any dossier exists. The
@@ -334,7 +373,7 @@ pub fn check_request(
             authorize(actor, Action::CheckRun, &parcel.province_code)?;
         }
     }
-    check(conn, settings, req, None).map(|(view, ..)| view)
+    check(conn, settings, req, None, None).map(|(view, ..)| view)
 }
 
 fn outcome_text(o: Outcome) -> &'static str {
@@ -384,7 +423,7 @@ pub fn check_dossier(
             authorize(actor, Action::CheckRun, &l.province_code)?;
         }
         let hint = subject.map(|l| l.national_id.clone());
-        let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref())?;
+        let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref(), Some((&d.procedure_code, d.id)))?;
         let stored = serde_json::to_value(&view).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
         let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &stored, now)
             .context_db("storing the report")?;

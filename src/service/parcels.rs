@@ -8,10 +8,12 @@ use super::authz::{authorize, authorize_all, Action};
 use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::checks;
 use domain::crs::{nearest_zone, Crs, Tm3Zone};
+use domain::dossier::State;
 use domain::geometry::{parse_polygonal, GeometryError};
 use domain::ids::NationalId;
 use domain::parcel::{is_land_use_code, measure, MeasuredGeometry};
 use domain::privacy;
+use domain::restriction::ProcedureOutcome;
 use store::{admin_units, audit, parcels as db, rights};
 
 /// `POST /parcels`: register a parcel (đăng ký thửa đất mới).
@@ -43,9 +45,11 @@ pub struct LandUseInput {
     /// Mã loại đất, e.g. ODT, ONT, LUC, CLN.
     pub code: String,
     pub area_m2: Option<f64>,
-    /// Thời hạn sử dụng; omitted = long-term (lâu dài).
+    /// Thời hạn sử dụng; omitted = long-term (lâu dài). In a split, a merge or a boundary
+    /// change, omitted = as recorded for the same code (none of them changes a term).
     pub use_until: Option<chrono::NaiveDate>,
-    /// Nguồn gốc sử dụng.
+    /// Nguồn gốc sử dụng; in a split, a merge or a boundary change, omitted = as recorded for
+    /// the same code.
     pub origin: Option<String>,
 }
 
@@ -58,6 +62,11 @@ pub struct GeometryChange {
     pub geometry: Value,
     /// Why the boundary changed (kept in the version history).
     pub reason: String,
+    /// The land uses of the new version. Omitted: as recorded — a single use takes the new
+    /// area; otherwise residential land (ODT, ONT) keeps its recorded area and the other uses
+    /// share the change in proportion; needed when the new area no longer holds the
+    /// residential land.
+    pub land_uses: Option<Vec<LandUseInput>>,
 }
 
 // ---- Views: what the parcel use cases return. ----
@@ -145,6 +154,14 @@ pub struct ParcelDetailProperties {
     pub holders: Vec<MaskedHolder>,
     /// Null when no certificate was ever issued.
     pub certificate: Option<CertificateBrief>,
+    /// The current use right has no valid certificate yet: e.g. a part of a split waiting for
+    /// the split dossier to issue (`POST /dossiers/{id}/certificate`).
+    pub certificate_pending: bool,
+    /// A mortgage is registered on the land (never who holds it, the contract or the amount).
+    pub has_mortgage: bool,
+    /// A restriction in force limits what may be done with the land (mortgage, seizure, court
+    /// measure, enforcement hold, dispute); staff see which in `GET /parcels/{id}/restrictions`.
+    pub restricted: bool,
 }
 
 /// `GET /parcels/{id}`: the current version as a GeoJSON Feature, holders masked.
@@ -199,6 +216,11 @@ pub struct SplitResult {
     /// National id of the retired parcel.
     pub retired: String,
     pub parcels: Vec<ParcelFeature>,
+    /// Receipt number of the tách/hợp thửa dossier the split was made under (its certificates
+    /// for the parts are issued with `POST /dossiers/{id}/certificate`).
+    pub dossier: Option<String>,
+    /// Restrictions in force carried to the parts (each part gets its own copy).
+    pub restrictions_carried: usize,
 }
 
 /// `POST /parcels/merge`: the retired parcels and the merged one.
@@ -207,6 +229,10 @@ pub struct MergeResult {
     /// National ids of the retired parcels (sorted).
     pub retired: Vec<String>,
     pub parcel: ParcelFeature,
+    /// Receipt number of the tách/hợp thửa dossier the merge was made under.
+    pub dossier: Option<String>,
+    /// Restrictions in force carried to the merged parcel.
+    pub restrictions_carried: usize,
 }
 
 /// A view as JSON, for the audit log.
@@ -275,11 +301,21 @@ pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<ParcelDetailFea
         status: c.status.as_str().to_string(),
         issued_on: c.issued_on,
     });
+    let certificate_pending = db::certificate_pending(conn, row.parcel_id).context_db("loading the use right")?;
+    let (has_mortgage, restricted) =
+        store::restrictions::public_flags(conn, row.parcel_id).context_db("loading the restrictions")?;
     Ok(ParcelDetailFeature {
         kind: "Feature",
         id: row.national_id.clone(),
         geometry: stored_geojson(&row),
-        properties: ParcelDetailProperties { parcel: properties(&row), holders, certificate },
+        properties: ParcelDetailProperties {
+            parcel: properties(&row),
+            holders,
+            certificate,
+            certificate_pending,
+            has_mortgage,
+            restricted,
+        },
     })
 }
 
@@ -492,14 +528,174 @@ fn land_uses(inputs: &[LandUseInput], legal_area_m2: f64) -> Result<Vec<db::NewL
         });
     }
     let total: f64 = out.iter().map(|l| l.area_m2).sum();
-    // Areas are printed to 0.1 m²: allow the rounding of each part.
-    if (total - legal_area_m2).abs() > 0.05 * out.len() as f64 + 0.05 {
+    if (total - legal_area_m2).abs() > area_tolerance(out.len()) {
         return Err(Error::invalid(
             "/land_uses",
             format!("the purposes' areas add up to {total:.1} m² but the parcel measures {legal_area_m2:.1} m²"),
         ));
     }
     Ok(out)
+}
+
+/// Areas are printed to 0.1 m²: land uses that should add up to an area may miss it by the
+/// rounding of each.
+fn area_tolerance(uses: usize) -> f64 {
+    0.05 * uses as f64 + 0.05
+}
+
+/// Residential land (đất ở: ODT in urban, ONT in rural communes) is a legally recognised
+/// figure: a new boundary or a merge never rescales it.
+fn is_residential(code: &str) -> bool {
+    matches!(code, "ODT" | "ONT")
+}
+
+fn term_text(t: Option<chrono::NaiveDate>) -> String {
+    t.map_or_else(|| "long-term".to_string(), |d| d.to_string())
+}
+
+/// The one value every item agrees on, or the different values found.
+fn agreed<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Result<Option<T>, Vec<T>> {
+    let mut distinct: Vec<T> = Vec::new();
+    for v in values {
+        if !distinct.contains(&v) {
+            distinct.push(v);
+        }
+    }
+    match distinct.len() {
+        0 => Ok(None),
+        1 => Ok(distinct.pop()),
+        _ => Err(distinct),
+    }
+}
+
+/// Fills what stated land uses leave out (term, origin) from the recorded land uses of the same
+/// code: a split, a merge or a new boundary changes neither. When the recorded ones disagree
+/// (merged parcels with different terms), nothing is picked: 422 at the field to state.
+fn carry_recorded(uses: &mut [db::NewLandUse], recorded: &[db::NewLandUse]) -> Result<(), Error> {
+    for (i, lu) in uses.iter_mut().enumerate() {
+        let same: Vec<&db::NewLandUse> = recorded.iter().filter(|r| r.code == lu.code).collect();
+        if lu.use_until.is_none() {
+            match agreed(same.iter().map(|r| r.use_until)) {
+                Ok(t) => lu.use_until = t.flatten(),
+                Err(terms) => {
+                    return Err(Error::invalid(
+                        format!("/land_uses/{i}/use_until"),
+                        format!(
+                            "the parcels record {} with different terms ({}): state this one",
+                            lu.code,
+                            terms.into_iter().map(term_text).collect::<Vec<_>>().join(", ")
+                        ),
+                    ))
+                }
+            }
+        }
+        if lu.origin.is_none() {
+            match agreed(same.iter().map(|r| r.origin.clone())) {
+                Ok(o) => lu.origin = o.flatten(),
+                Err(_) => {
+                    return Err(Error::invalid(
+                        format!("/land_uses/{i}/origin"),
+                        format!("the parcels record {} with different origins: state this one", lu.code),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recorded land uses fitted to a new legal area: residential land kept as recorded, the other
+/// uses sharing the rest in proportion, terms and origins kept. When the residential land no
+/// longer fits, or leaves nothing for the other uses, 422 asks for the land uses explicitly.
+/// A parcel of a single land use is that use whatever its area: there is nothing to apportion.
+fn rescale_land_uses(recorded: Vec<db::NewLandUse>, new_area: f64, what: &str) -> Result<Vec<db::NewLandUse>, Error> {
+    if let [only] = recorded.as_slice() {
+        return Ok(vec![db::NewLandUse { area_m2: (new_area * 10.0).round() / 10.0, ..only.clone() }]);
+    }
+    let residential: f64 = recorded.iter().filter(|l| is_residential(&l.code)).map(|l| l.area_m2).sum();
+    let others: f64 = recorded.iter().filter(|l| !is_residential(&l.code)).map(|l| l.area_m2).sum();
+    let rest = new_area - residential;
+    let explicit = |why: String| {
+        Error::invalid(
+            "/land_uses",
+            format!("{why}; residential land is kept as recorded: give the land uses explicitly"),
+        )
+    };
+    if rest < -area_tolerance(recorded.len()) {
+        return Err(explicit(format!(
+            "the new area of {what} ({new_area:.1} m²) is less than its recorded residential land ({residential:.1} m²)"
+        )));
+    }
+    let uses: Vec<db::NewLandUse> = recorded
+        .into_iter()
+        .map(|l| {
+            let area_m2 = if is_residential(&l.code) || others <= 0.0 {
+                l.area_m2
+            } else {
+                (l.area_m2 / others * rest * 10.0).round() / 10.0
+            };
+            db::NewLandUse { area_m2, ..l }
+        })
+        .collect();
+    if let Some(gone) = uses.iter().find(|l| l.area_m2 < 0.1) {
+        return Err(explicit(format!(
+            "the recorded residential land of {what} ({residential:.1} m²) leaves nothing of its new area \
+             ({new_area:.1} m²) for {}",
+            gone.code
+        )));
+    }
+    Ok(uses)
+}
+
+/// The land uses of merged parcels: per code the areas summed with their term and origin (422
+/// when the parcels disagree on them), then fitted to the merged area as a new boundary is.
+fn combined_land_uses(recorded: &[Vec<db::NewLandUse>], new_area: f64) -> Result<Vec<db::NewLandUse>, Error> {
+    let mut combined: Vec<db::NewLandUse> = Vec::new();
+    for lu in recorded.iter().flatten() {
+        let Some(c) = combined.iter_mut().find(|c| c.code == lu.code) else {
+            combined.push(lu.clone());
+            continue;
+        };
+        let differ = if c.use_until != lu.use_until {
+            format!("different terms ({}, {})", term_text(c.use_until), term_text(lu.use_until))
+        } else if c.origin != lu.origin {
+            "different origins".to_string()
+        } else {
+            c.area_m2 += lu.area_m2;
+            continue;
+        };
+        return Err(Error::invalid(
+            "/land_uses",
+            format!("the parcels record {} with {differ}: give the merged parcel's land uses explicitly", lu.code),
+        ));
+    }
+    rescale_land_uses(combined, new_area, "the merged parcel")
+}
+
+/// The land uses of one part of a split: as stated, terms and origins carried from the parcel's
+/// same code; omitted, the parcel's only land use over the whole part.
+fn part_land_uses(
+    inputs: Option<&[LandUseInput]>,
+    recorded: &[db::NewLandUse],
+    area: f64,
+    national_id: &str,
+) -> Result<Vec<db::NewLandUse>, Error> {
+    match (inputs, recorded) {
+        (Some(inputs), _) => {
+            let mut uses = land_uses(inputs, area)?;
+            carry_recorded(&mut uses, recorded)?;
+            Ok(uses)
+        }
+        (None, [only]) => Ok(vec![db::NewLandUse { area_m2: area, ..only.clone() }]),
+        (None, _) => Err(Error::invalid(
+            "/land_uses",
+            format!(
+                "parcel {national_id} records {} land uses ({}): say which this part has",
+                recorded.len(),
+                recorded.iter().map(|l| l.code.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
 }
 
 /// The national id to issue: the GeoHash of the interior point, or, when a parcel (current or
@@ -679,7 +875,15 @@ pub fn replace_geometry(
         let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
         lock_for_change(conn, commune.id, &[&current])?;
         check_placement(conn, settings, &commune, &measured, &[current.parcel_id])?;
-        let land_uses: Vec<db::NewLandUse> = rescale_land_uses(&current, measured.legal_area_m2);
+        let recorded = db::land_uses_of_version(conn, current.version_id).context_db("loading the land uses")?;
+        let land_uses = match &req.land_uses {
+            Some(inputs) => {
+                let mut uses = land_uses(inputs, measured.legal_area_m2)?;
+                carry_recorded(&mut uses, &recorded)?;
+                uses
+            }
+            None => rescale_land_uses(recorded, measured.legal_area_m2, &format!("parcel {national_id}"))?,
+        };
         let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
         db::insert_version(
             conn,
@@ -699,7 +903,7 @@ pub fn replace_geometry(
                 land_uses: &land_uses,
             },
         )
-        .context_db("inserting the new version")?;
+        .map_err(|e| foreign_key_or_db(e, "inserting the new version"))?;
         let updated = db::current_by_national_id(conn, national_id)
             .context_db("reading the parcel back")?
             .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
@@ -721,26 +925,6 @@ pub fn replace_geometry(
     })
 }
 
-/// Land uses carried to a new version: each purpose keeps its share of the new legal area.
-fn rescale_land_uses(current: &db::ParcelRow, new_area: f64) -> Vec<db::NewLandUse> {
-    #[derive(Deserialize)]
-    struct Lu {
-        code: String,
-        area_m2: f64,
-        use_until: Option<chrono::NaiveDate>,
-    }
-    let old: Vec<Lu> = serde_json::from_str(&current.land_uses).unwrap_or_default();
-    let total: f64 = old.iter().map(|l| l.area_m2).sum();
-    old.into_iter()
-        .map(|l| db::NewLandUse {
-            code: l.code,
-            area_m2: if total > 0.0 { (l.area_m2 / total * new_area * 10.0).round() / 10.0 } else { new_area },
-            use_until: l.use_until,
-            origin: None,
-        })
-        .collect()
-}
-
 fn foreign_key_or_db(e: diesel::result::Error, context: &'static str) -> Error {
     match store::StoreError::from(e) {
         store::StoreError::ForeignKey { constraint: Some(c) } if c.contains("land_use") => {
@@ -758,6 +942,11 @@ pub struct SplitRequest {
     pub crs: Option<String>,
     pub parts: Vec<SplitPart>,
     pub reason: String,
+    /// Id of the approved tách/hợp thửa dossier (procedure 1.012784) naming the parcel: the
+    /// parts join its parcels, and `POST /dossiers/{id}/certificate` then issues a certificate
+    /// for each part in one go.
+    #[schema(minimum = 1)]
+    pub dossier: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -769,7 +958,9 @@ pub struct SplitPart {
     pub parcel: i32,
     #[schema(value_type = Object)]
     pub geometry: Value,
-    pub land_uses: Vec<LandUseInput>,
+    /// The part's land uses. Omitted: the parcel's only land use, with its term and origin
+    /// (a parcel with several must say each part's).
+    pub land_uses: Option<Vec<LandUseInput>>,
 }
 
 /// `POST /parcels/merge` (hợp thửa): adjacent parcels with the same holders become one.
@@ -782,9 +973,16 @@ pub struct MergeRequest {
     pub sheet: Option<i32>,
     /// Its new parcel number.
     pub parcel: i32,
-    /// Land uses of the merged parcel (default: those of the parts, by area).
+    /// Land uses of the merged parcel. Omitted: those of the parcels summed per code, with
+    /// their terms and origins, residential land (ODT, ONT) at its recorded area and the other
+    /// uses sharing any difference of the measured area in proportion.
     pub land_uses: Option<Vec<LandUseInput>>,
     pub reason: String,
+    /// Id of the approved tách/hợp thửa dossier (procedure 1.012784) naming every parcel
+    /// merged: the merged parcel joins its parcels, and `POST /dossiers/{id}/certificate`
+    /// then issues its certificate.
+    #[schema(minimum = 1)]
+    pub dossier: Option<i64>,
 }
 
 /// A stored parcel's geometry (WGS 84).
@@ -806,7 +1004,77 @@ fn zone_of(row: &db::ParcelRow, commune: &admin_units::UnitRow) -> Result<Tm3Zon
     })
 }
 
-/// Registers one new parcel born of a split or merge, with the holders of the old right.
+/// Tách thửa hoặc hợp thửa đất (DOMAIN §3): the procedure a split or merge made without a
+/// dossier is checked against in the blocking table.
+const SPLIT_MERGE_PROCEDURE: &str = "1.012784";
+
+/// The approved tách/hợp thửa dossier a split or merge is made under (`dossier` in the body):
+/// locked against a concurrent issuance, of the land's province, naming every parcel changed,
+/// and with no certificate issued yet (the new parcels' certificates are issued through it).
+fn split_merge_dossier(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: Action,
+    dossier_id: i64,
+    parcels: &[&db::ParcelRow],
+) -> Result<store::certificates::DossierRow, Error> {
+    let dossier = store::certificates::dossier_for_issue(conn, dossier_id)
+        .context_db("loading the dossier")?
+        .ok_or_else(|| Error::invalid("/dossier", format!("no dossier has id {dossier_id}")))?;
+    authorize(actor, action, &dossier.province_code)?;
+    let outcome = store::restrictions::procedure_outcome(conn, &dossier.procedure_code)
+        .context_db("loading the dossier's procedure")?;
+    if outcome != Some(ProcedureOutcome::SplitMerge) {
+        return Err(Error::invalid(
+            "/dossier",
+            format!(
+                "dossier {} is of procedure {}, which does not split or merge parcels (e.g. {SPLIT_MERGE_PROCEDURE} does)",
+                dossier.receipt_no, dossier.procedure_code
+            ),
+        ));
+    }
+    if let Some(p) = parcels.iter().find(|p| p.province_code != dossier.province_code) {
+        return Err(Error::invalid(
+            "/dossier",
+            format!(
+                "parcel {} lies in province {}, not in the dossier's province {}",
+                p.national_id, p.province_code, dossier.province_code
+            ),
+        ));
+    }
+    if dossier.state != State::Approved {
+        return Err(Error::Conflict {
+            message: format!(
+                "dossier {} is {}, not approved: parcels are split or merged under a dossier once it is approved",
+                dossier.receipt_no, dossier.state
+            ),
+            errors: vec![FieldError::pointer("/dossier", "not approved")],
+        });
+    }
+    let named = store::certificates::dossier_parcels(conn, dossier.id).context_db("loading the dossier's parcels")?;
+    if let Some(p) = parcels.iter().find(|p| !named.contains(&p.parcel_id)) {
+        return Err(Error::invalid(
+            "/dossier",
+            format!("dossier {} does not name parcel {}", dossier.receipt_no, p.national_id),
+        ));
+    }
+    if let Some(serial) =
+        store::certificates::serial_of_dossier(conn, dossier.id).context_db("looking for the dossier's certificates")?
+    {
+        return Err(Error::Conflict {
+            message: format!(
+                "dossier {} has already issued its certificates ({serial}): its parcels cannot change under it any more",
+                dossier.receipt_no
+            ),
+            errors: vec![FieldError::pointer("/dossier", "already issued")],
+        });
+    }
+    Ok(dossier)
+}
+
+/// Registers one new parcel born of a split or merge. The old right continues on it *pending
+/// certificate*: same holders and shares, registered by the dossier (if any) and pointing at the
+/// right it continues, with no certificate until the dossier issues one.
 #[allow(clippy::too_many_arguments)]
 fn register_successor(
     conn: &mut PgConnection,
@@ -817,7 +1085,8 @@ fn register_successor(
     land_uses: &[db::NewLandUse],
     reason: &str,
     right: Option<&rights::CurrentRight>,
-) -> Result<ParcelFeature, Error> {
+    dossier_id: Option<i64>,
+) -> Result<(i64, ParcelFeature), Error> {
     if !db::by_key(conn, &[commune.id], sheet, parcel).context_db("checking the parcel number")?.is_empty() {
         return Err(Error::Conflict {
             message: format!("parcel {parcel} on sheet {sheet} of commune {} already exists", commune.code),
@@ -852,21 +1121,26 @@ fn register_successor(
         },
     )
     .map_err(|e| foreign_key_or_db(e, "inserting the parcel version"))?;
-    if let Some(rights::CurrentRight { use_form, shares, .. }) = right {
-        let rrr = rights::insert_use_right(conn, parcel_id, use_form, reason).context_db("moving the use right")?;
+    if let Some(rights::CurrentRight { id, use_form, shares, .. }) = right {
+        let rrr = rights::insert_use_right_from(conn, parcel_id, use_form, reason, dossier_id, Some(*id))
+            .context_db("moving the use right")?;
         for (party, share) in shares {
             rights::insert_share(conn, rrr, *party, *share).context_db("moving the shares")?;
         }
     }
+    if let Some(d) = dossier_id {
+        store::dossiers::link_parcel(conn, d, &national_id).context_db("adding the parcel to the dossier")?;
+    }
     let row = db::current_by_national_id(conn, &national_id)
         .context_db("reading the parcel back")?
         .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
-    Ok(feature(&row))
+    Ok((parcel_id, feature(&row)))
 }
 
-/// Splits a parcel: the old one is retired, its right ended (its valid certificate revoked:
-/// new certificates for the parts are issued through dossiers), each part registered with the
-/// same holders. One transaction, audited.
+/// Splits a parcel: the old one is retired, its right ended (its valid certificate revoked),
+/// each part registered with the old holders pending certificate and its own copy of every
+/// restriction in force (restrictions follow the land). Under a tách/hợp thửa dossier the parts
+/// join the dossier, which then issues their certificates. One transaction, audited.
 pub fn split(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -894,19 +1168,29 @@ pub fn split(
             .context_db("loading the parcel")?
             .ok_or_else(|| not_found(national_id))?;
         authorize(actor, Action::ParcelSplit, &old.province_code)?;
+        let dossier = match req.dossier {
+            Some(id) => Some(split_merge_dossier(conn, actor, Action::ParcelSplit, id, &[&old])?),
+            None => None,
+        };
         let commune = resolve_commune(conn, &old.commune_code, "/commune")?;
         let zone = match crs {
             Crs::Vn2000(z) => z,
             Crs::Wgs84 => zone_of(&old, &commune)?,
         };
+        let recorded = db::land_uses_of_version(conn, old.version_id).context_db("loading the land uses")?;
         let mut measured = Vec::new();
         let mut planar_parts = Vec::new();
-        for (i, g) in geometries.iter().enumerate() {
+        let mut uses = Vec::new();
+        for (i, (g, part)) in geometries.iter().zip(&req.parts).enumerate() {
             let m = measure(g, crs, zone).map_err(|e| repoint(geometry_error(e), &format!("/parts/{i}")))?;
             planar_parts.push(
                 Crs::Vn2000(zone)
                     .from_wgs84(&m.wgs84)
                     .map_err(|e| Error::invalid(format!("/parts/{i}/geometry"), e.to_string()))?,
+            );
+            uses.push(
+                part_land_uses(part.land_uses.as_deref(), &recorded, m.legal_area_m2, national_id)
+                    .map_err(|e| repoint(e, &format!("/parts/{i}")))?,
             );
             measured.push(m);
         }
@@ -923,9 +1207,10 @@ pub fn split(
                 .parts
                 .iter()
                 .zip(&planar_parts)
-                .map(|(p, g)| checks::SplitPart {
+                .zip(&uses)
+                .map(|((p, g), u)| checks::SplitPart {
                     id: p.parcel.to_string(),
-                    land_category: p.land_uses.first().map(|l| l.code.clone()).unwrap_or_default(),
+                    land_category: u.first().map(|l| l.code.clone()).unwrap_or_default(),
                     geometry: g.clone(),
                     frontage_m: None,
                 })
@@ -937,17 +1222,21 @@ pub fn split(
                 .with_detail(json!({"threshold_source": minimum.threshold_source}))]));
         }
         lock_for_change(conn, commune.id, &[&old])?;
+        // A seizure, a court measure, an accepted dispute… stop a split (blocking table, R7.2).
+        let procedure = dossier.as_ref().map_or(SPLIT_MERGE_PROCEDURE, |d| d.procedure_code.as_str());
+        super::restrictions::ensure_unblocked(conn, old.parcel_id, procedure, dossier.as_ref().map(|d| d.id))?;
         for (i, m) in measured.iter().enumerate() {
             check_placement(conn, settings, &commune, m, &[old.parcel_id])
                 .map_err(|e| repoint(e, &format!("/parts/{i}")))?;
         }
         let right = rights::current_use_right(conn, old.parcel_id).context_db("loading the use right")?;
         let reason = format!(
-            "tách thửa từ thửa {} tờ {} ({}): {}",
+            "tách thửa từ thửa {} tờ {} ({}): {}{}",
             old.parcel_no,
             old.sheet_no,
             old.national_id,
-            req.reason.trim()
+            req.reason.trim(),
+            dossier.as_ref().map(|d| format!(" (hồ sơ {})", d.receipt_no)).unwrap_or_default()
         );
         // Ending the right revokes its valid certificate: that takes the approver role.
         let revoked = match &right {
@@ -962,23 +1251,32 @@ pub fn split(
             super::certificates::audit_revoked(conn, actor, certificate, &reason)?;
         }
         let mut created = Vec::new();
-        for (i, (part, m)) in req.parts.iter().zip(&measured).enumerate() {
-            let uses = land_uses(&part.land_uses, m.legal_area_m2).map_err(|e| repoint(e, &format!("/parts/{i}")))?;
-            created.push(
-                register_successor(
-                    conn,
-                    &commune,
-                    part.sheet.unwrap_or(old.sheet_no),
-                    part.parcel,
-                    m,
-                    &uses,
-                    &reason,
-                    right.as_ref(),
-                )
-                .map_err(|e| repoint(e, &format!("/parts/{i}")))?,
-            );
+        let mut part_ids = Vec::new();
+        for (i, ((part, m), uses)) in req.parts.iter().zip(&measured).zip(&uses).enumerate() {
+            let (id, view) = register_successor(
+                conn,
+                &commune,
+                part.sheet.unwrap_or(old.sheet_no),
+                part.parcel,
+                m,
+                uses,
+                &reason,
+                right.as_ref(),
+                dossier.as_ref().map(|d| d.id),
+            )
+            .map_err(|e| repoint(e, &format!("/parts/{i}")))?;
+            part_ids.push(id);
+            created.push(view);
         }
-        let result = SplitResult { retired: old.national_id.clone(), parcels: created };
+        // Restrictions follow the land: a mortgage on the parcel binds every part.
+        let carried = store::restrictions::carry(conn, &[old.parcel_id], &part_ids, &reason)
+            .context_db("carrying the restrictions to the parts")?;
+        let result = SplitResult {
+            retired: old.national_id.clone(),
+            parcels: created,
+            dossier: dossier.map(|d| d.receipt_no),
+            restrictions_carried: carried,
+        };
         audit::append(
             conn,
             audit::AuditEntry {
@@ -996,7 +1294,10 @@ pub fn split(
     })
 }
 
-/// Merges adjacent parcels with the same holders into one. One transaction, audited.
+/// Merges adjacent parcels with the same holders into one: the old rights end (their valid
+/// certificates revoked), the merged parcel gets the holders pending certificate, the land uses
+/// with their terms and origins, and a copy of every restriction in force on any of the parcels.
+/// Under a tách/hợp thửa dossier the merged parcel joins it. One transaction, audited.
 pub fn merge(
     conn: &mut PgConnection,
     settings: &Settings,
@@ -1029,6 +1330,12 @@ pub fn merge(
             return Err(Error::invalid("/parcels", "the parcels lie in different communes"));
         }
         authorize_all(actor, Action::ParcelMerge, rows.iter().map(|r| r.province_code.as_str()))?;
+        let dossier = match req.dossier {
+            Some(id) => {
+                Some(split_merge_dossier(conn, actor, Action::ParcelMerge, id, &rows.iter().collect::<Vec<_>>())?)
+            }
+            None => None,
+        };
         let commune = resolve_commune(conn, &rows[0].commune_code, "/parcels")?;
         let zone = zone_of(&rows[0], &commune)?;
         let mut union = plane_of(&rows[0], zone)?;
@@ -1058,12 +1365,29 @@ pub fn merge(
         let measured = measure(&union, Crs::Vn2000(zone), zone).map_err(geometry_error)?;
         let all_ids: Vec<i64> = rows.iter().map(|r| r.parcel_id).collect();
         lock_for_change(conn, commune.id, &rows.iter().collect::<Vec<_>>())?;
+        let procedure = dossier.as_ref().map_or(SPLIT_MERGE_PROCEDURE, |d| d.procedure_code.as_str());
+        for r in &rows {
+            super::restrictions::ensure_unblocked(conn, r.parcel_id, procedure, dossier.as_ref().map(|d| d.id))?;
+        }
         check_placement(conn, settings, &commune, &measured, &all_ids)?;
+        let mut recorded = Vec::new();
+        for r in &rows {
+            recorded.push(db::land_uses_of_version(conn, r.version_id).context_db("loading the land uses")?);
+        }
         let uses = match &req.land_uses {
-            Some(inputs) => land_uses(inputs, measured.legal_area_m2)?,
-            None => combined_land_uses(&rows, measured.legal_area_m2),
+            Some(inputs) => {
+                let mut uses = land_uses(inputs, measured.legal_area_m2)?;
+                carry_recorded(&mut uses, &recorded.concat())?;
+                uses
+            }
+            None => combined_land_uses(&recorded, measured.legal_area_m2)?,
         };
-        let reason = format!("hợp thửa {}: {}", ids.join(", "), req.reason.trim());
+        let reason = format!(
+            "hợp thửa {}: {}{}",
+            ids.join(", "),
+            req.reason.trim(),
+            dossier.as_ref().map(|d| format!(" (hồ sơ {})", d.receipt_no)).unwrap_or_default()
+        );
         // Ending the rights revokes their valid certificates: that takes the approver role.
         let mut revoked = Vec::new();
         for right in rights_of.iter().flatten() {
@@ -1078,7 +1402,7 @@ pub fn merge(
         for certificate in &revoked {
             super::certificates::audit_revoked(conn, actor, certificate, &reason)?;
         }
-        let merged = register_successor(
+        let (merged_id, merged) = register_successor(
             conn,
             &commune,
             req.sheet.unwrap_or(rows[0].sheet_no),
@@ -1087,7 +1411,16 @@ pub fn merge(
             &uses,
             &reason,
             rights_of[0].as_ref(),
+            dossier.as_ref().map(|d| d.id),
         )?;
+        let carried = store::restrictions::carry(conn, &all_ids, &[merged_id], &reason)
+            .context_db("carrying the restrictions to the merged parcel")?;
+        let result = MergeResult {
+            retired: ids,
+            parcel: merged,
+            dossier: dossier.map(|d| d.receipt_no),
+            restrictions_carried: carried,
+        };
         audit::append(
             conn,
             audit::AuditEntry {
@@ -1095,39 +1428,14 @@ pub fn merge(
                 actor: &actor.username,
                 action: "parcel.merge",
                 entity: "parcel",
-                entity_id: &merged.id,
+                entity_id: &result.parcel.id,
                 before: Some(audit_json(&rows.iter().map(feature).collect::<Vec<_>>())?),
-                after: Some(audit_json(&merged)?),
+                after: Some(audit_json(&result)?),
             },
         )
         .context_db("writing the audit log")?;
-        Ok(MergeResult { retired: ids, parcel: merged })
+        Ok(result)
     })
-}
-
-/// The land uses of merged parcels, summed per code and scaled to the merged legal area.
-fn combined_land_uses(rows: &[db::ParcelRow], new_area: f64) -> Vec<db::NewLandUse> {
-    let mut totals: Vec<(String, f64)> = Vec::new();
-    for r in rows {
-        for lu in serde_json::from_str::<Vec<Value>>(&r.land_uses).unwrap_or_default() {
-            let (code, area) =
-                (lu["code"].as_str().unwrap_or_default().to_string(), lu["area_m2"].as_f64().unwrap_or(0.0));
-            match totals.iter_mut().find(|(c, _)| *c == code) {
-                Some((_, a)) => *a += area,
-                None => totals.push((code, area)),
-            }
-        }
-    }
-    let sum: f64 = totals.iter().map(|(_, a)| a).sum();
-    totals
-        .into_iter()
-        .map(|(code, a)| db::NewLandUse {
-            code,
-            area_m2: if sum > 0.0 { (a / sum * new_area * 10.0).round() / 10.0 } else { new_area },
-            use_until: None,
-            origin: None,
-        })
-        .collect()
 }
 
 /// Prefixes the pointers of a validation error with where the sub-document sits.

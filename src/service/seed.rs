@@ -124,6 +124,7 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow:
         load_province_crs(conn, &dir.join("province-crs.csv"))?;
         (report.procedures, report.calendar_days) = super::dossiers::load_reference(conn, dir)?;
         super::checks::load_reference(conn, dir)?;
+        super::restrictions::load_reference(conn, dir)?;
         Ok(())
     })?;
     for sample in &SAMPLE_COMMUNES {

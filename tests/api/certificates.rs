@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::common::TestApp;
 use crate::common::{scalar, sql, table_changes as changes};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use diesel::RunQueryDsl;
-use domain::certificate::{parse_payload, verify_offline};
+use domain::certificate::canonical_json;
+use domain::certificate::qr::verify_canonical;
 use serde_json::{json, Value};
 
 /// Phường Tân An (Cần Thơ): in force, no boundary on record, no sample parcels.
@@ -131,18 +130,11 @@ fn public_key(app: &TestApp, key_id: &str) -> ed25519_dalek::VerifyingKey {
     ed25519_dalek::VerifyingKey::from_bytes(&bytes).unwrap()
 }
 
-/// The payload with one byte of its signed content changed.
-fn tampered(payload: &str, index: usize) -> String {
-    let parts = parse_payload(payload).unwrap();
-    let mut content = parts.canonical.clone();
-    content[index] ^= 0x20;
-    let (url, _) = payload.split_once('#').unwrap();
-    format!(
-        "{url}#c={}&k={}&s={}",
-        URL_SAFE_NO_PAD.encode(&content),
-        parts.key_id,
-        URL_SAFE_NO_PAD.encode(&parts.signature)
-    )
+/// The canonical content with one byte changed (flipping its ASCII case, or the low bit).
+fn tampered(canonical: &str, index: usize) -> Vec<u8> {
+    let mut bytes = canonical.as_bytes().to_vec();
+    bytes[index] ^= if bytes[index].is_ascii_alphabetic() { 0x20 } else { 0x01 };
+    bytes
 }
 
 #[test]
@@ -286,14 +278,20 @@ fn issue_verify_transfer_verify_with_offline_signatures() {
     assert_eq!(verified["holders"][0]["name"], "Nguyễn V. A.");
 
     // Offline: the QR payload verifies with the published key, and no longer with any byte changed.
+    // The QR carries a signed reference (serial, content hash, key id); the content comes
+    // with the certificate.
     let payload = first["qr_payload"].as_str().unwrap();
-    assert!(payload.starts_with(&format!("{}/certificates/verify/{serial}#c=", app.base)), "{payload}");
+    let encoded_serial = serial.replace('Đ', "%C4%90");
+    assert!(payload.starts_with(&format!("{}/certificates/verify/{encoded_serial}?h=", app.base)), "{payload}");
     let key = public_key(&app, first["key_id"].as_str().unwrap());
-    let offline = verify_offline(payload, &key).expect("the untouched payload verifies");
-    assert_eq!(serde_json::to_value(&offline).unwrap(), *content);
-    let length = parse_payload(payload).unwrap().canonical.len();
+    let canonical = canonical_json(content);
+    verify_canonical(payload, &key, canonical.as_bytes()).expect("the untouched payload verifies");
+    let length = canonical.len();
     for index in [0, 1, length / 3, length / 2, length - 2, length - 1] {
-        assert!(verify_offline(&tampered(payload, index), &key).is_err(), "byte {index} changed but verified");
+        assert!(
+            verify_canonical(payload, &key, &tampered(&canonical, index)).is_err(),
+            "byte {index} changed but verified"
+        );
     }
     println!("offline: untouched payload verified; 6 single-byte changes refused (content {length} bytes)");
 
@@ -325,7 +323,8 @@ fn issue_verify_transfer_verify_with_offline_signatures() {
     assert_eq!(new["status"], "valid");
     assert_eq!(new["holders"], json!([{"kind": "person", "name": "Lê M. C.", "share": 1.0}]));
     let key = public_key(&app, second["key_id"].as_str().unwrap());
-    assert!(verify_offline(second["qr_payload"].as_str().unwrap(), &key).is_ok());
+    let canonical = canonical_json(&second["content"]);
+    assert!(verify_canonical(second["qr_payload"].as_str().unwrap(), &key, canonical.as_bytes()).is_ok());
 
     // History kept: two use rights on the parcel, the first ended; the parcel shows the new one.
     let pid = format!("(SELECT id FROM parcels WHERE national_id = '{parcel}')");
@@ -599,16 +598,20 @@ fn a_transfer_procedure_dossier_supersedes_the_certificate_of_a_sample_parcel() 
         qr_payload: Option<String>,
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
         key_id: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        content: Option<String>,
     }
     let row: Row = diesel::sql_query(
-        "SELECT p.national_id, c.serial, c.qr_payload, c.key_id FROM certificates c JOIN rrrs r ON r.id = c.rrr_id \
+        "SELECT p.national_id, c.serial, c.qr_payload, c.key_id, c.content::text AS content FROM certificates c JOIN rrrs r ON r.id = c.rrr_id \
          JOIN parcels p ON p.id = r.parcel_id WHERE c.province_code = '92' AND c.status = 'valid' ORDER BY c.id LIMIT 1",
     )
     .get_result(&mut app.db.conn())
     .unwrap();
     // Sample certificates are signed too, with keys the public can fetch.
     let key = public_key(&app, row.key_id.as_deref().unwrap());
-    assert!(verify_offline(row.qr_payload.as_deref().unwrap(), &key).is_ok());
+    let content: Value = serde_json::from_str(row.content.as_deref().unwrap()).unwrap();
+    let canonical = canonical_json(&content);
+    assert!(verify_canonical(row.qr_payload.as_deref().unwrap(), &key, canonical.as_bytes()).is_ok());
 
     let d = dossier(&app, &row.national_id, TRANSFER, "approved", Some("pass"));
     let (status, issued) = issue(

@@ -240,6 +240,13 @@ impl TestApp {
         (status, r.json().unwrap_or(serde_json::Value::Null))
     }
 
+    /// GETs JSON with a bearer token.
+    pub fn get_json_auth(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let r = self.client.get(self.url(path)).bearer_auth(token).send().unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(serde_json::Value::Null))
+    }
+
     /// A bearer token for one of the template's users.
     pub fn token(&self, username: &str) -> String {
         let r = self

@@ -242,12 +242,13 @@ fn a_check_of_one_parcel_never_unlocks_another() {
     assert_eq!(status, 201, "{report}");
     assert_eq!(report["parcel"], b.as_str());
     assert_ne!(report["outcome"], "fail", "{report}");
-    // A dispute recorded after the check makes it stale; a new check fails R7.2; no issuance.
+    // A dispute recorded after the check makes it stale; a new check fails R7.2 (the blocking
+    // table: an accepted dispute blocks a first registration, 1.012753); no issuance.
     sql(
         &app,
         &format!(
-            "INSERT INTO rrrs (kind, parcel_id, parcel_version_id, blocking, source_document) \
-             SELECT 'dispute', v.parcel_id, v.id, true, 'đơn tranh chấp 12/2026' FROM parcel_versions v \
+            "INSERT INTO rrrs (kind, parcel_id, parcel_version_id, source_document) \
+             SELECT 'dispute', v.parcel_id, v.id, 'đơn tranh chấp 12/2026' FROM parcel_versions v \
              JOIN parcels p ON p.id = v.parcel_id WHERE p.national_id = '{b}' AND v.valid_to IS NULL"
         ),
     );

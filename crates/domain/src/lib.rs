@@ -12,6 +12,7 @@ pub mod ids;
 pub mod parcel;
 pub mod planning;
 pub mod privacy;
+pub mod restriction;
 pub mod role;
 pub mod tiles;
 pub mod timeliness;

@@ -226,6 +226,10 @@ pub fn province(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Provi
 pub struct RightRow {
     pub id: i64,
     pub parcel_version_id: i64,
+    /// The dossier that registered it (the split or merge dossier for a part's right).
+    pub registered_dossier_id: Option<i64>,
+    /// The right it continues (the old parcel's, after a split or merge).
+    pub carried_from_id: Option<i64>,
 }
 
 /// The parcel's current use right, locked.
@@ -240,10 +244,15 @@ pub fn current_use_right(conn: &mut PgConnection, parcel_id: i64) -> QueryResult
         .optional()
 }
 
-/// Ends a right at the transaction's time (a new right starting now follows it seamlessly).
-pub fn close_right(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<usize> {
+/// Ends a right at the transaction's time (a new right starting now follows it seamlessly),
+/// saying why and, when a dossier ended it (a transfer), which.
+pub fn close_right(conn: &mut PgConnection, rrr_id: i64, reason: &str, dossier_id: Option<i64>) -> QueryResult<usize> {
     diesel::update(rrrs::table.filter(rrrs::id.eq(rrr_id)).filter(rrrs::valid_to.is_null()))
-        .set(rrrs::valid_to.eq(now.into_sql::<Timestamptz>().nullable()))
+        .set((
+            rrrs::valid_to.eq(now.into_sql::<Timestamptz>().nullable()),
+            rrrs::ended_reason.eq(reason),
+            rrrs::released_dossier_id.eq(dossier_id),
+        ))
         .execute(conn)
 }
 
@@ -367,6 +376,21 @@ pub fn valid_of_right_for_update(conn: &mut PgConnection, rrr_id: i64) -> QueryR
     }
 }
 
+/// The newest certificate ever issued over a right, whatever its status (e.g. the one a split
+/// revoked, whose origin the parts' certificates carry on).
+pub fn latest_of_right(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<Option<CertificateRow>> {
+    let id: Option<i64> = certificates::table
+        .filter(certificates::rrr_id.eq(rrr_id))
+        .order(certificates::id.desc())
+        .select(certificates::id)
+        .first(conn)
+        .optional()?;
+    match id {
+        Some(id) => select(conn, Some(id), None),
+        None => Ok(None),
+    }
+}
+
 /// Any certificate already issued from this dossier.
 pub fn serial_of_dossier(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Option<String>> {
     certificates::table
@@ -472,6 +496,42 @@ pub fn set_seal(
             certificates::qr_payload.eq(qr_payload),
         ))
         .execute(conn)
+}
+
+/// The certificate with this id, locked for the rest of the transaction.
+pub fn by_id_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<CertificateRow>> {
+    let locked: Option<i64> = certificates::table
+        .filter(certificates::id.eq(id))
+        .select(certificates::id)
+        .for_update()
+        .first(conn)
+        .optional()?;
+    match locked {
+        Some(id) => select(conn, Some(id), None),
+        None => Ok(None),
+    }
+}
+
+/// Replaces the content, signature and QR payload of a valid certificate (after an
+/// endorsement); returns 0 when it is no longer valid.
+pub fn reseal(
+    conn: &mut PgConnection,
+    id: i64,
+    content: &serde_json::Value,
+    key_id: &str,
+    signature: &str,
+    qr_payload: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        certificates::table.filter(certificates::id.eq(id)).filter(certificates::status.eq(Status::Valid.as_str())),
+    )
+    .set((
+        certificates::content.eq(content),
+        certificates::key_id.eq(key_id),
+        certificates::signature.eq(signature),
+        certificates::qr_payload.eq(qr_payload),
+    ))
+    .execute(conn)
 }
 
 // ---------------------------------------------------------------------------------------------

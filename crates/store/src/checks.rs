@@ -28,6 +28,8 @@ pub mod statements {
     pub const NEIGHBOURS: &str = include_str!("sql/check_neighbours.sql");
     /// Zones of approved plans that the GeoJSON `$1` intersects.
     pub const APPROVED_ZONES: &str = include_str!("sql/check_approved_zones.sql");
+    /// Communes in force other than unit `$2` whose boundary shares area with the GeoJSON `$1`.
+    pub const COMMUNES_AT: &str = include_str!("sql/checks_communes_at.sql");
 }
 
 const COMMUNE_BOUNDARY: &str = include_str!("sql/commune_boundary.sql");
@@ -49,6 +51,25 @@ pub fn neighbours(
 /// Zones of approved plans that the geometry intersects.
 pub fn approved_zones(conn: &mut PgConnection, geojson: &str) -> QueryResult<Vec<Shape>> {
     diesel::sql_query(statements::APPROVED_ZONES).bind::<Text, _>(geojson).load(conn)
+}
+
+/// A commune the geometry lies (partly) in: its code, name and the part of the geometry
+/// inside its boundary, as GeoJSON in WGS 84.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CommunePart {
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub geometry: String,
+}
+
+/// The communes in force, other than `except_unit`, whose boundary on record shares area with
+/// the geometry (GeoJSON, WGS 84), each with that shared part; no rows for a geometry PostGIS
+/// finds invalid.
+pub fn communes_at(conn: &mut PgConnection, geojson: &str, except_unit: i32) -> QueryResult<Vec<CommunePart>> {
+    diesel::sql_query(statements::COMMUNES_AT).bind::<Text, _>(geojson).bind::<Integer, _>(except_unit).load(conn)
 }
 
 /// The commune boundary as GeoJSON, if known.
@@ -82,26 +103,6 @@ pub fn certificates_of(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<V
         .filter(rrrs::valid_to.is_null())
         .order(certificates::id)
         .select(CertificateFact::as_select())
-        .load(conn)
-}
-
-/// Restrictions and disputes in force on the parcel.
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = rrrs, check_for_backend(Pg))]
-pub struct RestrictionFact {
-    pub kind: String,
-    #[diesel(column_name = source_document)]
-    pub reference: String,
-    pub blocking: bool,
-}
-
-pub fn restrictions_of(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Vec<RestrictionFact>> {
-    rrrs::table
-        .filter(rrrs::parcel_id.eq(parcel_id))
-        .filter(rrrs::valid_to.is_null())
-        .filter(rrrs::kind.eq_any(["restriction", "dispute", "mortgage"]))
-        .order(rrrs::id)
-        .select(RestrictionFact::as_select())
         .load(conn)
 }
 

@@ -51,4 +51,5 @@ stored!(
     domain::certificate::BlankStatus,
     domain::planning::PlanStatus,
     domain::role::Role,
+    domain::restriction::RestrictionKind,
 );

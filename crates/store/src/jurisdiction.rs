@@ -3,11 +3,10 @@
 //! parcel within a dossier, and when a parcel's restrictions last changed.
 
 use chrono::{DateTime, Utc};
-use diesel::dsl::max;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 
-use crate::schema::{dossier_parcels, geometry_checks, parcels, rrrs};
+use crate::schema::{dossier_parcels, geometry_checks, parcels};
 
 /// A parcel named in a dossier, with the province it lies in.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -33,6 +32,16 @@ pub fn parcel_province(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<O
     parcels::table.filter(parcels::id.eq(parcel_id)).select(parcels::province_code).first(conn).optional()
 }
 
+/// A parcel (current or retired) by its national id.
+pub fn parcel_by_national_id(conn: &mut PgConnection, national_id: &str) -> QueryResult<Option<LandRow>> {
+    parcels::table.filter(parcels::national_id.eq(national_id)).select(LandRow::as_select()).first(conn).optional()
+}
+
+/// The national id of a parcel.
+pub fn national_id_of(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<String>> {
+    parcels::table.filter(parcels::id.eq(parcel_id)).select(parcels::national_id).first(conn).optional()
+}
+
 /// A stored check as issuance reads it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = geometry_checks, check_for_backend(Pg))]
@@ -40,6 +49,8 @@ pub struct CheckRow {
     pub id: i64,
     pub outcome: String,
     pub checked_at: DateTime<Utc>,
+    /// The stored report (its `results` name the rules that failed).
+    pub report: serde_json::Value,
 }
 
 /// The newest check kept for `dossier_id` that is about `parcel_id` (checks of other parcels,
@@ -56,20 +67,4 @@ pub fn latest_check_of_parcel(
         .select(CheckRow::as_select())
         .first(conn)
         .optional()
-}
-
-/// When a restriction, dispute or mortgage on the parcel was last recorded or lifted.
-pub fn last_restriction_change(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<DateTime<Utc>>> {
-    let kinds = ["restriction", "dispute", "mortgage"];
-    let recorded: Option<DateTime<Utc>> = rrrs::table
-        .filter(rrrs::parcel_id.eq(parcel_id))
-        .filter(rrrs::kind.eq_any(kinds))
-        .select(max(rrrs::valid_from))
-        .first(conn)?;
-    let lifted: Option<DateTime<Utc>> = rrrs::table
-        .filter(rrrs::parcel_id.eq(parcel_id))
-        .filter(rrrs::kind.eq_any(kinds))
-        .select(max(rrrs::valid_to))
-        .first(conn)?;
-    Ok(recorded.max(lifted))
 }

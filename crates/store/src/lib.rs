@@ -41,6 +41,7 @@ pub mod jurisdiction;
 pub mod parcels;
 pub mod planning;
 pub mod reference;
+pub mod restrictions;
 pub mod rights;
 pub mod roles;
 pub mod schema;

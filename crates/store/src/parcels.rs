@@ -10,7 +10,7 @@ use postgis_diesel::sql_types::Geometry;
 
 use super::geometry::to_postgis;
 use crate::enums::Stored;
-use crate::schema::{admin_units, parcel_versions, parcels};
+use crate::schema::{admin_units, certificates, parcel_versions, parcels, rrrs};
 
 define_sql_function!(
     /// The time now (not the transaction's start, as `now()` is).
@@ -104,6 +104,7 @@ const AT_POINT: &str = concat!(include_str!("sql/parcel_select.sql"), include_st
 const OVERLAPS: &str = include_str!("sql/overlaps.sql");
 const INSERT_VERSION: &str = include_str!("sql/parcel_version_insert.sql");
 const INSERT_LAND_USE: &str = include_str!("sql/parcel_land_use_insert.sql");
+const LAND_USES: &str = include_str!("sql/parcel_land_uses.sql");
 const BULK_INSERT: &str = include_str!("sql/bulk_insert.sql");
 const ANALYZE: &str = include_str!("sql/parcels_analyze.sql");
 
@@ -265,13 +266,25 @@ pub struct NewVersion<'a> {
     pub land_uses: &'a [NewLandUse],
 }
 
-/// A land-use purpose with its area.
-#[derive(Debug, Clone)]
+/// A land-use purpose with its area, its term and its origin, as written and as read back by
+/// [`land_uses_of_version`].
+#[derive(Debug, Clone, PartialEq, QueryableByName)]
 pub struct NewLandUse {
+    #[diesel(sql_type = Text)]
     pub code: String,
+    #[diesel(sql_type = Double)]
     pub area_m2: f64,
+    #[diesel(sql_type = Nullable<Date>)]
     pub use_until: Option<chrono::NaiveDate>,
+    /// Nguồn gốc sử dụng.
+    #[diesel(sql_type = Nullable<Text>)]
     pub origin: Option<String>,
+}
+
+/// Every field of a version's land uses (the public row's `land_uses` leaves out the origin):
+/// what a new version derived from this one must carry over.
+pub fn land_uses_of_version(conn: &mut PgConnection, version_id: i64) -> QueryResult<Vec<NewLandUse>> {
+    diesel::sql_query(LAND_USES).bind::<BigInt, _>(version_id).load(conn)
 }
 
 /// Creates a parcel identity; returns its id.
@@ -378,6 +391,23 @@ pub struct CertificateRow {
 
 pub fn latest_certificate(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<CertificateRow>> {
     diesel::sql_query(statements::LATEST_CERTIFICATE).bind::<BigInt, _>(parcel_id).get_result(conn).optional()
+}
+
+/// Whether the parcel's current use right has no valid certificate (pending certificate: the
+/// parts of a split before their dossier issues, a right recorded without one).
+pub fn certificate_pending(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<bool> {
+    let uncovered: i64 = rrrs::table
+        .left_join(
+            certificates::table
+                .on(certificates::rrr_id.eq(rrrs::id).and(certificates::status.eq(Status::Valid.as_str()))),
+        )
+        .filter(rrrs::parcel_id.eq(parcel_id))
+        .filter(rrrs::kind.eq("use_right"))
+        .filter(rrrs::valid_to.is_null())
+        .filter(certificates::id.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(uncovered > 0)
 }
 
 /// A parcel for bulk loading (benchmark sets): already measured and identified.

@@ -1,8 +1,9 @@
 //! Parties, rights (RRR) with shares, and certificates.
 
 use chrono::Datelike;
+use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Text};
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use domain::certificate::Status;
 
 use crate::schema::{certificates, parties, rrrs};
@@ -41,6 +42,19 @@ pub fn insert_use_right(
     use_form: &str,
     source_document: &str,
 ) -> QueryResult<i64> {
+    insert_use_right_from(conn, parcel_id, use_form, source_document, None, None)
+}
+
+/// A use right on the parcel's current version, registered by a dossier and/or continuing
+/// another right (the old parcel's, on a split or merge); returns the right's id.
+pub fn insert_use_right_from(
+    conn: &mut PgConnection,
+    parcel_id: i64,
+    use_form: &str,
+    source_document: &str,
+    registered_dossier_id: Option<i64>,
+    carried_from_id: Option<i64>,
+) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Inserted {
         #[diesel(sql_type = BigInt)]
@@ -50,6 +64,8 @@ pub fn insert_use_right(
         .bind::<BigInt, _>(parcel_id)
         .bind::<Text, _>(use_form)
         .bind::<Text, _>(source_document)
+        .bind::<Nullable<BigInt>, _>(registered_dossier_id)
+        .bind::<Nullable<BigInt>, _>(carried_from_id)
         .get_result(conn)?;
     Ok(row.id)
 }
@@ -95,6 +111,21 @@ pub struct CurrentRight {
     pub use_form: String,
     /// (party id, share), by party id.
     pub shares: Vec<(i64, f64)>,
+    /// The parcel version the right was registered on.
+    pub parcel_version_id: i64,
+    /// The dossier that registered it (a split or merge dossier for the parts' rights).
+    pub registered_dossier_id: Option<i64>,
+    /// The right it continues (the old parcel's, after a split or merge).
+    pub carried_from_id: Option<i64>,
+}
+
+#[derive(Queryable)]
+struct RightColumns {
+    id: i64,
+    use_form: Option<String>,
+    parcel_version_id: i64,
+    registered_dossier_id: Option<i64>,
+    carried_from_id: Option<i64>,
 }
 
 /// The current use right of a parcel with its holders' (party id, share), if any.
@@ -106,23 +137,45 @@ pub fn current_use_right(conn: &mut PgConnection, parcel_id: i64) -> QueryResult
         #[diesel(sql_type = Double)]
         share: f64,
     }
-    let right: Option<(i64, Option<String>)> = rrrs::table
+    let right: Option<RightColumns> = rrrs::table
         .filter(rrrs::parcel_id.eq(parcel_id))
         .filter(rrrs::kind.eq("use_right"))
         .filter(rrrs::valid_to.is_null())
-        .select((rrrs::id, rrrs::use_form))
+        .select((rrrs::id, rrrs::use_form, rrrs::parcel_version_id, rrrs::registered_dossier_id, rrrs::carried_from_id))
         .get_result(conn)
         .optional()?;
-    let Some((id, use_form)) = right else { return Ok(None) };
-    let shares: Vec<Share> = diesel::sql_query(SHARES).bind::<BigInt, _>(id).load(conn)?;
+    let Some(r) = right else { return Ok(None) };
+    let shares: Vec<Share> = diesel::sql_query(SHARES).bind::<BigInt, _>(r.id).load(conn)?;
     Ok(Some(CurrentRight {
-        id,
-        use_form: use_form.unwrap_or_else(|| "sole".into()),
+        id: r.id,
+        use_form: r.use_form.unwrap_or_else(|| "sole".into()),
         shares: shares.into_iter().map(|s| (s.party_id, s.share)).collect(),
+        parcel_version_id: r.parcel_version_id,
+        registered_dossier_id: r.registered_dossier_id,
+        carried_from_id: r.carried_from_id,
     }))
 }
 
-/// Ends a right, and revokes the valid certificates over it (the land they describe is gone).
+/// The right a right continues (`carried_from_id`), if any.
+pub fn carried_from(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<Option<i64>> {
+    rrrs::table.find(rrr_id).select(rrrs::carried_from_id).first::<Option<i64>>(conn).optional().map(Option::flatten)
+}
+
+/// Whether a valid certificate covers the right. A current use right without one is *pending
+/// certificate*: the parts of a split before their dossier issues, a right recorded without a
+/// certificate.
+pub fn has_valid_certificate(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<bool> {
+    diesel::select(exists(
+        certificates::table
+            .filter(certificates::rrr_id.eq(rrr_id))
+            .filter(certificates::status.eq(Status::Valid.as_str())),
+    ))
+    .get_result(conn)
+}
+
+/// Ends a right with the reason it ended (`rrrs.ended_reason`: the revocation decision, the
+/// split or merge), and revokes the valid certificates over it (the land or the right they
+/// describe is gone).
 pub fn end_right(conn: &mut PgConnection, rrr_id: i64, reason: &str) -> QueryResult<usize> {
     diesel::update(
         certificates::table
@@ -136,6 +189,6 @@ pub fn end_right(conn: &mut PgConnection, rrr_id: i64, reason: &str) -> QueryRes
     ))
     .execute(conn)?;
     diesel::update(rrrs::table.filter(rrrs::id.eq(rrr_id)).filter(rrrs::valid_to.is_null()))
-        .set(rrrs::valid_to.eq(clock_timestamp().nullable()))
+        .set((rrrs::valid_to.eq(clock_timestamp().nullable()), rrrs::ended_reason.eq(reason)))
         .execute(conn)
 }

@@ -791,8 +791,8 @@ fn load_input<'t>(
     let _ = load_tables(conn)?;
     let boundary_text = check_db::commune_boundary(conn, commune.id)?;
     let certificates = check_db::certificates_of(conn, registered.parcel_id)?;
-    let restrictions = check_db::restrictions_of(conn, registered.parcel_id)?;
-    let disputes = check_db::restrictions_of(conn, registered.parcel_id)?;
+    let recorded = store::restrictions::in_force(conn, registered.parcel_id, None)?;
+    let blocks = store::restrictions::blocking_table(conn)?;
     st.other_sql = ms(t);
 
     let t = Instant::now();
@@ -827,16 +827,20 @@ fn load_input<'t>(
             .into_iter()
             .map(|c| rules::ExistingCertificate { serial: c.serial, valid: c.valid })
             .collect(),
-        restrictions: restrictions
+        // As the service reads them without a dossier: what blocks every procedure blocks.
+        restrictions: recorded
             .iter()
-            .filter(|x| x.kind != "dispute")
-            .map(|x| rules::Restriction { kind: x.kind.clone(), reference: x.reference.clone(), blocking: x.blocking })
+            .map(|x| rules::Restriction {
+                kind: x.kind.as_str().to_string(),
+                reference: x.reference.clone(),
+                blocking: blocks.rules.iter().any(|r| {
+                    r.kind == x.kind && r.procedure.is_none() && r.effect == domain::restriction::Effect::Blocks
+                }),
+                id: Some(x.id),
+                legal_basis: x.legal_basis.clone(),
+            })
             .collect(),
-        disputes: disputes
-            .iter()
-            .filter(|x| x.kind == "dispute")
-            .map(|x| rules::Dispute { reference: x.reference.clone(), resolved: false })
-            .collect(),
+        disputes: Vec::new(),
         holders: req.holders.iter().map(|h| rules::Holder { party: h.name.clone(), share: h.share }).collect(),
     };
     let tolerances = Tolerances {

@@ -39,13 +39,29 @@ pub struct ExistingCertificate {
     pub valid: bool,
 }
 
-/// A restriction on the right; whether it blocks this procedure is decided by the service.
+/// A restriction on the right; whether it blocks this procedure is decided by the blocking
+/// table (`restriction::BlockingTable`), read by the service.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Restriction {
     pub kind: String,
     pub reference: String,
     pub blocking: bool,
+    /// The record's id in the register, so the report can name it.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Why it blocks (the blocking table's row) or, when it does not, the record's own basis.
+    #[serde(default)]
+    pub legal_basis: Option<String>,
+}
+
+impl Restriction {
+    /// "mortgage #12 HĐTC-45/2026 (Bộ luật Dân sự …)".
+    fn describe(&self) -> String {
+        let id = self.id.map(|i| format!(" #{i}")).unwrap_or_default();
+        let basis = self.legal_basis.as_deref().map(|b| format!(" ({b})")).unwrap_or_default();
+        format!("{}{id} {}{basis}", self.kind, self.reference)
+    }
 }
 
 /// A land dispute (tranh chấp đất đai) on file.
@@ -108,12 +124,21 @@ pub fn no_conflicting_certificate(facts: &LegalFacts) -> RuleResult {
 /// (e.g. a registered mortgage the procedure carries over) are listed, not refused.
 pub fn no_blocking_restriction_or_dispute(facts: &LegalFacts) -> RuleResult {
     const NAME: &str = "no_blocking_restriction_or_dispute";
-    let blocking: Vec<String> =
-        facts.restrictions.iter().filter(|r| r.blocking).map(|r| format!("{} {}", r.kind, r.reference)).collect();
+    let blocking: Vec<String> = facts.restrictions.iter().filter(|r| r.blocking).map(Restriction::describe).collect();
     let disputes: Vec<&str> = facts.disputes.iter().filter(|d| !d.resolved).map(|d| d.reference.as_str()).collect();
-    let carried: Vec<String> =
-        facts.restrictions.iter().filter(|r| !r.blocking).map(|r| format!("{} {}", r.kind, r.reference)).collect();
-    let details = json!({"blocking": blocking, "disputes": disputes, "non_blocking": carried});
+    let carried: Vec<String> = facts.restrictions.iter().filter(|r| !r.blocking).map(Restriction::describe).collect();
+    let records = |blocks: bool| -> Vec<serde_json::Value> {
+        facts
+            .restrictions
+            .iter()
+            .filter(|r| r.blocking == blocks)
+            .map(|r| json!({"id": r.id, "kind": r.kind, "reference": r.reference, "legal_basis": r.legal_basis}))
+            .collect()
+    };
+    let details = json!({
+        "blocking": blocking, "disputes": disputes, "non_blocking": carried,
+        "blocking_records": records(true), "non_blocking_records": records(false),
+    });
     let mut reasons = Vec::new();
     if !blocking.is_empty() {
         reasons.push(format!("blocking restriction {}", blocking.join(", ")));
@@ -281,7 +306,13 @@ mod tests {
             assert_eq!(no_conflicting_certificate(&f).outcome, outcome, "{name}");
         }
 
-        let restriction = |blocking| Restriction { kind: "mortgage".into(), reference: "M1".into(), blocking };
+        let restriction = |blocking| Restriction {
+            kind: "mortgage".into(),
+            reference: "M1".into(),
+            blocking,
+            id: None,
+            legal_basis: None,
+        };
         let dispute = |resolved| Dispute { reference: "D1".into(), resolved };
         let with = |restrictions, disputes| LegalFacts {
             restrictions,
