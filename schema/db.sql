@@ -92,6 +92,59 @@ BEGIN
 END $$;
 
 
+--
+-- Name: refuse_blocked_write(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.refuse_blocked_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_parcel bigint;
+    v_dossier bigint;
+    v_procedure text;
+    v_blocker record;
+BEGIN
+    IF TG_TABLE_NAME = 'certificates' THEN
+        v_dossier := NEW.dossier_id;
+        SELECT parcel_id INTO v_parcel FROM rrrs WHERE id = NEW.rrr_id;
+    ELSE
+        v_dossier := NEW.registered_dossier_id;
+        v_parcel := NEW.parcel_id;
+    END IF;
+    SELECT procedure_code INTO v_procedure FROM dossiers WHERE id = v_dossier;
+    SELECT * INTO v_blocker FROM restriction_blockers(v_parcel, v_procedure, v_dossier) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'R7.2: % #% blocks procedure % on parcel % (%)',
+            v_blocker.kind, v_blocker.rrr_id, v_procedure, v_parcel, v_blocker.legal_basis
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'restriction_blocks';
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: restriction_blockers(bigint, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.restriction_blockers(p_parcel bigint, p_procedure text, p_dossier bigint) RETURNS TABLE(rrr_id bigint, kind text, effect text, legal_basis text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT r.id, r.kind, b.effect, b.legal_basis
+    FROM rrrs r
+    CROSS JOIN LATERAL (
+        SELECT x.effect, x.legal_basis FROM restriction_blocks x
+        WHERE x.restriction_kind = r.kind AND x.procedure_code IN (p_procedure, '*')
+        ORDER BY x.procedure_code = '*'
+        LIMIT 1
+    ) b
+    WHERE r.parcel_id = p_parcel AND r.valid_to IS NULL AND r.kind <> 'use_right'
+      AND (b.effect = 'blocks'
+           OR (b.effect = 'blocks_unless_consent' AND NOT EXISTS (
+               SELECT 1 FROM restriction_consents c WHERE c.rrr_id = r.id AND c.dossier_id = p_dossier)))
+$$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -188,6 +241,7 @@ CREATE TABLE public.apology_letters (
     new_due_on date NOT NULL,
     issued_at timestamp with time zone DEFAULT now() NOT NULL,
     issued_by integer,
+    previous_due_on date,
     CONSTRAINT apology_letters_reason_check CHECK ((length(reason) > 0))
 );
 
@@ -352,7 +406,10 @@ CREATE TABLE public.dossier_events (
     to_state text NOT NULL,
     actor_id integer,
     at timestamp with time zone DEFAULT now() NOT NULL,
-    note text
+    note text,
+    purpose text,
+    CONSTRAINT dossier_events_purpose CHECK (((purpose IS NOT NULL) = (action = 'send_to_commune'::text))),
+    CONSTRAINT dossier_events_purpose_check CHECK ((purpose = ANY (ARRAY['site_verification'::text, 'posting'::text])))
 );
 
 
@@ -376,6 +433,44 @@ ALTER SEQUENCE public.dossier_events_id_seq OWNED BY public.dossier_events.id;
 
 
 --
+-- Name: dossier_obligations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_obligations (
+    id bigint NOT NULL,
+    dossier_id bigint NOT NULL,
+    notice_no text NOT NULL,
+    amount bigint NOT NULL,
+    notice_on date NOT NULL,
+    paid_on date,
+    recorded_by integer,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dossier_obligations_amount_check CHECK ((amount >= 0)),
+    CONSTRAINT dossier_obligations_check CHECK (((paid_on IS NULL) OR (paid_on >= notice_on))),
+    CONSTRAINT dossier_obligations_notice_no_check CHECK ((length(notice_no) > 0))
+);
+
+
+--
+-- Name: dossier_obligations_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.dossier_obligations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: dossier_obligations_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.dossier_obligations_id_seq OWNED BY public.dossier_obligations.id;
+
+
+--
 -- Name: dossier_parcels; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -396,7 +491,7 @@ CREATE TABLE public.dossier_pauses (
     from_day date NOT NULL,
     to_day date,
     CONSTRAINT dossier_pauses_check CHECK (((to_day IS NULL) OR (to_day >= from_day))),
-    CONSTRAINT dossier_pauses_reason_check CHECK ((reason = ANY (ARRAY['supplement'::text, 'financial_obligation'::text])))
+    CONSTRAINT dossier_pauses_reason_check CHECK ((reason = ANY (ARRAY['supplement'::text, 'financial_obligation'::text, 'posting'::text])))
 );
 
 
@@ -444,11 +539,20 @@ CREATE TABLE public.dossiers (
     decided_at timestamp with time zone,
     result_ready_at timestamp with time zone,
     tracking_code text NOT NULL,
+    cutoff time without time zone NOT NULL,
+    return_tracking_no text,
+    documents_checked boolean DEFAULT false NOT NULL,
+    missing_documents jsonb DEFAULT '[]'::jsonb NOT NULL,
+    incomplete_note text,
     CONSTRAINT dossiers_channel_check CHECK ((channel = ANY (ARRAY['counter'::text, 'online'::text, 'postal'::text]))),
     CONSTRAINT dossiers_check CHECK (((state = 'returned'::text) = (returned_at IS NOT NULL))),
+    CONSTRAINT dossiers_check1 CHECK (((return_tracking_no IS NULL) OR ((return_method = 'postal'::text) AND (return_tracking_no ~ '^[A-Z0-9-]{6,40}$'::text)))),
+    CONSTRAINT dossiers_incomplete_has_note CHECK (((missing_documents = '[]'::jsonb) OR (incomplete_note IS NOT NULL))),
+    CONSTRAINT dossiers_incomplete_note_check CHECK (((incomplete_note IS NULL) OR (length(incomplete_note) > 0))),
+    CONSTRAINT dossiers_missing_documents_check CHECK ((jsonb_typeof(missing_documents) = 'array'::text)),
     CONSTRAINT dossiers_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
     CONSTRAINT dossiers_return_method_check CHECK ((return_method = ANY (ARRAY['counter'::text, 'postal'::text, 'online'::text]))),
-    CONSTRAINT dossiers_state_check CHECK ((state = ANY (ARRAY['received'::text, 'supplement_requested'::text, 'appraising'::text, 'approved'::text, 'rejected'::text, 'result_ready'::text, 'returned'::text, 'withdrawn'::text]))),
+    CONSTRAINT dossiers_state_check CHECK ((state = ANY (ARRAY['received'::text, 'supplement_requested'::text, 'appraising'::text, 'at_commune'::text, 'at_tax_office'::text, 'awaiting_payment'::text, 'approved'::text, 'rejected'::text, 'result_ready'::text, 'returned'::text, 'withdrawn'::text]))),
     CONSTRAINT dossiers_statutory_days_check CHECK ((statutory_days >= 0)),
     CONSTRAINT dossiers_tracking_code_format CHECK ((tracking_code ~ '^[2-9A-HJKMNP-Z]{6}$'::text))
 );
@@ -745,9 +849,23 @@ CREATE TABLE public.procedures (
     remote_extra_days integer DEFAULT 0 NOT NULL,
     online_level text NOT NULL,
     required_documents jsonb DEFAULT '[]'::jsonb NOT NULL,
+    outcome text DEFAULT 'information'::text NOT NULL,
+    restriction_kind text,
+    cutoff time without time zone,
+    max_supplements integer DEFAULT 1 NOT NULL,
+    pause_reasons text[] DEFAULT '{supplement,financial_obligation}'::text[] NOT NULL,
+    site_verification_days integer DEFAULT 0 NOT NULL,
+    posting_days integer DEFAULT 0 NOT NULL,
     CONSTRAINT procedures_code_check CHECK ((code ~ '^[0-9]\.[0-9]{6}$'::text)),
+    CONSTRAINT procedures_max_supplements_check CHECK ((max_supplements >= 0)),
     CONSTRAINT procedures_online_level_check CHECK ((online_level = ANY (ARRAY['full'::text, 'partial'::text, 'none'::text]))),
+    CONSTRAINT procedures_outcome_check CHECK ((outcome = ANY (ARRAY['first_registration'::text, 'transfer'::text, 'split_merge'::text, 'reissue'::text, 'correction'::text, 'change'::text, 'information'::text, 'register_restriction'::text, 'release_restriction'::text]))),
+    CONSTRAINT procedures_pause_reasons_check CHECK ((pause_reasons <@ ARRAY['supplement'::text, 'financial_obligation'::text, 'posting'::text])),
+    CONSTRAINT procedures_posting_days_check CHECK ((posting_days >= 0)),
     CONSTRAINT procedures_remote_extra_days_check CHECK ((remote_extra_days >= 0)),
+    CONSTRAINT procedures_restriction_kind CHECK (((outcome = ANY (ARRAY['register_restriction'::text, 'release_restriction'::text])) = (restriction_kind IS NOT NULL))),
+    CONSTRAINT procedures_restriction_kind_check CHECK ((restriction_kind = ANY (ARRAY['mortgage'::text, 'lease'::text, 'sublease'::text, 'seizure'::text, 'injunction'::text, 'enforcement_hold'::text, 'dispute'::text]))),
+    CONSTRAINT procedures_site_verification_days_check CHECK ((site_verification_days >= 0)),
     CONSTRAINT procedures_working_days_check CHECK ((working_days >= 0))
 );
 
@@ -791,6 +909,36 @@ CREATE TABLE public.registry_counters (
 
 
 --
+-- Name: restriction_blocks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.restriction_blocks (
+    restriction_kind text NOT NULL,
+    procedure_code text NOT NULL,
+    effect text NOT NULL,
+    legal_basis text NOT NULL,
+    CONSTRAINT restriction_blocks_effect_check CHECK ((effect = ANY (ARRAY['blocks'::text, 'blocks_unless_consent'::text, 'allowed'::text]))),
+    CONSTRAINT restriction_blocks_legal_basis_check CHECK ((length(legal_basis) > 0)),
+    CONSTRAINT restriction_blocks_procedure_code_check CHECK (((procedure_code = '*'::text) OR (procedure_code ~ '^[0-9]\.[0-9]{6}$'::text))),
+    CONSTRAINT restriction_blocks_restriction_kind_check CHECK ((restriction_kind = ANY (ARRAY['mortgage'::text, 'lease'::text, 'sublease'::text, 'seizure'::text, 'injunction'::text, 'enforcement_hold'::text, 'dispute'::text, 'restriction'::text])))
+);
+
+
+--
+-- Name: restriction_consents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.restriction_consents (
+    rrr_id bigint NOT NULL,
+    dossier_id bigint NOT NULL,
+    document text NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    recorded_by integer,
+    CONSTRAINT restriction_consents_document_check CHECK ((length(document) > 0))
+);
+
+
+--
 -- Name: rrr_shares; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -812,13 +960,28 @@ CREATE TABLE public.rrrs (
     parcel_id bigint NOT NULL,
     parcel_version_id bigint NOT NULL,
     use_form text,
-    blocking boolean DEFAULT false NOT NULL,
     source_document text NOT NULL,
     description text,
     valid_from timestamp with time zone DEFAULT now() NOT NULL,
     valid_to timestamp with time zone,
+    legal_basis text,
+    counterparty text,
+    reference_no text,
+    secured_amount bigint,
+    term_start date,
+    term_end date,
+    documents jsonb DEFAULT '[]'::jsonb NOT NULL,
+    registered_dossier_id bigint,
+    released_dossier_id bigint,
+    ended_reason text,
+    carried_from_id bigint,
     CONSTRAINT rrrs_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from))),
-    CONSTRAINT rrrs_kind_check CHECK ((kind = ANY (ARRAY['use_right'::text, 'mortgage'::text, 'lease'::text, 'restriction'::text, 'dispute'::text]))),
+    CONSTRAINT rrrs_documents_check CHECK ((jsonb_typeof(documents) = 'array'::text)),
+    CONSTRAINT rrrs_ended_has_reason CHECK (((valid_to IS NULL) OR (kind = 'use_right'::text) OR (ended_reason IS NOT NULL) OR (carried_from_id IS NOT NULL) OR (legal_basis IS NULL))),
+    CONSTRAINT rrrs_kind_check CHECK ((kind = ANY (ARRAY['use_right'::text, 'mortgage'::text, 'lease'::text, 'sublease'::text, 'seizure'::text, 'injunction'::text, 'enforcement_hold'::text, 'dispute'::text, 'restriction'::text]))),
+    CONSTRAINT rrrs_mortgage_fields CHECK (((kind <> 'mortgage'::text) OR ((counterparty IS NOT NULL) AND (reference_no IS NOT NULL)))),
+    CONSTRAINT rrrs_secured_amount_check CHECK (((secured_amount IS NULL) OR (secured_amount > 0))),
+    CONSTRAINT rrrs_term_order CHECK (((term_end IS NULL) OR (term_start IS NULL) OR (term_end > term_start))),
     CONSTRAINT rrrs_use_form_check CHECK ((use_form = ANY (ARRAY['sole'::text, 'joint'::text])))
 );
 
@@ -956,6 +1119,13 @@ ALTER TABLE ONLY public.certificates ALTER COLUMN id SET DEFAULT nextval('public
 --
 
 ALTER TABLE ONLY public.dossier_events ALTER COLUMN id SET DEFAULT nextval('public.dossier_events_id_seq'::regclass);
+
+
+--
+-- Name: dossier_obligations id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_obligations ALTER COLUMN id SET DEFAULT nextval('public.dossier_obligations_id_seq'::regclass);
 
 
 --
@@ -1148,6 +1318,14 @@ ALTER TABLE ONLY public.dossier_events
 
 
 --
+-- Name: dossier_obligations dossier_obligations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_obligations
+    ADD CONSTRAINT dossier_obligations_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: dossier_parcels dossier_parcels_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1292,6 +1470,22 @@ ALTER TABLE ONLY public.registry_counters
 
 
 --
+-- Name: restriction_blocks restriction_blocks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.restriction_blocks
+    ADD CONSTRAINT restriction_blocks_pkey PRIMARY KEY (restriction_kind, procedure_code);
+
+
+--
+-- Name: restriction_consents restriction_consents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.restriction_consents
+    ADD CONSTRAINT restriction_consents_pkey PRIMARY KEY (rrr_id, dossier_id);
+
+
+--
 -- Name: rrr_shares rrr_shares_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1389,6 +1583,13 @@ CREATE INDEX apology_letters_dossier ON public.apology_letters USING btree (doss
 
 
 --
+-- Name: apology_letters_once; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX apology_letters_once ON public.apology_letters USING btree (dossier_id);
+
+
+--
 -- Name: certificate_blanks_unused; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1410,6 +1611,20 @@ CREATE INDEX dossier_events_dossier ON public.dossier_events USING btree (dossie
 
 
 --
+-- Name: dossier_obligations_dossier; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_obligations_dossier ON public.dossier_obligations USING btree (dossier_id);
+
+
+--
+-- Name: dossier_obligations_one_unpaid; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX dossier_obligations_one_unpaid ON public.dossier_obligations USING btree (dossier_id) WHERE (paid_on IS NULL);
+
+
+--
 -- Name: dossier_parcels_parcel; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1421,6 +1636,13 @@ CREATE INDEX dossier_parcels_parcel ON public.dossier_parcels USING btree (parce
 --
 
 CREATE INDEX dossier_pauses_dossier ON public.dossier_pauses USING btree (dossier_id);
+
+
+--
+-- Name: dossiers_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_open ON public.dossiers USING btree (state) WHERE (state <> ALL (ARRAY['returned'::text, 'withdrawn'::text]));
 
 
 --
@@ -1529,6 +1751,13 @@ CREATE INDEX rrrs_parcel ON public.rrrs USING btree (parcel_id) WHERE (valid_to 
 
 
 --
+-- Name: rrrs_registered_once; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX rrrs_registered_once ON public.rrrs USING btree (registered_dossier_id, parcel_id) WHERE ((registered_dossier_id IS NOT NULL) AND (carried_from_id IS NULL));
+
+
+--
 -- Name: sign_in_failures_at; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1575,6 +1804,20 @@ CREATE TRIGGER audit_log_chain BEFORE INSERT ON public.audit_log FOR EACH ROW EX
 --
 
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION public.audit_log_append_only();
+
+
+--
+-- Name: certificates certificates_not_blocked; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER certificates_not_blocked BEFORE INSERT ON public.certificates FOR EACH ROW WHEN ((new.dossier_id IS NOT NULL)) EXECUTE FUNCTION public.refuse_blocked_write();
+
+
+--
+-- Name: rrrs restrictions_not_blocked; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER restrictions_not_blocked BEFORE INSERT ON public.rrrs FOR EACH ROW WHEN (((new.registered_dossier_id IS NOT NULL) AND (new.carried_from_id IS NULL))) EXECUTE FUNCTION public.refuse_blocked_write();
 
 
 --
@@ -1687,6 +1930,22 @@ ALTER TABLE ONLY public.dossier_events
 
 ALTER TABLE ONLY public.dossier_events
     ADD CONSTRAINT dossier_events_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: dossier_obligations dossier_obligations_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_obligations
+    ADD CONSTRAINT dossier_obligations_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: dossier_obligations dossier_obligations_recorded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_obligations
+    ADD CONSTRAINT dossier_obligations_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES public.users(id) ON DELETE SET NULL;
 
 
 --
@@ -1826,6 +2085,30 @@ ALTER TABLE ONLY public.planning_zones
 
 
 --
+-- Name: restriction_consents restriction_consents_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.restriction_consents
+    ADD CONSTRAINT restriction_consents_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: restriction_consents restriction_consents_recorded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.restriction_consents
+    ADD CONSTRAINT restriction_consents_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: restriction_consents restriction_consents_rrr_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.restriction_consents
+    ADD CONSTRAINT restriction_consents_rrr_id_fkey FOREIGN KEY (rrr_id) REFERENCES public.rrrs(id) ON DELETE RESTRICT;
+
+
+--
 -- Name: rrr_shares rrr_shares_party_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1842,6 +2125,14 @@ ALTER TABLE ONLY public.rrr_shares
 
 
 --
+-- Name: rrrs rrrs_carried_from_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs
+    ADD CONSTRAINT rrrs_carried_from_id_fkey FOREIGN KEY (carried_from_id) REFERENCES public.rrrs(id) ON DELETE RESTRICT;
+
+
+--
 -- Name: rrrs rrrs_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1855,6 +2146,22 @@ ALTER TABLE ONLY public.rrrs
 
 ALTER TABLE ONLY public.rrrs
     ADD CONSTRAINT rrrs_parcel_version_id_fkey FOREIGN KEY (parcel_version_id) REFERENCES public.parcel_versions(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrrs rrrs_registered_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs
+    ADD CONSTRAINT rrrs_registered_dossier_id_fkey FOREIGN KEY (registered_dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrrs rrrs_released_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrrs
+    ADD CONSTRAINT rrrs_released_dossier_id_fkey FOREIGN KEY (released_dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
 
 
 --

@@ -1,5 +1,5 @@
-//! Dossier endpoints: receipt at the one-stop desk, the state machine, apologies, printable
-//! slips and letters, public tracking and the timeliness KPIs.
+//! Dossier endpoints: receipt at the one-stop desk, the route between the units, apologies,
+//! printable slips and letters, public tracking, the timeliness figures and the desk's queue.
 
 use actix_web::{get, http::header, post, put, web, HttpResponse};
 use chrono::NaiveDate;
@@ -8,7 +8,9 @@ use utoipa::IntoParams;
 
 use super::query::{limit, NoParams, Query};
 use super::{printable, with_conn, AppState, Problem};
-use crate::service::dossiers::{self, ApologyInput, EventInput, ListQuery, NewDossier, ProcedureInput, StatsQuery};
+use crate::service::dossiers::{
+    self, ApologyInput, EventInput, ListQuery, NewDossier, ProcedureInput, QueueQuery, StatsQuery,
+};
 use crate::service::{Actor, Error};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -22,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(receipt_slip)
         .service(apology_letter)
         .service(timeliness)
+        .service(queue)
         .service(procedures)
         .service(put_procedure);
 }
@@ -43,9 +46,12 @@ fn dossier_id(text: &str) -> Result<i64, Problem> {
 
 /// Receives a dossier (officer): returns the receipt number and the promised date, computed in
 /// working days from the procedure's statutory limit (weekends, holidays and the yearly
-/// decisions excluded; after the office's cut-off the clock starts the next working day).
+/// decisions excluded; after the procedure's cut-off — the office's when it has none — the
+/// clock starts the next working day). Listed documents are compared with the procedure's
+/// required documents: an incomplete dossier is a 422 naming the missing ones
+/// (`errors[0].detail.missing`), unless `incomplete_note` accepts it.
 #[utoipa::path(post, path = "/dossiers", tag = "dossiers", request_body = NewDossier, security(("bearer" = [])),
-    responses((status = 201, description = "the dossier, with receipt_no and due_on", body = dossiers::DossierView), (status = 422, description = "invalid field")))]
+    responses((status = 201, description = "the dossier, with receipt_no and due_on", body = dossiers::DossierView), (status = 422, description = "invalid field, or documents missing")))]
 #[post("/dossiers")]
 pub async fn receive(
     actor: Actor,
@@ -66,10 +72,11 @@ pub async fn receive(
 pub struct ListParams {
     /// Dossier state.
     #[param(
-        pattern = "^(received|supplement_requested|appraising|approved|rejected|result_ready|returned|withdrawn)$"
+        pattern = "^(received|supplement_requested|appraising|at_commune|at_tax_office|awaiting_payment|approved|rejected|result_ready|returned|withdrawn)$"
     )]
     pub state: Option<String>,
-    /// Only overdue dossiers (true or false).
+    /// Only overdue dossiers (true or false): open, past the due date, and not paused since
+    /// before it.
     pub overdue: Option<bool>,
     /// Province code.
     pub province: Option<String>,
@@ -96,6 +103,9 @@ pub struct StatsParams {
     pub commune: Option<String>,
     /// Procedure code.
     pub procedure: Option<String>,
+    /// Channel of receipt.
+    #[param(pattern = "^(counter|online|postal)$")]
+    pub channel: Option<String>,
     /// First day of receipt, YYYY-MM-DD.
     pub from: Option<NaiveDate>,
     /// Last day of receipt, YYYY-MM-DD.
@@ -140,7 +150,10 @@ pub async fn get(
     Ok(json(with_conn(&state, move |conn, _| dossiers::get(conn, &actor, id, now)).await?))
 }
 
-/// One step of the state machine; 409 lists the actions allowed now.
+/// One step of the route: a handover between the desk, the registration office, the commune and
+/// the tax office, a supplement request, a tax notice or a payment, a decision, the result. 409
+/// lists the actions allowed now, or says which rule of the procedure refused the step (the
+/// supplement limit, a posting not over, a required commune task not done).
 #[utoipa::path(post, path = "/dossiers/{id}/events", tag = "dossiers", request_body = EventInput, security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "dossier id")),
     responses((status = 200, description = "the dossier after the step", body = dossiers::DossierView), (status = 409, description = "not allowed in this state")))]
@@ -154,13 +167,15 @@ pub async fn event(
 ) -> Result<HttpResponse, Problem> {
     let id = dossier_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    Ok(json(with_conn(&state, move |conn, settings| dossiers::act(conn, settings, &actor, id, &body, now)).await?))
+    Ok(json(with_conn(&state, move |conn, _| dossiers::act(conn, &actor, id, &body, now)).await?))
 }
 
-/// Records the apology letter of a late dossier with a new promised date.
+/// Records the apology (form 04, văn bản xin lỗi và hẹn lại ngày trả kết quả) with the new
+/// promised date: while the dossier is open, once; required at the latest one working day
+/// before the due date (Decree 61/2018 Art. 19(9)) — later it is recorded with `in_time: false`.
 #[utoipa::path(post, path = "/dossiers/{id}/apologies", tag = "dossiers", request_body = ApologyInput, security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "dossier id")),
-    responses((status = 201, description = "the apology", body = dossiers::ApologyCreated), (status = 409, description = "the dossier is not late")))]
+    responses((status = 201, description = "the apology", body = dossiers::ApologyCreated), (status = 409, description = "the result is ready, or an apology already re-set the date")))]
 #[post("/dossiers/{id}/apologies")]
 pub async fn apologise(
     actor: Actor,
@@ -237,16 +252,52 @@ pub async fn track(
     Ok(json(with_conn(&state, move |conn, _| dossiers::track(conn, receipt.as_ref(), code.as_deref(), now)).await?))
 }
 
-/// Timeliness KPIs of dossiers received in a period.
+/// Timeliness of dossiers received in a period, counted the way each yardstick counts: the
+/// office's rate, the service index's progress criterion, the Circular 01/2018 score, the late
+/// flag and the apologies, each with its source; by month, quarter and year of receipt, per
+/// procedure, commune and channel.
 #[utoipa::path(get, path = "/stats/timeliness", tag = "public",
     params(StatsParams),
-    responses((status = 200, description = "KPIs", body = dossiers::TimelinessView), (status = 400, description = "bad parameter")))]
+    responses((status = 200, description = "figures", body = dossiers::stats::TimelinessView), (status = 400, description = "bad parameter")))]
 #[get("/stats/timeliness")]
 pub async fn timeliness(query: Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let p = query.0;
-    let q = StatsQuery { province: p.province, commune: p.commune, procedure: p.procedure, from: p.from, to: p.to };
+    let q = StatsQuery {
+        province: p.province,
+        commune: p.commune,
+        procedure: p.procedure,
+        channel: p.channel,
+        from: p.from,
+        to: p.to,
+    };
     let now = chrono::Utc::now();
     Ok(json(with_conn(&state, move |conn, settings| dossiers::timeliness(conn, settings, &q, now)).await?))
+}
+
+/// The query of the desk's queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueParams {
+    /// Province code.
+    pub province: Option<String>,
+    /// Commune code.
+    pub commune: Option<String>,
+    /// Procedure code.
+    pub procedure: Option<String>,
+}
+
+/// The open dossiers: how many each unit holds (paused, overdue), the overdue ones by working
+/// days overdue, and those whose apology is due today. No personal data.
+#[utoipa::path(get, path = "/stats/queue", tag = "public",
+    params(QueueParams),
+    responses((status = 200, description = "the queue", body = dossiers::stats::QueueView)))]
+#[get("/stats/queue")]
+pub async fn queue(query: Query<QueueParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+    let p = query.0;
+    let q = QueueQuery { province: p.province, commune: p.commune, procedure: p.procedure };
+    let now = chrono::Utc::now();
+    Ok(json(with_conn(&state, move |conn, _| dossiers::queue(conn, &q, now)).await?))
 }
 
 /// The procedure catalogue with statutory working days.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod checks;
+pub mod dashboard;
 pub mod dossiers;
 pub mod fallback;
 pub mod health;
@@ -17,6 +18,7 @@ pub mod printable;
 pub mod problem;
 pub mod query;
 pub mod request_context;
+pub mod restrictions;
 pub mod tiles;
 
 use std::net::TcpListener;
@@ -112,11 +114,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(ogc::routes)
         .configure(parcels::routes)
         .configure(certificates::routes)
+        .configure(restrictions::routes)
         .configure(checks::routes)
         .configure(dossiers::routes)
         .configure(planning::routes)
         .configure(tiles::routes)
         .configure(map::routes)
+        .configure(dashboard::routes)
         .configure(auth::routes)
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<actix_web::HttpResponse, _>(Problem(Error::NotFound(format!("no resource at {}", req.path()))))

@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
         super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,
         super::certificates::revoke, super::certificates::replace, super::certificates::transfer,
+        super::restrictions::register, super::restrictions::release, super::restrictions::consent,
+        super::restrictions::get, super::restrictions::of_parcel,
         super::planning::create_plan, super::planning::get_plan, super::planning::change_status,
         super::planning::import_zones, super::planning::parcel_planning,
         super::tiles::tile, super::tiles::tilejson, super::map::page, super::map::asset,
@@ -27,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         super::dossiers::receive, super::dossiers::list, super::dossiers::get, super::dossiers::event,
         super::dossiers::apologise, super::dossiers::receipt_slip, super::dossiers::apology_letter,
         super::dossiers::track, super::dossiers::timeliness, super::dossiers::procedures, super::dossiers::put_procedure,
+        super::dossiers::queue, super::dashboard::page, super::dashboard::asset,
     ),
     components(schemas(
         ProblemSchema, ProblemFieldSchema,
@@ -40,12 +43,15 @@ use utoipa::{Modify, OpenApi};
         crate::service::certificates::LandUseTerm, crate::service::certificates::BlankRangeRequest,
         crate::service::certificates::ReasonRequest, crate::service::certificates::ReplaceRequest,
         crate::service::certificates::TransferRequest,
+        crate::service::restrictions::RegisterRestrictionRequest, crate::service::restrictions::ReleaseRequest,
+        crate::service::restrictions::ConsentRequest,
         crate::service::planning::NewPlan, crate::service::planning::PlanStatusChange, crate::service::planning::ZoneImport,
     )),
     modifiers(&BearerAuth),
     tags((name = "ogc", description = "OGC API – Features"), (name = "parcels", description = "public parcel lookups"),
          (name = "staff", description = "staff endpoints (bearer token)"), (name = "dossiers", description = "one-stop dossiers (bearer token)"), (name = "public", description = "public tracking and statistics"), (name = "health", description = "probes"),
          (name = "certificates", description = "giấy chứng nhận: blank stock, issuance, verification (public), QR keys (public), print"),
+         (name = "restrictions", description = "mortgages, leases, seizures, injunctions, holds and disputes on the land (bearer token)"),
          (name = "planning", description = "land-use plans (quy hoạch sử dụng đất)"),
          (name = "tiles", description = "vector tiles (MVT) and TileJSON"), (name = "map", description = "the web map"))
 )]
@@ -96,6 +102,8 @@ const WITHOUT_DATABASE: &[&str] = &[
     "/tiles/{layer}.json",
     "/map",
     "/map/{file}",
+    "/dashboard",
+    "/dashboard/{file}",
 ];
 
 /// Statuses every operation of a kind can answer, declared once here rather than on each

@@ -1,6 +1,12 @@
-//! One-stop dossiers (hồ sơ một cửa): receipt with a promised date in working days, the state
-//! machine, supplements that stop the clock, return of results, public tracking, apologies for
-//! late dossiers and the timeliness KPIs.
+//! One-stop dossiers (hồ sơ một cửa): receipt with the documents compared against the
+//! procedure's list and a promised date in working days; the route through the units that hold
+//! the dossier in turn (desk, registration office, commune, tax office) with supplements and
+//! financial obligations that stop the clock; return of results; public tracking; apologies
+//! before a dossier goes late. The timeliness figures and the desk's queue are in [`stats`];
+//! the sample history in [`sample`].
+
+pub mod sample;
+pub mod stats;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use diesel::{Connection, PgConnection};
@@ -8,12 +14,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::authz::{authorize, authorize_dossier, authorize_role, Action as Authz};
-use super::{audit_json, Actor, DbContext, Error, FieldError, Role, Settings};
+use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
 use domain::calendar::{self, Calendar, DueDateInput};
-use domain::dossier::{self as machine, tracking_code, Action, State};
+use domain::dossier::documents::{self, HandedIn};
+use domain::dossier::route::{self, ProcedureRules, RouteError, Step};
+use domain::dossier::{self as machine, tracking_code, Action, CommuneTask, PauseReason, State, Unit};
 use domain::privacy::mask_person_name;
+use domain::restriction::ProcedureOutcome;
+use domain::timeliness::{self as clock_rules, ApologyRequest, Standing};
 use store::dossiers::{self as db, DossierRow};
 use store::{admin_units, audit, parcels as parcel_db, rights};
+
+pub use sample::seed_samples;
+pub use stats::{queue, timeliness, QueueQuery, StatsQuery};
 
 /// Vietnam keeps one time zone, UTC+7, without daylight saving.
 pub fn vietnam() -> FixedOffset {
@@ -57,39 +70,102 @@ pub struct DocumentView {
     pub copies: i32,
 }
 
-/// A stop of the clock (e.g. waiting for a supplement).
+/// The documents handed in against the procedure's list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompletenessView {
+    /// Whether the desk listed the documents and compared them at receipt (false for a dossier
+    /// received without a list).
+    pub checked: bool,
+    /// Nothing required was missing.
+    pub complete: bool,
+    /// Required documents missing at receipt.
+    pub missing: Vec<String>,
+    /// The officer's note accepting the dossier with documents missing.
+    pub officer_note: Option<String>,
+}
+
+/// Who holds a dossier.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HolderView {
+    /// one_stop, registration_office, commune, tax_office or applicant.
+    #[schema(example = "registration_office")]
+    pub unit: String,
+    /// The unit's Vietnamese name.
+    #[schema(example = "Văn phòng đăng ký đất đai")]
+    pub label: String,
+}
+
+impl From<Unit> for HolderView {
+    fn from(unit: Unit) -> HolderView {
+        HolderView { unit: unit.as_str().to_string(), label: unit.label_vi().to_string() }
+    }
+}
+
+/// A stop of the clock.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PauseView {
+    /// supplement, financial_obligation or posting.
     pub reason: String,
     pub from: NaiveDate,
     /// Null while the clock is stopped.
     pub to: Option<NaiveDate>,
 }
 
-/// An apology for lateness with the new promised date.
+/// A tax notice and its payment (nghĩa vụ tài chính).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ObligationView {
+    /// Số thông báo nộp tiền.
+    pub notice_no: String,
+    /// In đồng.
+    pub amount: i64,
+    pub notice_on: NaiveDate,
+    /// Null until paid.
+    pub paid_on: Option<NaiveDate>,
+}
+
+/// An apology with the new promised date.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApologyView {
     pub id: i64,
     pub reason: String,
+    /// The due date the apology was issued against (null for letters recorded before it was kept).
+    pub previous_due_on: Option<NaiveDate>,
     pub new_due_on: NaiveDate,
     pub issued_at: DateTime<Utc>,
+    /// Issued at the latest one working day before the due date (Decree 61/2018 Art. 19(9)).
+    pub in_time: bool,
     /// Username of the staff member; null when not recorded.
     pub issued_by: Option<String>,
 }
 
-/// A step of the state machine.
+/// A step of the route.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub action: String,
     /// Null for the receipt.
     pub from: Option<String>,
     pub to: String,
+    /// Who holds the dossier after the step.
+    pub holder: HolderView,
+    /// For a handover to the commune: site_verification or posting.
+    pub purpose: Option<String>,
+    /// The commune's own due date for a site verification, or the first day a posting may
+    /// come down.
+    pub step_due_on: Option<NaiveDate>,
     pub actor: Option<String>,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
 }
 
-/// The officers' view of a dossier: everything, including the applicant and the timeline.
+/// Supplement requests made and allowed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SupplementsView {
+    pub asked: usize,
+    /// The procedure's limit.
+    pub allowed: i32,
+}
+
+/// The officers' view of a dossier: everything, including the applicant and the route.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DossierView {
     pub id: i64,
@@ -108,29 +184,62 @@ pub struct DossierView {
     /// National ids of the dossier's parcels.
     pub parcels: Vec<String>,
     pub state: String,
+    /// The state in Vietnamese.
+    pub state_label: String,
+    /// Who has the dossier in hand now.
+    pub holder: HolderView,
     /// Actions the state machine allows now.
     pub allowed_actions: Vec<String>,
     pub received_at: DateTime<Utc>,
+    /// The cut-off that applied at receipt (HH:MM, Vietnam time).
+    pub cutoff: String,
     pub statutory_working_days: i32,
     pub remote_commune: bool,
-    /// Promised date (ngày hẹn trả kết quả), moved by pauses.
+    /// Ngày hẹn trả kết quả: counted from the receipt with every pause; while the clock is
+    /// stopped, the date it would be if the clock ran again tomorrow.
     pub due_on: NaiveDate,
+    /// running, paused or stopped (the result is ready, or the dossier was withdrawn).
+    pub clock: String,
+    /// early, on_time, late (resolved); in_time, paused, overdue (open); null when withdrawn.
+    pub standing: Option<String>,
     pub late: bool,
-    /// Whether the clock is stopped.
+    /// Whether the clock is stopped today.
     pub paused: bool,
+    /// Working days left before the due date while open (negative past it).
+    pub working_days_left: Option<i64>,
+    /// Working days past the due date while open and late.
+    pub overdue_working_days: Option<i64>,
+    /// The last day an apology is in time (one working day before the due date).
+    pub apology_deadline: NaiveDate,
+    /// The deadline has come, no apology was sent, and the dossier is not yet late.
+    pub apology_due_today: bool,
+    /// Late without an apology sent in time: flagged.
+    pub late_without_apology: bool,
+    /// The date promised now: the apology's, else the due date.
+    pub promised_date: NaiveDate,
+    pub supplements: SupplementsView,
+    pub completeness: CompletenessView,
     pub result_ready_at: Option<DateTime<Utc>>,
     pub returned_at: Option<DateTime<Utc>>,
     pub return_method: Option<String>,
+    /// Số hiệu bưu gửi of a result returned by post.
+    pub return_tracking_number: Option<String>,
     pub documents: Vec<DocumentView>,
     pub pauses: Vec<PauseView>,
+    pub obligations: Vec<ObligationView>,
     pub apologies: Vec<ApologyView>,
     pub events: Vec<EventView>,
 }
 
-/// A step of the public timeline: the state reached and when.
+/// A step of the public timeline: the state reached, who holds the dossier, and when.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelineStep {
     pub state: String,
+    pub state_label: String,
+    /// The unit holding the dossier after the step (never a person).
+    pub holder: HolderView,
+    /// For a handover to the commune: site_verification or posting.
+    pub purpose: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -143,13 +252,22 @@ pub struct TrackingView {
     pub applicant: String,
     pub channel: String,
     pub state: String,
+    pub state_label: String,
+    /// Who has the dossier in hand now.
+    pub holder: HolderView,
     pub received_at: DateTime<Utc>,
-    /// The date now promised: the last apology's, else the due date.
+    /// The date promised now: the apology's, else the due date.
     pub promised_date: NaiveDate,
     pub due_on: NaiveDate,
+    /// running, paused or stopped.
+    pub clock: String,
     pub late: bool,
+    pub paused: bool,
+    pub working_days_left: Option<i64>,
     pub apology_issued: bool,
     pub return_method: Option<String>,
+    /// Số hiệu bưu gửi: follow the result with the postal service.
+    pub return_tracking_number: Option<String>,
     /// Steps without actors or notes.
     pub timeline: Vec<TimelineStep>,
 }
@@ -161,8 +279,14 @@ pub struct ApologyCreated {
     pub dossier_id: i64,
     pub receipt_no: String,
     pub reason: String,
+    /// The due date the apology extends.
+    pub previous_due_on: NaiveDate,
     pub new_due_on: NaiveDate,
     pub issued_at: DateTime<Utc>,
+    /// The last day it was in time.
+    pub deadline: NaiveDate,
+    /// Sent at the latest one working day before the due date.
+    pub in_time: bool,
 }
 
 /// A dossier in the officers' queue.
@@ -173,6 +297,8 @@ pub struct DossierListItem {
     /// Procedure code.
     pub procedure: String,
     pub state: String,
+    /// Unit holding the dossier (one_stop, registration_office, commune, tax_office, applicant).
+    pub holder: String,
     pub channel: String,
     /// The applicant's name (staff only).
     pub applicant: String,
@@ -180,11 +306,17 @@ pub struct DossierListItem {
     pub commune: Option<String>,
     pub received_at: DateTime<Utc>,
     pub due_on: NaiveDate,
+    /// early, on_time, late, in_time, paused, overdue; null when withdrawn.
+    pub standing: Option<String>,
     pub late: bool,
-    /// Days since the due date while late without a result.
+    pub paused: bool,
+    /// Working days past the due date while open and late.
     pub overdue_working_days: Option<i64>,
     /// Apologies issued.
     pub apologies: i64,
+    pub apology_due_today: bool,
+    /// Late without an apology sent in time.
+    pub late_without_apology: bool,
 }
 
 /// `GET /dossiers`: a page of the queue.
@@ -193,85 +325,6 @@ pub struct DossierList {
     pub items: Vec<DossierListItem>,
     /// Cursor of the next page; null on the last.
     pub next_cursor: Option<i64>,
-}
-
-/// The filter a statistic was computed with.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StatsFilterView {
-    pub province: Option<String>,
-    pub commune: Option<String>,
-    pub procedure: Option<String>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-}
-
-/// What the timeliness figures count.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TimelinessDefinitions {
-    pub population: String,
-    pub completed: String,
-    pub processing_working_days: String,
-}
-
-/// The timeliness KPIs (percentages to 0.1).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TimelinessKpis {
-    pub received: usize,
-    pub completed: usize,
-    pub early: usize,
-    pub on_time: usize,
-    pub late: usize,
-    pub overdue_open: usize,
-    pub late_with_apology: usize,
-    pub late_without_apology: usize,
-    pub apologies_issued: i64,
-    pub early_pct: f64,
-    pub on_time_pct: f64,
-    pub late_pct: f64,
-    pub avg_processing_working_days: Option<f64>,
-    pub p90_processing_working_days: Option<f64>,
-    pub online_pct: f64,
-    pub postal_pct: f64,
-    pub counter_pct: f64,
-    /// Whether the late share reached the threshold.
-    pub late_flag: bool,
-    pub late_flag_threshold_pct: f64,
-}
-
-impl From<domain::timeliness::Timeliness> for TimelinessKpis {
-    fn from(t: domain::timeliness::Timeliness) -> Self {
-        TimelinessKpis {
-            received: t.received,
-            completed: t.completed,
-            early: t.early,
-            on_time: t.on_time,
-            late: t.late,
-            overdue_open: t.overdue_open,
-            late_with_apology: t.late_with_apology,
-            late_without_apology: t.late_without_apology,
-            apologies_issued: t.apologies_issued,
-            early_pct: t.early_pct,
-            on_time_pct: t.on_time_pct,
-            late_pct: t.late_pct,
-            avg_processing_working_days: t.avg_processing_working_days,
-            p90_processing_working_days: t.p90_processing_working_days,
-            online_pct: t.online_pct,
-            postal_pct: t.postal_pct,
-            counter_pct: t.counter_pct,
-            late_flag: t.late_flag,
-            late_flag_threshold_pct: t.late_flag_threshold_pct,
-        }
-    }
-}
-
-/// `GET /stats/timeliness`: public KPIs of dossiers received in a period.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TimelinessView {
-    pub filter: StatsFilterView,
-    /// The day (Vietnam) the figures were computed.
-    pub as_of: NaiveDate,
-    pub definitions: TimelinessDefinitions,
-    pub kpis: TimelinessKpis,
 }
 
 /// A procedure of the catalogue.
@@ -288,6 +341,22 @@ pub struct ProcedureView {
     pub online_level: String,
     #[schema(value_type = Vec<String>)]
     pub required_documents: Value,
+    /// What the result does to the register: first_registration, transfer, split_merge,
+    /// reissue, correction, change, information, or register:<kind> / release:<kind> of a
+    /// restriction (mortgage, lease, sublease, seizure, injunction, enforcement_hold, dispute).
+    pub outcome: String,
+    /// The afternoon cut-off (HH:MM): received at or after it, the clock starts the next working
+    /// day. Null: the office's.
+    #[schema(example = "15:00")]
+    pub cutoff: Option<String>,
+    /// How many times the applicant may be asked to supplement the dossier.
+    pub max_supplements: i32,
+    /// The waits that stop the clock: supplement, financial_obligation, posting.
+    pub pause_reasons: Vec<String>,
+    /// Working days the commune has for a site verification; > 0: required before a decision.
+    pub site_verification_days: i32,
+    /// Days a notice stays posted at the commune; > 0: required before a decision.
+    pub posting_days: i32,
 }
 
 /// `GET /procedures`: the catalogue.
@@ -295,6 +364,8 @@ pub struct ProcedureView {
 pub struct ProceduresView {
     pub procedures: Vec<ProcedureView>,
 }
+
+// ---- Inputs ----
 
 /// `POST /dossiers`: a dossier received at the desk, online or by post.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -310,9 +381,12 @@ pub struct NewDossier {
     /// National ids of the parcels concerned.
     #[serde(default)]
     pub parcels: Vec<String>,
-    /// Documents handed in, as listed on the receipt slip.
-    #[serde(default)]
-    pub documents: Vec<DocumentInput>,
+    /// Documents handed in, as listed on the receipt slip. When listed they are compared with
+    /// the procedure's required documents and an incomplete dossier is refused with the missing
+    /// items (422), unless `incomplete_note` accepts it. Omitted: not listed, not compared.
+    pub documents: Option<Vec<DocumentInput>>,
+    /// The officer's note accepting a dossier with documents missing (why it is received anyway).
+    pub incomplete_note: Option<String>,
     /// A remote commune gets the procedure's extra days.
     #[serde(default)]
     pub remote: bool,
@@ -336,32 +410,63 @@ pub struct DocumentInput {
     pub title: String,
     #[serde(default = "one")]
     pub copies: i32,
+    /// The position (from 1) in the procedure's `required_documents` this document fulfils,
+    /// when its title differs; otherwise the title is matched (case and spacing ignored,
+    /// particulars after the required title allowed).
+    #[schema(minimum = 1)]
+    pub requirement: Option<usize>,
 }
 
 fn one() -> i32 {
     1
 }
 
-/// `POST /dossiers/{id}/events`: an action of the state machine.
+/// The tax office's notice (thông báo nộp tiền).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxNoticeInput {
+    /// Số thông báo.
+    pub number: String,
+    /// In đồng.
+    #[schema(minimum = 0)]
+    pub amount: i64,
+    /// The notice's date; the clock stops from it when the procedure pauses for financial
+    /// obligations.
+    pub issued_on: NaiveDate,
+}
+
+/// `POST /dossiers/{id}/events`: a step of the route.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
-    /// request_supplement, receive_supplement, start_appraisal, approve, reject,
-    /// mark_result_ready, return_result, withdraw
+    /// request_supplement, receive_supplement, start_appraisal, send_to_commune,
+    /// send_to_tax_office, return_to_registration_office, record_tax_notice, record_payment,
+    /// approve, reject, mark_result_ready, return_result, withdraw
     pub action: String,
     /// For return_result: counter, postal or online.
     pub method: Option<String>,
+    /// For return_result by post: the postal item number (số hiệu bưu gửi), e.g. EB123456789VN.
+    pub tracking_number: Option<String>,
+    /// For send_to_commune: site_verification or posting.
+    pub purpose: Option<String>,
+    /// For record_tax_notice.
+    pub tax_notice: Option<TaxNoticeInput>,
+    /// For record_payment: the day the obligations were paid (on the receipt); the clock runs
+    /// again from the next day.
+    pub paid_on: Option<NaiveDate>,
     pub note: Option<String>,
 }
 
-/// `POST /dossiers/{id}/apologies`: văn bản xin lỗi và hẹn lại ngày trả kết quả.
+/// `POST /dossiers/{id}/apologies`: văn bản xin lỗi và hẹn lại ngày trả kết quả (form 04).
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApologyInput {
     pub reason: String,
-    /// The new promised date (a working day after today).
+    /// The new promised date: a working day after the due date and after today. Set once.
     pub new_due_on: NaiveDate,
 }
+
+// ---- The clock ----
 
 /// The office's working-day calendar: rules plus the yearly decisions kept in `calendar_days`.
 pub fn load_calendar(conn: &mut PgConnection) -> Result<Calendar, Error> {
@@ -370,26 +475,99 @@ pub fn load_calendar(conn: &mut PgConnection) -> Result<Calendar, Error> {
         .map_err(|e| Error::Internal(anyhow::anyhow!("the calendar data is inconsistent: {e}")))
 }
 
-fn pauses_of(rows: &[db::PauseRow], today: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
-    rows.iter().map(|p| (p.from_day, p.to_day.unwrap_or(today))).collect()
+/// What a dossier's clock is made of, as stored.
+pub(crate) struct ClockData<'a> {
+    pub received_at: DateTime<Utc>,
+    pub cutoff: NaiveTime,
+    pub statutory_days: i32,
+    /// The due date stored at the last step (exact while no pause is open).
+    pub stored_due: NaiveDate,
+    pub pause_from: &'a [NaiveDate],
+    pub pause_to: &'a [Option<NaiveDate>],
+}
+
+/// A dossier's clock read on a day.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reading {
+    /// The live due date.
+    pub due_on: NaiveDate,
+    /// Whether the clock is stopped that day.
+    pub paused: bool,
+}
+
+impl ClockData<'_> {
+    fn pauses(&self, today: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
+        self.pause_from.iter().zip(self.pause_to).map(|(&from, to)| (from, to.unwrap_or(today).max(from))).collect()
+    }
+
+    /// The live due date on `today`: the stored one, unless a pause is open — then the limit
+    /// counted again with the open pause lasting through today, so the days it lasts never
+    /// count against the office.
+    pub fn read(&self, cal: &Calendar, today: NaiveDate) -> Reading {
+        let pauses = self.pauses(today);
+        // Stopped today: an open pause, or one known to go on after today (a posting). The day
+        // a wait ends is not counted either, but the dossier is moving again.
+        let paused = self
+            .pause_from
+            .iter()
+            .zip(self.pause_to)
+            .any(|(&from, to)| from <= today && to.is_none_or(|to| today < to));
+        let open = self.pause_to.iter().any(Option::is_none);
+        let due_on = if open {
+            compute_due(cal, self.received_at, self.cutoff, self.statutory_days, pauses)
+        } else {
+            self.stored_due
+        };
+        Reading { due_on, paused }
+    }
 }
 
 fn compute_due(
     cal: &Calendar,
-    settings: &Settings,
     received_at: DateTime<Utc>,
-    working_days: u32,
+    cutoff: NaiveTime,
+    working_days: i32,
     pauses: Vec<(NaiveDate, NaiveDate)>,
 ) -> NaiveDate {
     calendar::due_date(
         cal,
         &DueDateInput {
             received_at: received_at.with_timezone(&vietnam()).naive_local(),
-            cutoff: settings.office_cutoff,
-            working_days,
+            cutoff,
+            working_days: u32::try_from(working_days).unwrap_or(0),
             pauses,
         },
     )
+}
+
+/// Where an open or resolved dossier stands; None for a withdrawn one.
+fn standing_of(
+    state: State,
+    reading: Reading,
+    result_ready_at: Option<DateTime<Utc>>,
+    today: NaiveDate,
+) -> Option<Standing> {
+    (state != State::Withdrawn)
+        .then(|| clock_rules::standing(reading.due_on, result_ready_at.map(local_day), reading.paused, today))
+}
+
+fn clock_label(state: State, result_ready_at: Option<DateTime<Utc>>, paused: bool) -> &'static str {
+    if result_ready_at.is_some() || state.is_finished() {
+        "stopped"
+    } else if paused {
+        "paused"
+    } else {
+        "running"
+    }
+}
+
+fn rules_of(p: &db::ProcedureRow) -> ProcedureRules {
+    ProcedureRules {
+        max_supplements: u32::try_from(p.max_supplements).unwrap_or(0),
+        pause_reasons: p.pause_reasons.iter().filter_map(|r| PauseReason::parse(r)).collect(),
+        site_verification_days: u32::try_from(p.site_verification_days).unwrap_or(0),
+        posting_days: u32::try_from(p.posting_days).unwrap_or(0),
+    }
 }
 
 fn statutory_days(p: &db::ProcedureRow, remote: bool) -> i32 {
@@ -404,6 +582,12 @@ fn parse_channel(text: &str, pointer: &str) -> Result<&'static str, Error> {
         _ => Err(Error::invalid(pointer, "one of counter, online, postal")),
     }
 }
+
+fn required_documents(p: &db::ProcedureRow) -> Vec<String> {
+    p.required_documents.as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect()
+}
+
+// ---- Receipt ----
 
 /// `POST /dossiers`: receives a dossier; returns its receipt number and promised date.
 pub fn receive(
@@ -424,10 +608,20 @@ pub fn receive(
     if received_at > now + chrono::Duration::minutes(5) {
         return Err(Error::invalid("/received_at", "a dossier cannot be received in the future"));
     }
-    for (i, d) in req.documents.iter().enumerate() {
+    for (i, d) in req.documents.iter().flatten().enumerate() {
         if d.title.trim().is_empty() || d.copies < 1 {
             return Err(Error::invalid(format!("/documents/{i}"), "a document needs a title and at least one copy"));
         }
+    }
+    let note = req.incomplete_note.as_deref().map(str::trim);
+    if note.is_some_and(str::is_empty) {
+        return Err(Error::invalid("/incomplete_note", "say why the dossier is received with documents missing"));
+    }
+    if note.is_some() && req.documents.is_none() {
+        return Err(Error::invalid(
+            "/incomplete_note",
+            "list the documents handed in (documents) to accept them as incomplete",
+        ));
     }
     conn.transaction(|conn| {
         let procedure = db::procedure(conn, &req.procedure).context_db("loading the procedure")?.ok_or_else(|| {
@@ -458,9 +652,36 @@ pub fn receive(
             }
             authorize(actor, Authz::DossierReceive, &found.province_code)?;
         }
+        // The documents against the procedure's list: refused when incomplete, unless the
+        // officer accepts it so in writing.
+        let missing = match &req.documents {
+            Some(docs) => {
+                let required = required_documents(&procedure);
+                let handed: Vec<HandedIn> =
+                    docs.iter().map(|d| HandedIn { title: d.title.trim(), requirement: d.requirement }).collect();
+                let missing = documents::missing(&required, &handed).map_err(|e| {
+                    Error::invalid(format!("/documents/{}/requirement", e.index), e.to_string())
+                })?;
+                if !missing.is_empty() && note.is_none() {
+                    return Err(Error::Invalid(vec![FieldError::pointer(
+                        "/documents",
+                        format!(
+                            "the dossier is incomplete for procedure {}: missing {}; hand them in, or accept the dossier \
+                             with incomplete_note",
+                            procedure.code,
+                            missing.join("; ")
+                        ),
+                    )
+                    .with_detail(json!({"missing": missing, "required": required}))]));
+                }
+                missing
+            }
+            None => Vec::new(),
+        };
         let cal = load_calendar(conn)?;
         let days = statutory_days(&procedure, req.remote);
-        let due_on = compute_due(&cal, settings, received_at, days as u32, vec![]);
+        let cutoff = procedure.cutoff.unwrap_or(settings.office_cutoff);
+        let due_on = compute_due(&cal, received_at, cutoff, days, vec![]);
         let day = local_day(received_at);
         let seq =
             store::counters::next(conn, store::counters::Counter::Receipt { province: &commune.province_code, day })
@@ -486,17 +707,21 @@ pub fn receive(
                 channel,
                 applicant_party_id: applicant,
                 received_at,
+                cutoff,
                 statutory_days: days,
                 due_on,
                 remote_commune: req.remote,
                 created_by: Some(actor.user_id),
+                documents_checked: req.documents.is_some(),
+                missing_documents: &missing,
+                incomplete_note: if missing.is_empty() { None } else { note },
             },
         )
         .context_db("recording the dossier")?;
         for national_id in &req.parcels {
             db::link_parcel(conn, id, national_id).context_db("linking the parcel")?;
         }
-        for (i, d) in req.documents.iter().enumerate() {
+        for (i, d) in req.documents.iter().flatten().enumerate() {
             db::add_document(conn, id, i as i32 + 1, d.title.trim(), d.copies).context_db("listing the documents")?;
         }
         let event = db::NewEvent {
@@ -506,6 +731,7 @@ pub fn receive(
             actor_id: Some(actor.user_id),
             at: received_at,
             note: None,
+            purpose: None,
         };
         db::insert_event(conn, id, &event).context_db("recording the event")?;
         let view = staff_view(conn, id, now)?;
@@ -530,26 +756,68 @@ fn load(conn: &mut PgConnection, id: i64) -> Result<DossierRow, Error> {
     db::by_id(conn, id).context_db("loading the dossier")?.ok_or_else(|| Error::NotFound(format!("dossier {id}")))
 }
 
-/// Late: past the due date without a result, or a result produced after it.
-fn lateness(d: &DossierRow, today: NaiveDate) -> (bool, Option<NaiveDate>) {
-    let done = d.result_ready_at.map(local_day);
-    let late = match done {
-        Some(day) => day > d.due_on,
-        None => d.state != State::Withdrawn && today > d.due_on,
-    };
-    (late, done)
+fn load_procedure(conn: &mut PgConnection, code: &str) -> Result<db::ProcedureRow, Error> {
+    db::procedure(conn, code)
+        .context_db("loading the procedure")?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("procedure {code} of a dossier is missing")))
 }
 
-/// The officers' view: everything, including the applicant and the timeline.
+fn clock_of(d: &DossierRow) -> ClockData<'_> {
+    ClockData {
+        received_at: d.received_at,
+        cutoff: d.cutoff,
+        statutory_days: d.statutory_days,
+        stored_due: d.due_on,
+        pause_from: &d.pause_from,
+        pause_to: &d.pause_to,
+    }
+}
+
+/// The steps of the route as the domain's route rules read them.
+fn steps(events: &[db::EventRow]) -> Vec<Step<'_>> {
+    events
+        .iter()
+        .map(|e| Step {
+            action: e.action.as_str(),
+            purpose: e.purpose.as_deref().and_then(CommuneTask::parse),
+            on: local_day(e.at),
+        })
+        .collect()
+}
+
+/// The commune's due date of a step: its site-verification limit, or the end of a posting.
+fn step_due(cal: &Calendar, rules: &ProcedureRules, e: &db::EventRow) -> Option<NaiveDate> {
+    let sent_on = local_day(e.at);
+    match e.purpose.as_deref().and_then(CommuneTask::parse)? {
+        CommuneTask::SiteVerification => route::site_verification_due(cal, rules, sent_on),
+        CommuneTask::Posting => (rules.posting_days > 0).then(|| route::posting_period(rules, sent_on).1),
+    }
+}
+
+fn holder_of(to_state: &str) -> HolderView {
+    State::parse(to_state).map_or(Unit::OneStop, State::holder).into()
+}
+
+/// The officers' view: everything, including the applicant and the route.
 pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<DossierView, Error> {
     let d = load(conn, id)?;
+    let procedure = load_procedure(conn, &d.procedure_code)?;
+    let rules = rules_of(&procedure);
     let events = db::events(conn, id).context_db("loading the events")?;
     let pauses = db::pauses(conn, id).context_db("loading the pauses")?;
     let documents = db::documents(conn, id).context_db("loading the documents")?;
     let apologies = db::apologies(conn, id).context_db("loading the apologies")?;
+    let obligations = db::obligations(conn, id).context_db("loading the financial obligations")?;
+    let cal = load_calendar(conn)?;
     let today = local_day(now);
-    let (late, _) = lateness(&d, today);
+    let reading = clock_of(&d).read(&cal, today);
     let state = d.state;
+    let standing = standing_of(state, reading, d.result_ready_at, today);
+    let open = !state.is_final() && d.result_ready_at.is_none();
+    let late = standing.is_some_and(Standing::is_late);
+    let apology_ok =
+        apologies.first().is_some_and(|a| clock_rules::apology_in_time(&cal, reading.due_on, local_day(a.issued_at)));
+    let missing: Vec<String> = serde_json::from_value(d.missing_documents.clone()).unwrap_or_default();
     Ok(DossierView {
         id: d.id,
         receipt_no: d.receipt_no,
@@ -561,40 +829,76 @@ pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Resul
         applicant: ApplicantView { kind: d.applicant_kind, name: d.applicant_name },
         parcels: d.parcels,
         state: state.as_str().to_string(),
+        state_label: state.label_vi().to_string(),
+        holder: state.holder().into(),
         allowed_actions: machine::allowed_actions(state).into_iter().map(String::from).collect(),
         received_at: d.received_at,
+        cutoff: d.cutoff.format("%H:%M").to_string(),
         statutory_working_days: d.statutory_days,
         remote_commune: d.remote_commune,
-        due_on: d.due_on,
+        due_on: reading.due_on,
+        clock: clock_label(state, d.result_ready_at, reading.paused).to_string(),
+        standing: standing.map(|s| s.as_str().to_string()),
         late,
-        paused: d.paused_since.is_some(),
+        paused: open && reading.paused,
+        working_days_left: open.then(|| clock_rules::working_days_left(&cal, reading.due_on, today)),
+        overdue_working_days: (open && late).then(|| clock_rules::overdue_working_days(&cal, reading.due_on, today)),
+        apology_deadline: clock_rules::apology_deadline(&cal, reading.due_on),
+        apology_due_today: clock_rules::apology_due_today(&cal, reading.due_on, today, open, !apologies.is_empty()),
+        late_without_apology: late && !apology_ok,
+        promised_date: apologies.last().map_or(reading.due_on, |a| a.new_due_on),
+        supplements: SupplementsView {
+            asked: events.iter().filter(|e| e.action == "request_supplement").count(),
+            allowed: procedure.max_supplements,
+        },
+        completeness: CompletenessView {
+            checked: d.documents_checked,
+            complete: missing.is_empty(),
+            missing,
+            officer_note: d.incomplete_note,
+        },
         result_ready_at: d.result_ready_at,
         returned_at: d.returned_at,
         return_method: d.return_method,
+        return_tracking_number: d.return_tracking_no,
         documents: documents
             .into_iter()
             .map(|x| DocumentView { position: x.position, title: x.title, copies: x.copies })
             .collect(),
         pauses: pauses.into_iter().map(|p| PauseView { reason: p.reason, from: p.from_day, to: p.to_day }).collect(),
+        obligations: obligations
+            .into_iter()
+            .map(|o| ObligationView {
+                notice_no: o.notice_no,
+                amount: o.amount,
+                notice_on: o.notice_on,
+                paid_on: o.paid_on,
+            })
+            .collect(),
         apologies: apologies
             .into_iter()
             .map(|a| ApologyView {
                 id: a.id,
                 reason: a.reason,
+                previous_due_on: a.previous_due_on,
                 new_due_on: a.new_due_on,
+                in_time: clock_rules::apology_in_time(&cal, reading.due_on, local_day(a.issued_at)),
                 issued_at: a.issued_at,
                 issued_by: a.issued_by,
             })
             .collect(),
         events: events
-            .into_iter()
+            .iter()
             .map(|e| EventView {
-                action: e.action,
-                from: e.from_state,
-                to: e.to_state,
-                actor: e.actor,
+                action: e.action.clone(),
+                from: e.from_state.clone(),
+                to: e.to_state.clone(),
+                holder: holder_of(&e.to_state),
+                purpose: e.purpose.clone(),
+                step_due_on: step_due(&cal, &rules, e),
+                actor: e.actor.clone(),
                 at: e.at,
-                note: e.note,
+                note: e.note.clone(),
             })
             .collect(),
     })
@@ -608,8 +912,8 @@ pub fn get(conn: &mut PgConnection, actor: &Actor, id: i64, now: DateTime<Utc>) 
 }
 
 /// `GET /dossiers/track/{receipt_no}?code=`: what the public may see — no personal data beyond
-/// a masked name. Without the tracking code of the receipt slip, or with a wrong one, the
-/// answer is the same 404 as for an unknown receipt number (no oracle).
+/// a masked name, units instead of people. Without the tracking code of the receipt slip, or
+/// with a wrong one, the answer is the same 404 as for an unknown receipt number (no oracle).
 pub fn track(
     conn: &mut PgConnection,
     receipt_no: &str,
@@ -624,7 +928,11 @@ pub fn track(
     }
     let events = db::events(conn, d.id).context_db("loading the events")?;
     let apologies = db::apologies(conn, d.id).context_db("loading the apologies")?;
-    let (late, _) = lateness(&d, local_day(now));
+    let cal = load_calendar(conn)?;
+    let today = local_day(now);
+    let reading = clock_of(&d).read(&cal, today);
+    let standing = standing_of(d.state, reading, d.result_ready_at, today);
+    let open = !d.state.is_final() && d.result_ready_at.is_none();
     let applicant =
         if d.applicant_kind == "organisation" { d.applicant_name.clone() } else { mask_person_name(&d.applicant_name) };
     Ok(TrackingView {
@@ -633,28 +941,124 @@ pub fn track(
         applicant,
         channel: d.channel,
         state: d.state.as_str().to_string(),
+        state_label: d.state.label_vi().to_string(),
+        holder: d.state.holder().into(),
         received_at: d.received_at,
-        promised_date: apologies.last().map_or(d.due_on, |a| a.new_due_on),
-        due_on: d.due_on,
-        late,
+        promised_date: apologies.last().map_or(reading.due_on, |a| a.new_due_on),
+        due_on: reading.due_on,
+        clock: clock_label(d.state, d.result_ready_at, reading.paused).to_string(),
+        late: standing.is_some_and(Standing::is_late),
+        paused: open && reading.paused,
+        working_days_left: open.then(|| clock_rules::working_days_left(&cal, reading.due_on, today)),
         apology_issued: !apologies.is_empty(),
         return_method: d.return_method,
+        return_tracking_number: d.return_tracking_no,
         // Steps without actors or notes: those are internal.
-        timeline: events.into_iter().map(|e| TimelineStep { state: e.to_state, at: e.at }).collect(),
+        timeline: events
+            .into_iter()
+            .map(|e| {
+                let state = State::parse(&e.to_state);
+                TimelineStep {
+                    state_label: state.map_or("", State::label_vi).to_string(),
+                    holder: holder_of(&e.to_state),
+                    state: e.to_state,
+                    purpose: e.purpose,
+                    at: e.at,
+                }
+            })
+            .collect(),
     })
 }
 
-/// `POST /dossiers/{id}/events`: one step of the state machine; an action not allowed in the
-/// current state is a 409 that lists the allowed ones.
+// ---- The route ----
+
+/// The action and its data, checked against each other before anything is loaded: each field
+/// belongs to one action, and what an action needs is there.
+struct ParsedEvent {
+    action: Action,
+    tracking_number: Option<String>,
+}
+
+fn parse_event(input: &EventInput) -> Result<ParsedEvent, Error> {
+    let action = Action::parse(&input.action, input.method.as_deref(), input.purpose.as_deref())
+        .map_err(|message| Error::invalid("/action", message))?;
+    let name = action.name();
+    let mut errors = Vec::new();
+    let mut only_for = |present: bool, pointer: &str, owner: &str| {
+        if present && name != owner {
+            errors.push(FieldError::pointer(pointer, format!("only {owner} takes {}", &pointer[1..])));
+        }
+    };
+    only_for(input.method.is_some(), "/method", "return_result");
+    only_for(input.purpose.is_some(), "/purpose", "send_to_commune");
+    only_for(input.tracking_number.is_some(), "/tracking_number", "return_result");
+    only_for(input.tax_notice.is_some(), "/tax_notice", "record_tax_notice");
+    only_for(input.paid_on.is_some(), "/paid_on", "record_payment");
+    let mut tracking_number = None;
+    match action {
+        Action::ReturnResult { method } if method.needs_tracking_number() => {
+            match input.tracking_number.as_deref().map(machine::normalize_tracking_number) {
+                Some(Some(number)) => tracking_number = Some(number),
+                Some(None) => errors.push(FieldError::pointer(
+                    "/tracking_number",
+                    "a postal item number is 6–40 letters, digits or hyphens, e.g. EB123456789VN",
+                )),
+                None => errors.push(FieldError::pointer(
+                    "/tracking_number",
+                    "a result returned by post needs the postal item number (số hiệu bưu gửi)",
+                )),
+            }
+        }
+        Action::ReturnResult { .. } if input.tracking_number.is_some() => errors
+            .push(FieldError::pointer("/tracking_number", "only a result returned by post has a postal item number")),
+        Action::RecordTaxNotice => match &input.tax_notice {
+            None => {
+                errors.push(FieldError::pointer("/tax_notice", "the tax office's notice: number, amount, issued_on"))
+            }
+            Some(n) => {
+                if n.number.trim().is_empty() || n.number.len() > 100 {
+                    errors
+                        .push(FieldError::pointer("/tax_notice/number", "the notice's number, at most 100 characters"));
+                }
+                if n.amount < 0 {
+                    errors.push(FieldError::pointer("/tax_notice/amount", "an amount in đồng, not negative"));
+                }
+            }
+        },
+        Action::RecordPayment if input.paid_on.is_none() => {
+            errors.push(FieldError::pointer("/paid_on", "the day the obligations were paid"))
+        }
+        _ => {}
+    }
+    if errors.is_empty() {
+        Ok(ParsedEvent { action, tracking_number })
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// A route rule that refused the step: the dates given are the request's fault (422), the
+/// rest a conflict with where the dossier stands (409).
+fn route_refusal(e: RouteError) -> Error {
+    match e {
+        RouteError::NoticeDate { .. } => Error::invalid("/tax_notice/issued_on", e.to_string()),
+        RouteError::PaymentDate { .. } => Error::invalid("/paid_on", e.to_string()),
+        RouteError::SupplementLimit { .. } | RouteError::PostingNotOver { .. } | RouteError::CommuneTaskMissing(_) => {
+            Error::Conflict { message: e.to_string(), errors: vec![FieldError::pointer("/action", e.to_string())] }
+        }
+    }
+}
+
+/// `POST /dossiers/{id}/events`: one step of the route; an action not allowed in the current
+/// state is a 409 that lists the allowed ones.
 pub fn act(
     conn: &mut PgConnection,
-    settings: &Settings,
     actor: &Actor,
     id: i64,
     input: &EventInput,
     now: DateTime<Utc>,
 ) -> Result<DossierView, Error> {
-    let action = parse_action(input)?;
+    let ParsedEvent { action, tracking_number } = parse_event(input)?;
     conn.transaction(|conn| {
         if !db::lock(conn, id).context_db("locking the dossier")? {
             return Err(Error::NotFound(format!("dossier {id}")));
@@ -672,6 +1076,9 @@ pub fn act(
                 .with_detail(json!({"allowed_actions": e.allowed}))],
         })?;
         let today = local_day(now);
+        let procedure = load_procedure(conn, &d.procedure_code)?;
+        let rules = rules_of(&procedure);
+        let events = db::events(conn, id).context_db("loading the events")?;
         let mut update = db::StateUpdate {
             state: to,
             due_on: d.due_on,
@@ -680,29 +1087,104 @@ pub fn act(
             result_ready_at: d.result_ready_at,
             returned_at: d.returned_at,
             return_method: d.return_method.clone(),
+            return_tracking_no: d.return_tracking_no.clone(),
         };
+        let has_open_pause = d.pause_to.iter().any(Option::is_none);
+        let mut detail = json!({});
         match &action {
             Action::RequestSupplement => {
-                db::open_pause(conn, id, "supplement", today).context_db("stopping the clock")?;
-                update.paused_since = Some(now);
+                let asked = events.iter().filter(|e| e.action == "request_supplement").count();
+                route::check_supplement(&rules, asked).map_err(route_refusal)?;
+                if rules.pauses(PauseReason::Supplement) {
+                    db::open_pause(conn, id, PauseReason::Supplement.as_str(), today).context_db("stopping the clock")?;
+                    update.paused_since = Some(now);
+                }
             }
             Action::ReceiveSupplement => {
-                db::close_pause(conn, id, today).context_db("restarting the clock")?;
+                if has_open_pause {
+                    db::close_pause(conn, id, today).context_db("restarting the clock")?;
+                }
                 update.paused_since = None;
             }
-            Action::Approve | Action::Reject => update.decided_at = Some(now),
+            Action::SendToCommune { purpose } => {
+                if *purpose == CommuneTask::Posting {
+                    if let Some((first, last)) = route::posting_pause(&rules, today) {
+                        db::add_pause(conn, id, PauseReason::Posting.as_str(), first, last)
+                            .context_db("stopping the clock for the posting")?;
+                    }
+                }
+            }
+            Action::ReturnToRegistrationOffice => {
+                if from == State::AtCommune {
+                    if let Some(visit) = route::commune_visits(steps(&events)).last() {
+                        route::check_return_from_commune(&rules, visit, today).map_err(route_refusal)?;
+                    }
+                }
+            }
+            Action::RecordTaxNotice => {
+                let notice = input.tax_notice.as_ref().expect("parse_event requires the notice");
+                let sent_on = events
+                    .iter()
+                    .rev()
+                    .find(|e| e.action == "send_to_tax_office")
+                    .map_or(local_day(d.received_at), |e| local_day(e.at));
+                route::check_tax_notice(sent_on, notice.issued_on, today).map_err(route_refusal)?;
+                db::insert_obligation(conn, id, notice.number.trim(), notice.amount, notice.issued_on, Some(actor.user_id))
+                    .context_db("recording the tax notice")?;
+                if rules.pauses(PauseReason::FinancialObligation) {
+                    db::open_pause(conn, id, PauseReason::FinancialObligation.as_str(), notice.issued_on)
+                        .context_db("stopping the clock")?;
+                    update.paused_since = Some(now);
+                }
+                detail = json!({"tax_notice": {"number": notice.number.trim(), "amount": notice.amount, "issued_on": notice.issued_on}});
+            }
+            Action::RecordPayment => {
+                let paid_on = input.paid_on.expect("parse_event requires the payment date");
+                let obligations = db::obligations(conn, id).context_db("loading the tax notices")?;
+                let unpaid = obligations
+                    .iter()
+                    .find(|o| o.paid_on.is_none())
+                    .ok_or_else(|| Error::Internal(anyhow::anyhow!("dossier {id} awaits payment without a notice")))?;
+                route::check_payment(unpaid.notice_on, paid_on, today).map_err(route_refusal)?;
+                db::pay_obligation(conn, id, paid_on).context_db("recording the payment")?;
+                if has_open_pause {
+                    db::close_pause(conn, id, paid_on).context_db("restarting the clock")?;
+                }
+                update.paused_since = None;
+                detail = json!({"paid_on": paid_on});
+            }
+            Action::Approve => {
+                route::check_decision(&rules, &route::commune_visits(steps(&events))).map_err(route_refusal)?;
+                update.decided_at = Some(now);
+            }
+            Action::Reject => update.decided_at = Some(now),
             Action::MarkResultReady => update.result_ready_at = Some(now),
             Action::ReturnResult { method } => {
                 update.returned_at = Some(now);
                 update.return_method = Some(method.as_str().to_string());
+                update.return_tracking_no = tracking_number.clone();
             }
-            Action::StartAppraisal | Action::Withdraw => {}
+            Action::Withdraw => {
+                // The clock ends: a wait still open ends today.
+                if has_open_pause {
+                    db::close_pause(conn, id, today).context_db("ending the pause")?;
+                }
+                update.paused_since = None;
+            }
+            Action::StartAppraisal | Action::SendToTaxOffice => {}
         }
-        // The due date moves with every pause: recompute it from the receipt and all pauses.
+        // The due date moves with every pause: recompute it from the receipt and all pauses
+        // (an open one through today).
         let pauses = db::pauses(conn, id).context_db("loading the pauses")?;
         let cal = load_calendar(conn)?;
-        update.due_on = compute_due(&cal, settings, d.received_at, d.statutory_days as u32, pauses_of(&pauses, today));
+        let ranges: Vec<(NaiveDate, NaiveDate)> =
+            pauses.iter().map(|p| (p.from_day, p.to_day.unwrap_or(today).max(p.from_day))).collect();
+        update.due_on = compute_due(&cal, d.received_at, d.cutoff, d.statutory_days, ranges);
         db::update_state(conn, id, &update).context_db("updating the dossier")?;
+        let purpose = match action {
+            Action::SendToCommune { purpose } => Some(purpose.as_str()),
+            _ => None,
+        };
         let event = db::NewEvent {
             action: action.name(),
             from: Some(from.as_str()),
@@ -710,6 +1192,7 @@ pub fn act(
             actor_id: Some(actor.user_id),
             at: now,
             note: input.note.as_deref(),
+            purpose,
         };
         db::insert_event(conn, id, &event).context_db("recording the event")?;
         audit::append(
@@ -720,8 +1203,11 @@ pub fn act(
                 action: &format!("dossier.{}", action.name()),
                 entity: "dossier",
                 entity_id: &d.receipt_no,
-                before: Some(json!({"state": from.as_str(), "due_on": d.due_on})),
-                after: Some(json!({"state": to.as_str(), "due_on": update.due_on, "note": input.note})),
+                before: Some(json!({"state": from.as_str(), "holder": from.holder().as_str(), "due_on": d.due_on})),
+                after: Some(json!({
+                    "state": to.as_str(), "holder": to.holder().as_str(), "due_on": update.due_on, "note": input.note,
+                    "purpose": purpose, "tracking_number": tracking_number, "detail": detail,
+                })),
             },
         )
         .context_db("writing the audit log")?;
@@ -729,12 +1215,9 @@ pub fn act(
     })
 }
 
-fn parse_action(input: &EventInput) -> Result<Action, Error> {
-    let method = input.method.as_deref();
-    Action::parse(&input.action, method).map_err(|message| Error::invalid("/action", message))
-}
-
-/// `POST /dossiers/{id}/apologies`: records the apology for a late dossier and the new promised date.
+/// `POST /dossiers/{id}/apologies`: records the apology (form 04) with the new promised date,
+/// once, while the dossier is open — required by one working day before the due date, and
+/// flagged as not in time after that.
 pub fn apologise(
     conn: &mut PgConnection,
     actor: &Actor,
@@ -742,8 +1225,9 @@ pub fn apologise(
     input: &ApologyInput,
     now: DateTime<Utc>,
 ) -> Result<ApologyCreated, Error> {
-    if input.reason.trim().is_empty() {
-        return Err(Error::invalid("/reason", "say why the dossier is late"));
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid("/reason", "say why the dossier cannot be resolved by its due date"));
     }
     conn.transaction(|conn| {
         if !db::lock(conn, id).context_db("locking the dossier")? {
@@ -752,20 +1236,36 @@ pub fn apologise(
         let d = load(conn, id)?;
         authorize_dossier(conn, actor, Authz::DossierApologise, id, &d.province_code)?;
         let today = local_day(now);
-        let (late, _) = lateness(&d, today);
-        let will_be_late = d.result_ready_at.is_none() && today >= d.due_on;
-        if !late && !will_be_late {
-            return Err(Error::Conflict {
-                message: format!("dossier {} is not late: it is due on {}", d.receipt_no, d.due_on),
-                errors: vec![],
-            });
-        }
         let cal = load_calendar(conn)?;
-        if input.new_due_on <= today || !cal.is_working_day(input.new_due_on) {
-            return Err(Error::invalid("/new_due_on", "the new promised date must be a working day after today"));
-        }
-        let apology = db::insert_apology(conn, id, input.reason.trim(), input.new_due_on, now, Some(actor.user_id))
-            .context_db("recording the apology")?;
+        let reading = clock_of(&d).read(&cal, today);
+        let earlier = db::apologies(conn, id).context_db("loading the apologies")?;
+        let request = ApologyRequest {
+            due_on: reading.due_on,
+            today,
+            finished: d.state.is_finished() || d.result_ready_at.is_some(),
+            earlier: earlier.first().map(|a| a.new_due_on),
+            new_due_on: input.new_due_on,
+        };
+        let in_time = clock_rules::check_apology(&cal, &request).map_err(|refusal| {
+            if refusal.is_conflict() {
+                Error::Conflict { message: format!("dossier {}: {refusal}", d.receipt_no), errors: vec![] }
+            } else {
+                Error::invalid("/new_due_on", refusal.to_string())
+            }
+        })?;
+        let apology = db::insert_apology(
+            conn,
+            id,
+            &db::NewApology {
+                reason,
+                previous_due_on: reading.due_on,
+                new_due_on: input.new_due_on,
+                at: now,
+                by: Some(actor.user_id),
+            },
+        )
+        .context_db("recording the apology")?;
+        let deadline = clock_rules::apology_deadline(&cal, reading.due_on);
         audit::append(
             conn,
             audit::AuditEntry {
@@ -774,10 +1274,11 @@ pub fn apologise(
                 action: "dossier.apologise",
                 entity: "dossier",
                 entity_id: &d.receipt_no,
-                before: Some(json!({"due_on": d.due_on})),
-                after: Some(
-                    json!({"apology_id": apology, "reason": input.reason.trim(), "new_due_on": input.new_due_on}),
-                ),
+                before: Some(json!({"due_on": reading.due_on})),
+                after: Some(json!({
+                    "apology_id": apology, "reason": reason, "new_due_on": input.new_due_on,
+                    "deadline": deadline, "in_time": in_time,
+                })),
             },
         )
         .context_db("writing the audit log")?;
@@ -785,9 +1286,12 @@ pub fn apologise(
             id: apology,
             dossier_id: id,
             receipt_no: d.receipt_no,
-            reason: input.reason.trim().to_string(),
+            reason: reason.to_string(),
+            previous_due_on: reading.due_on,
             new_due_on: input.new_due_on,
             issued_at: now,
+            deadline,
+            in_time,
         })
     })
 }
@@ -833,27 +1337,35 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, q: ListQuery, now: DateTime<
         },
     )
     .context_db("listing dossiers")?;
+    let cal = load_calendar(conn)?;
     let items: Vec<DossierListItem> = rows
         .iter()
         .map(|d| {
-            let (late, _) = lateness(d, today);
+            let reading = clock_of(d).read(&cal, today);
+            let standing = standing_of(d.state, reading, d.result_ready_at, today);
+            let open = !d.state.is_final() && d.result_ready_at.is_none();
+            let late = standing.is_some_and(Standing::is_late);
+            let apology_ok =
+                d.apology_at.is_some_and(|at| clock_rules::apology_in_time(&cal, reading.due_on, local_day(at)));
             DossierListItem {
                 id: d.id,
                 receipt_no: d.receipt_no.clone(),
                 procedure: d.procedure_code.clone(),
                 state: d.state.as_str().to_string(),
+                holder: d.state.holder().as_str().to_string(),
                 channel: d.channel.clone(),
                 applicant: d.applicant_name.clone(),
                 commune: d.commune_code.clone(),
                 received_at: d.received_at,
-                due_on: d.due_on,
+                due_on: reading.due_on,
+                standing: standing.map(|s| s.as_str().to_string()),
                 late,
-                overdue_working_days: if late && d.result_ready_at.is_none() {
-                    Some((today - d.due_on).num_days())
-                } else {
-                    None
-                },
+                paused: open && reading.paused,
+                overdue_working_days: (open && late)
+                    .then(|| clock_rules::overdue_working_days(&cal, reading.due_on, today)),
                 apologies: d.apologies,
+                apology_due_today: clock_rules::apology_due_today(&cal, reading.due_on, today, open, d.apologies > 0),
+                late_without_apology: late && !apology_ok,
             }
         })
         .collect();
@@ -887,55 +1399,7 @@ pub fn parse_cutoff(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text, "%H:%M").ok()
 }
 
-/// Query of `GET /stats/timeliness`.
-pub type StatsQuery = db::StatsFilter;
-
-/// `GET /stats/timeliness`: public KPIs of dossiers received in a period.
-pub fn timeliness(
-    conn: &mut PgConnection,
-    settings: &Settings,
-    q: &StatsQuery,
-    now: DateTime<Utc>,
-) -> Result<TimelinessView, Error> {
-    if let (Some(from), Some(to)) = (q.from, q.to) {
-        if from > to {
-            return Err(Error::bad_parameter("from", "the period starts after it ends"));
-        }
-    }
-    let today = local_day(now);
-    let rows = db::timeliness_rows(conn, q, today).context_db("loading dossiers for the statistics")?;
-    let cal = load_calendar(conn)?;
-    let records: Vec<domain::timeliness::DossierRecord> = rows
-        .iter()
-        .map(|r| domain::timeliness::DossierRecord {
-            channel: r.channel.clone(),
-            received_on: local_day(r.received_at),
-            due_on: r.due_on,
-            completed_on: r.result_ready_at.map(local_day),
-            apologies: r.apologies,
-            pauses: r.pause_days.chunks(2).filter(|c| c.len() == 2).map(|c| (c[0], c[1])).collect(),
-        })
-        .collect();
-    let kpis = domain::timeliness::compute(&records, &cal, today, settings.late_flag_pct);
-    Ok(TimelinessView {
-        filter: StatsFilterView {
-            province: q.province.clone(),
-            commune: q.commune.clone(),
-            procedure: q.procedure.clone(),
-            from: q.from,
-            to: q.to,
-        },
-        as_of: today,
-        definitions: TimelinessDefinitions {
-            population: "dossiers received in the period (Vietnam days), withdrawn ones excluded".into(),
-            completed: "the result is ready (mark_result_ready); early/on time/late compare that day with the due date"
-                .into(),
-            processing_working_days:
-                "working days after the day of receipt up to the result, days of paused clock excluded".into(),
-        },
-        kpis: kpis.into(),
-    })
-}
+// ---- The procedure catalogue ----
 
 /// `GET /procedures`: the procedure catalogue.
 pub fn procedures(conn: &mut PgConnection) -> Result<ProceduresView, Error> {
@@ -951,6 +1415,13 @@ fn procedure_view(p: &db::ProcedureRow) -> ProcedureView {
         remote_extra_days: p.remote_extra_days,
         online_level: p.online_level.clone(),
         required_documents: p.required_documents.clone(),
+        outcome: ProcedureOutcome::from_columns(&p.outcome, p.restriction_kind.as_deref())
+            .map_or_else(|| p.outcome.clone(), ProcedureOutcome::as_text),
+        cutoff: p.cutoff.map(|t| t.format("%H:%M").to_string()),
+        max_supplements: p.max_supplements,
+        pause_reasons: p.pause_reasons.clone(),
+        site_verification_days: p.site_verification_days,
+        posting_days: p.posting_days,
     }
 }
 
@@ -966,6 +1437,41 @@ pub struct ProcedureInput {
     pub online_level: String,
     #[serde(default)]
     pub required_documents: Vec<String>,
+    /// What the result does to the register (see `ProcedureView::outcome`); omitted: as
+    /// recorded, or `information` for a new procedure.
+    pub outcome: Option<String>,
+    /// The afternoon cut-off, HH:MM; omitted: as recorded, or the office's; "" clears it.
+    #[schema(example = "15:00")]
+    pub cutoff: Option<String>,
+    /// Supplement requests allowed; omitted: as recorded, or 1.
+    #[schema(minimum = 0)]
+    pub max_supplements: Option<i32>,
+    /// The waits that stop the clock (supplement, financial_obligation, posting); omitted: as
+    /// recorded, or supplement and financial_obligation.
+    pub pause_reasons: Option<Vec<String>>,
+    /// The commune's working days for a site verification, 0 when none is required; omitted:
+    /// as recorded, or 0.
+    #[schema(minimum = 0)]
+    pub site_verification_days: Option<i32>,
+    /// Days a notice stays posted, 0 when no posting is required; omitted: as recorded, or 0.
+    #[schema(minimum = 0)]
+    pub posting_days: Option<i32>,
+}
+
+/// The route rules a catalogue row gets by default.
+const DEFAULT_PAUSE_REASONS: [PauseReason; 2] = [PauseReason::Supplement, PauseReason::FinancialObligation];
+
+fn parse_pause_reasons(reasons: &[String], pointer: &str) -> Result<Vec<String>, Error> {
+    let mut parsed: Vec<PauseReason> = Vec::new();
+    for (i, r) in reasons.iter().enumerate() {
+        let reason = PauseReason::parse(r.trim()).ok_or_else(|| {
+            Error::invalid(format!("{pointer}/{i}"), "one of supplement, financial_obligation, posting")
+        })?;
+        if !parsed.contains(&reason) {
+            parsed.push(reason);
+        }
+    }
+    Ok(parsed.iter().map(|r| r.as_str().to_string()).collect())
 }
 
 pub fn put_procedure(
@@ -975,10 +1481,7 @@ pub fn put_procedure(
     input: &ProcedureInput,
 ) -> Result<ProcedureView, Error> {
     authorize_role(actor, Authz::ProcedureEdit)?;
-    let valid_code = code.len() == 8
-        && code.as_bytes()[1] == b'.'
-        && code.bytes().enumerate().all(|(i, b)| i == 1 || b.is_ascii_digit());
-    if !valid_code {
+    if !domain::restriction::is_procedure_code(code) {
         return Err(Error::bad_parameter("code", "a procedure code looks like 1.012783"));
     }
     if input.working_days < 0 || input.remote_extra_days < 0 {
@@ -987,16 +1490,65 @@ pub fn put_procedure(
     if !matches!(input.online_level.as_str(), "full" | "partial" | "none") {
         return Err(Error::invalid("/online_level", "one of full, partial, none"));
     }
-    let row = db::ProcedureRow {
-        code: code.to_string(),
-        name: input.name.clone(),
-        working_days: input.working_days,
-        remote_extra_days: input.remote_extra_days,
-        online_level: input.online_level.clone(),
-        required_documents: json!(input.required_documents),
+    let outcome = match input.outcome.as_deref() {
+        Some(text) => Some(ProcedureOutcome::parse(text).ok_or_else(|| {
+            Error::invalid(
+                "/outcome",
+                "one of first_registration, transfer, split_merge, reissue, correction, change, information, \
+                 register:<kind>, release:<kind> (kind: mortgage, lease, sublease, seizure, injunction, enforcement_hold, dispute)",
+            )
+        })?),
+        None => None,
     };
+    let cutoff = match input.cutoff.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(text) => {
+            Some(Some(parse_cutoff(text).ok_or_else(|| Error::invalid("/cutoff", "a time of day, HH:MM, e.g. 15:00"))?))
+        }
+    };
+    for (value, pointer) in [
+        (input.max_supplements, "/max_supplements"),
+        (input.site_verification_days, "/site_verification_days"),
+        (input.posting_days, "/posting_days"),
+    ] {
+        if value.is_some_and(|v| !(0..=366).contains(&v)) {
+            return Err(Error::invalid(pointer, "between 0 and 366"));
+        }
+    }
+    let pause_reasons = input.pause_reasons.as_deref().map(|r| parse_pause_reasons(r, "/pause_reasons")).transpose()?;
     conn.transaction(|conn| {
         let before = db::procedure(conn, code).context_db("loading the procedure")?;
+        let (outcome, restriction_kind) = match (outcome, &before) {
+            (Some(o), _) => o.columns(),
+            (None, Some(b)) => ProcedureOutcome::from_columns(&b.outcome, b.restriction_kind.as_deref())
+                .unwrap_or(ProcedureOutcome::Information)
+                .columns(),
+            (None, None) => ProcedureOutcome::Information.columns(),
+        };
+        let row = db::ProcedureRow {
+            code: code.to_string(),
+            name: input.name.clone(),
+            working_days: input.working_days,
+            remote_extra_days: input.remote_extra_days,
+            online_level: input.online_level.clone(),
+            required_documents: json!(input.required_documents),
+            outcome: outcome.to_string(),
+            restriction_kind: restriction_kind.map(str::to_string),
+            cutoff: cutoff.unwrap_or_else(|| before.as_ref().and_then(|b| b.cutoff)),
+            max_supplements: input.max_supplements.or(before.as_ref().map(|b| b.max_supplements)).unwrap_or(1),
+            pause_reasons: pause_reasons.clone().unwrap_or_else(|| {
+                before.as_ref().map_or_else(
+                    || DEFAULT_PAUSE_REASONS.iter().map(|r| r.as_str().to_string()).collect(),
+                    |b| b.pause_reasons.clone(),
+                )
+            }),
+            site_verification_days: input
+                .site_verification_days
+                .or(before.as_ref().map(|b| b.site_verification_days))
+                .unwrap_or(0),
+            posting_days: input.posting_days.or(before.as_ref().map(|b| b.posting_days)).unwrap_or(0),
+        };
         db::upsert_procedure(conn, &row).context_db("saving the procedure")?;
         audit::append(
             conn,
@@ -1015,27 +1567,98 @@ pub fn put_procedure(
     })
 }
 
+/// The columns of `procedures.csv`; the first seven are required, the route rules after them
+/// may be left out (a shorter header, or empty cells) and then take the catalogue's defaults.
+const PROCEDURE_COLUMNS: [&str; 12] = [
+    "code",
+    "working_days",
+    "remote_extra_days",
+    "online_level",
+    "outcome",
+    "name",
+    "required_documents",
+    "cutoff",
+    "max_supplements",
+    "pause_reasons",
+    "site_verification_days",
+    "posting_days",
+];
+
+/// One row of `procedures.csv` read by its header.
+fn procedure_from_csv(header: &[&str], line: &str) -> anyhow::Result<db::ProcedureRow> {
+    // A row may stop after the seven required cells: the route rules then take their defaults.
+    let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+    if cells.len() > header.len() || cells.len() < 7 {
+        anyhow::bail!("procedures.csv: {} cells where the header has {}: {line}", cells.len(), header.len());
+    }
+    let cell = |name: &str| {
+        header.iter().position(|h| *h == name).and_then(|i| cells.get(i).copied()).filter(|c| !c.is_empty())
+    };
+    let code = cell("code").ok_or_else(|| anyhow::anyhow!("procedures.csv: no code in {line}"))?;
+    let int = |name: &str, default: i32| -> anyhow::Result<i32> {
+        cell(name)
+            .map_or(Ok(default), |v| v.parse().map_err(|_| anyhow::anyhow!("procedures.csv: {code}: {name} '{v}'")))
+    };
+    let outcome = cell("outcome").unwrap_or("information");
+    let (outcome, restriction_kind) = ProcedureOutcome::parse(outcome)
+        .ok_or_else(|| anyhow::anyhow!("procedures.csv: {code}: unknown outcome '{outcome}'"))?
+        .columns();
+    let cutoff = cell("cutoff")
+        .map(|t| parse_cutoff(t).ok_or_else(|| anyhow::anyhow!("procedures.csv: {code}: cutoff '{t}' is not HH:MM")))
+        .transpose()?;
+    let pause_reasons = match cell("pause_reasons") {
+        Some(list) => {
+            let reasons: Vec<String> = list.split('|').map(str::to_string).collect();
+            parse_pause_reasons(&reasons, "/pause_reasons")
+                .map_err(|_| anyhow::anyhow!("procedures.csv: {code}: pause_reasons '{list}'"))?
+        }
+        None => DEFAULT_PAUSE_REASONS.iter().map(|r| r.as_str().to_string()).collect(),
+    };
+    Ok(db::ProcedureRow {
+        code: code.to_string(),
+        name: cell("name").ok_or_else(|| anyhow::anyhow!("procedures.csv: {code}: no name"))?.to_string(),
+        working_days: int("working_days", -1)?,
+        remote_extra_days: int("remote_extra_days", 0)?,
+        online_level: cell("online_level").unwrap_or("none").to_string(),
+        required_documents: json!(cell("required_documents")
+            .unwrap_or("")
+            .split('|')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .collect::<Vec<_>>()),
+        outcome: outcome.to_string(),
+        restriction_kind: restriction_kind.map(str::to_string),
+        cutoff,
+        max_supplements: int("max_supplements", 1)?,
+        pause_reasons,
+        site_verification_days: int("site_verification_days", 0)?,
+        posting_days: int("posting_days", 0)?,
+    })
+}
+
 /// Loads the procedure catalogue and the calendar decisions from `dir` (idempotent).
 pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow::Result<(usize, usize)> {
     use anyhow::Context;
     let text = std::fs::read_to_string(dir.join("procedures.csv")).context("while reading procedures.csv")?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').map(str::trim).collect();
+    if header.len() < 7
+        || header[..7] != PROCEDURE_COLUMNS[..7]
+        || header.iter().any(|h| !PROCEDURE_COLUMNS.contains(h))
+    {
+        anyhow::bail!(
+            "procedures.csv: the header must start {} and may add {}",
+            PROCEDURE_COLUMNS[..7].join(","),
+            PROCEDURE_COLUMNS[7..].join(",")
+        );
+    }
     let mut procedures = 0;
-    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
-        let f: Vec<&str> = line.splitn(6, ',').collect();
-        let [code, days, extra, level, name, docs] = f.as_slice() else {
-            anyhow::bail!("procedures.csv: bad line {line}")
-        };
-        db::upsert_procedure(
-            conn,
-            &db::ProcedureRow {
-                code: code.to_string(),
-                name: name.to_string(),
-                working_days: days.parse()?,
-                remote_extra_days: extra.parse()?,
-                online_level: level.to_string(),
-                required_documents: json!(docs.split('|').map(str::trim).filter(|d| !d.is_empty()).collect::<Vec<_>>()),
-            },
-        )?;
+    for line in lines {
+        let row = procedure_from_csv(&header, line)?;
+        if row.working_days < 0 {
+            anyhow::bail!("procedures.csv: {}: working_days is required", row.code);
+        }
+        db::upsert_procedure(conn, &row)?;
         procedures += 1;
     }
     let text = std::fs::read_to_string(dir.join("calendar.csv")).context("while reading calendar.csv")?;
@@ -1054,212 +1677,4 @@ pub fn load_reference(conn: &mut PgConnection, dir: &std::path::Path) -> anyhow:
     // The rows must make a consistent calendar.
     load_calendar(conn).map_err(|e| anyhow::anyhow!("calendar.csv: {e}"))?;
     Ok((procedures, days))
-}
-
-/// Sample dossiers spread over the year before `until` in the sample communes, pushed through
-/// the same use cases as the API with simulated clocks (synthetic, deterministic). Skipped
-/// when dossiers exist.
-pub fn seed_samples(
-    conn: &mut PgConnection,
-    settings: &Settings,
-    until: DateTime<Utc>,
-    per_commune: usize,
-) -> anyhow::Result<usize> {
-    if store::reference::count(conn, "dossiers")? > 0 {
-        return Ok(0);
-    }
-    // The sample clerk: an account that cannot sign in (its hash matches no password).
-    let clerk = match store::users::by_username(conn, "sample-clerk")? {
-        Some(u) => u.id,
-        None => store::users::insert(
-            conn,
-            "sample-clerk",
-            "Cán bộ mẫu (tổng hợp / synthetic)",
-            "!disabled",
-            Role::Admin,
-            None,
-        )?,
-    };
-    let actor = Actor { user_id: clerk, username: "sample-clerk".into(), role: Role::Admin, province_code: None };
-    let cal = load_calendar(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut rng = SampleRng(0x5EED_D055_1E55);
-    let procedures = ["1.013831", "1.012783", "1.012786", "1.013833", "1.012784", "1.013992"];
-    let mut made = 0;
-    for sample in &super::seed::SAMPLE_COMMUNES {
-        let parcels = store::parcels::current_ids_in_commune(conn, sample.code)?;
-        for i in 0..per_commune {
-            // Receipts spread over 365 days, office hours 7:30–17:00 Vietnam time.
-            let day = local_day(until) - chrono::Duration::days(365 - (i as i64 * 365 / per_commune as i64));
-            if !cal.is_working_day(day) {
-                continue;
-            }
-            let minutes = 7 * 60 + 30 + rng.below(570) as i64;
-            let received_at = vietnam_instant(day, minutes);
-            let channel = match rng.below(10) {
-                0..=5 => "counter",
-                6..=8 => "online",
-                _ => "postal",
-            };
-            let req = NewDossier {
-                procedure: procedures[rng.below(procedures.len() as u64) as usize].to_string(),
-                channel: channel.into(),
-                commune: sample.code.into(),
-                applicant: ApplicantInput {
-                    kind: "person".into(),
-                    name: format!("Người nộp mẫu {} (tổng hợp)", i + 1),
-                    id_number: None,
-                    address: None,
-                },
-                parcels: parcels.get(i % parcels.len().max(1)).map(|p| vec![p.clone()]).unwrap_or_default(),
-                documents: vec![DocumentInput {
-                    title: "Đơn đăng ký biến động (Mẫu 18)".into(), copies: 1
-                }],
-                remote: false,
-                received_at: Some(received_at),
-            };
-            let view = receive(conn, settings, &actor, &req, received_at)
-                .map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?;
-            let id = view.id;
-            // Walk the dossier forward along working days; stop at `until` (recent ones stay open).
-            let mut clock = received_at;
-            let step = |conn: &mut PgConnection,
-                        action: &str,
-                        method: Option<&str>,
-                        days: i64,
-                        clock: &mut DateTime<Utc>|
-             -> anyhow::Result<bool> {
-                let mut d = local_day(*clock);
-                for _ in 0..days {
-                    d = next_working_day(&cal, d);
-                }
-                let at = vietnam_instant(d, 9 * 60 + (rng_minutes(id, action)));
-                if at > until {
-                    return Ok(false);
-                }
-                *clock = at.max(*clock);
-                act(
-                    conn,
-                    settings,
-                    &actor,
-                    id,
-                    &EventInput { action: action.into(), method: method.map(str::to_string), note: None },
-                    *clock,
-                )
-                .map_err(|e| anyhow::anyhow!("sample dossier {i} {action}: {e:?}"))?;
-                Ok(true)
-            };
-            if rng.below(100) < 15 {
-                if !step(conn, "request_supplement", None, 1, &mut clock)? {
-                    made += 1;
-                    continue;
-                }
-                if !step(conn, "receive_supplement", None, 2 + rng.below(4) as i64, &mut clock)? {
-                    made += 1;
-                    continue;
-                }
-            }
-            if !step(conn, "start_appraisal", None, 1, &mut clock)? {
-                made += 1;
-                continue;
-            }
-            let decision = if rng.below(100) < 92 { "approve" } else { "reject" };
-            if !step(conn, decision, None, 1, &mut clock)? {
-                made += 1;
-                continue;
-            }
-            // Most results are ready by the due date; about one in twelve is late by 1–3 days.
-            let current_due = load(conn, id).map_err(|e| anyhow::anyhow!("sample dossier {i}: {e:?}"))?.due_on;
-            let target = if rng.below(12) == 0 {
-                let mut d = current_due;
-                for _ in 0..(1 + rng.below(3)) {
-                    d = next_working_day(&cal, d);
-                }
-                d
-            } else {
-                current_due
-            };
-            let lead = (target - local_day(clock)).num_days().max(0);
-            let ready_in = if lead > 0 { lead - rng.below(lead as u64 + 1).min(lead as u64) as i64 } else { 0 };
-            let ready_day = local_day(clock) + chrono::Duration::days(ready_in);
-            let ready_day = if cal.is_working_day(ready_day) { ready_day } else { next_working_day(&cal, ready_day) };
-            let ready_at = vietnam_instant(ready_day, 14 * 60);
-            if ready_at > until {
-                made += 1;
-                continue;
-            }
-            if ready_day > current_due && rng.below(10) < 7 {
-                let apology_at = vietnam_instant(current_due, 16 * 60);
-                let new_due = next_working_day(&cal, ready_day);
-                apologise(
-                    conn,
-                    &actor,
-                    id,
-                    &ApologyInput {
-                        reason: "Hồ sơ phải xác minh thêm nguồn gốc sử dụng đất (mẫu)".into(),
-                        new_due_on: new_due,
-                    },
-                    apology_at,
-                )
-                .map_err(|e| anyhow::anyhow!("sample apology {i}: {e:?}"))?;
-            }
-            act(
-                conn,
-                settings,
-                &actor,
-                id,
-                &EventInput { action: "mark_result_ready".into(), method: None, note: None },
-                ready_at,
-            )
-            .map_err(|e| anyhow::anyhow!("sample dossier {i} ready: {e:?}"))?;
-            let method = match channel {
-                "postal" => "postal",
-                "online" => "online",
-                _ => "counter",
-            };
-            let returned_at = vietnam_instant(next_working_day(&cal, ready_day), 10 * 60);
-            if returned_at <= until {
-                act(
-                    conn,
-                    settings,
-                    &actor,
-                    id,
-                    &EventInput { action: "return_result".into(), method: Some(method.into()), note: None },
-                    returned_at,
-                )
-                .map_err(|e| anyhow::anyhow!("sample dossier {i} return: {e:?}"))?;
-            }
-            made += 1;
-        }
-    }
-    Ok(made)
-}
-
-fn next_working_day(cal: &Calendar, d: NaiveDate) -> NaiveDate {
-    let mut n = d.succ_opt().expect("date in range");
-    while !cal.is_working_day(n) {
-        n = n.succ_opt().expect("date in range");
-    }
-    n
-}
-
-fn rng_minutes(id: i64, action: &str) -> i64 {
-    (id * 37 + action.len() as i64 * 11) % 420
-}
-
-fn vietnam_instant(day: NaiveDate, minutes: i64) -> DateTime<Utc> {
-    let local = day.and_hms_opt(0, 0, 0).expect("midnight") + chrono::Duration::minutes(minutes);
-    local.and_local_timezone(vietnam()).single().expect("UTC+7 has no gaps").with_timezone(&Utc)
-}
-
-/// SplitMix64: deterministic sample data without depending on a crate's RNG stream.
-struct SampleRng(u64);
-
-impl SampleRng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n.max(1)
-    }
 }

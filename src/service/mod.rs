@@ -11,6 +11,7 @@ pub mod dossiers;
 pub mod features;
 pub mod parcels;
 pub mod planning;
+pub mod restrictions;
 pub mod seed;
 pub mod tiles;
 

@@ -1,17 +1,17 @@
 //! Dossiers (hồ sơ), their events, pauses, documents and apology letters; the procedure
 //! catalogue and the working-day calendar data.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Jsonb, Nullable, Text, Time, Timestamptz};
 use diesel::upsert::excluded;
 use domain::dossier::State;
 
 use crate::enums::Stored;
 use crate::schema::{
-    apology_letters, calendar_days, dossier_documents, dossier_events, dossier_parcels, dossier_pauses, dossiers,
-    parcels, procedures, users,
+    apology_letters, calendar_days, dossier_documents, dossier_events, dossier_obligations, dossier_parcels,
+    dossier_pauses, dossiers, parcels, procedures, users,
 };
 
 define_sql_function!(fn greatest(x: Date, y: Date) -> Date);
@@ -25,6 +25,16 @@ pub struct ProcedureRow {
     pub remote_extra_days: i32,
     pub online_level: String,
     pub required_documents: serde_json::Value,
+    /// What the result does to the register (`domain::restriction::ProcedureOutcome::from_columns`).
+    pub outcome: String,
+    pub restriction_kind: Option<String>,
+    /// The procedure's cut-off; None: the office's.
+    pub cutoff: Option<NaiveTime>,
+    pub max_supplements: i32,
+    /// `domain::dossier::PauseReason` texts.
+    pub pause_reasons: Vec<String>,
+    pub site_verification_days: i32,
+    pub posting_days: i32,
 }
 
 pub fn procedure(conn: &mut PgConnection, code: &str) -> QueryResult<Option<ProcedureRow>> {
@@ -44,6 +54,13 @@ pub fn upsert_procedure(conn: &mut PgConnection, p: &ProcedureRow) -> QueryResul
             procedures::remote_extra_days.eq(p.remote_extra_days),
             procedures::online_level.eq(&p.online_level),
             procedures::required_documents.eq(&p.required_documents),
+            procedures::outcome.eq(&p.outcome),
+            procedures::restriction_kind.eq(&p.restriction_kind),
+            procedures::cutoff.eq(p.cutoff),
+            procedures::max_supplements.eq(p.max_supplements),
+            procedures::pause_reasons.eq(&p.pause_reasons),
+            procedures::site_verification_days.eq(p.site_verification_days),
+            procedures::posting_days.eq(p.posting_days),
         ))
         .on_conflict(procedures::code)
         .do_update()
@@ -53,6 +70,13 @@ pub fn upsert_procedure(conn: &mut PgConnection, p: &ProcedureRow) -> QueryResul
             procedures::remote_extra_days.eq(excluded(procedures::remote_extra_days)),
             procedures::online_level.eq(excluded(procedures::online_level)),
             procedures::required_documents.eq(excluded(procedures::required_documents)),
+            procedures::outcome.eq(excluded(procedures::outcome)),
+            procedures::restriction_kind.eq(excluded(procedures::restriction_kind)),
+            procedures::cutoff.eq(excluded(procedures::cutoff)),
+            procedures::max_supplements.eq(excluded(procedures::max_supplements)),
+            procedures::pause_reasons.eq(excluded(procedures::pause_reasons)),
+            procedures::site_verification_days.eq(excluded(procedures::site_verification_days)),
+            procedures::posting_days.eq(excluded(procedures::posting_days)),
         ))
         .execute(conn)
 }
@@ -113,14 +137,21 @@ pub struct DossierRow {
     pub state: State,
     #[diesel(sql_type = Timestamptz)]
     pub received_at: DateTime<Utc>,
+    /// The cut-off that applied at receipt.
+    #[diesel(sql_type = Time)]
+    pub cutoff: NaiveTime,
     #[diesel(sql_type = Integer)]
     pub statutory_days: i32,
+    /// The due date as of the last step (exact while no pause is open).
     #[diesel(sql_type = Date)]
     pub due_on: NaiveDate,
     #[diesel(sql_type = Bool)]
     pub remote_commune: bool,
     #[diesel(sql_type = Nullable<Text>)]
     pub return_method: Option<String>,
+    /// The postal item number of a result returned by post.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub return_tracking_no: Option<String>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub returned_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -129,15 +160,33 @@ pub struct DossierRow {
     pub result_ready_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub paused_since: Option<DateTime<Utc>>,
+    /// Whether the desk compared the documents with the procedure's list at receipt.
+    #[diesel(sql_type = Bool)]
+    pub documents_checked: bool,
+    /// Required documents missing at receipt (a JSON array of titles).
+    #[diesel(sql_type = Jsonb)]
+    pub missing_documents: serde_json::Value,
+    /// The officer's note accepting a dossier with missing documents.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub incomplete_note: Option<String>,
     /// National ids of the dossier's parcels.
     #[diesel(sql_type = Array<Text>)]
     pub parcels: Vec<String>,
+    /// The pauses' first days and last days (None while open), in order.
+    #[diesel(sql_type = Array<Date>)]
+    pub pause_from: Vec<NaiveDate>,
+    #[diesel(sql_type = Array<Nullable<Date>>)]
+    pub pause_to: Vec<Option<NaiveDate>>,
     #[diesel(sql_type = BigInt)]
     pub apologies: i64,
+    /// When the (only) apology was issued.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub apology_at: Option<DateTime<Utc>>,
 }
 
 const DOSSIERS_SELECT: &str = include_str!("sql/dossiers_select.sql");
 const TIMELINESS: &str = include_str!("sql/timeliness.sql");
+const QUEUE: &str = include_str!("sql/dossiers_queue.sql");
 
 /// Dossiers matching the filter (see `sql/dossiers_select.sql` for the parameters).
 fn select(
@@ -184,7 +233,8 @@ pub struct ListFilter {
     pub commune: Option<String>,
     pub procedure: Option<String>,
     pub state: Option<State>,
-    /// Only dossiers past their due date and not finished, as of this day.
+    /// Only dossiers overdue on this day: past their due date, not finished, not paused since
+    /// before it.
     pub overdue_on: Option<NaiveDate>,
     pub after: i64,
     pub limit: i64,
@@ -204,10 +254,14 @@ pub struct NewDossier<'a> {
     pub channel: &'a str,
     pub applicant_party_id: i64,
     pub received_at: DateTime<Utc>,
+    pub cutoff: NaiveTime,
     pub statutory_days: i32,
     pub due_on: NaiveDate,
     pub remote_commune: bool,
     pub created_by: Option<i32>,
+    pub documents_checked: bool,
+    pub missing_documents: &'a [String],
+    pub incomplete_note: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut PgConnection, d: &NewDossier) -> QueryResult<i64> {
@@ -222,10 +276,14 @@ pub fn insert(conn: &mut PgConnection, d: &NewDossier) -> QueryResult<i64> {
             dossiers::applicant_party_id.eq(d.applicant_party_id),
             dossiers::state.eq(State::Received.as_str()),
             dossiers::received_at.eq(d.received_at),
+            dossiers::cutoff.eq(d.cutoff),
             dossiers::statutory_days.eq(d.statutory_days),
             dossiers::due_on.eq(d.due_on),
             dossiers::remote_commune.eq(d.remote_commune),
             dossiers::created_by.eq(d.created_by),
+            dossiers::documents_checked.eq(d.documents_checked),
+            dossiers::missing_documents.eq(serde_json::json!(d.missing_documents)),
+            dossiers::incomplete_note.eq(d.incomplete_note),
         ))
         .returning(dossiers::id)
         .get_result(conn)
@@ -284,6 +342,7 @@ pub struct StateUpdate {
     pub result_ready_at: Option<DateTime<Utc>>,
     pub returned_at: Option<DateTime<Utc>>,
     pub return_method: Option<String>,
+    pub return_tracking_no: Option<String>,
 }
 
 pub fn update_state(conn: &mut PgConnection, id: i64, u: &StateUpdate) -> QueryResult<usize> {
@@ -296,6 +355,7 @@ pub fn update_state(conn: &mut PgConnection, id: i64, u: &StateUpdate) -> QueryR
             dossiers::result_ready_at.eq(u.result_ready_at),
             dossiers::returned_at.eq(u.returned_at),
             dossiers::return_method.eq(u.return_method.as_deref()),
+            dossiers::return_tracking_no.eq(u.return_tracking_no.as_deref()),
         ))
         .execute(conn)
 }
@@ -308,10 +368,12 @@ pub struct NewEvent<'a> {
     pub actor_id: Option<i32>,
     pub at: DateTime<Utc>,
     pub note: Option<&'a str>,
+    /// What a handover to the commune is for (`domain::dossier::CommuneTask`).
+    pub purpose: Option<&'a str>,
 }
 
 pub fn insert_event(conn: &mut PgConnection, dossier_id: i64, e: &NewEvent) -> QueryResult<usize> {
-    let NewEvent { action, from, to, actor_id, at, note } = *e;
+    let NewEvent { action, from, to, actor_id, at, note, purpose } = *e;
     diesel::insert_into(dossier_events::table)
         .values((
             dossier_events::dossier_id.eq(dossier_id),
@@ -321,6 +383,7 @@ pub fn insert_event(conn: &mut PgConnection, dossier_id: i64, e: &NewEvent) -> Q
             dossier_events::actor_id.eq(actor_id),
             dossier_events::at.eq(at),
             dossier_events::note.eq(note),
+            dossier_events::purpose.eq(purpose),
         ))
         .execute(conn)
 }
@@ -336,6 +399,7 @@ pub struct EventRow {
     pub actor: Option<String>,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    pub purpose: Option<String>,
 }
 
 pub fn events(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<EventRow>> {
@@ -357,6 +421,25 @@ pub fn open_pause(conn: &mut PgConnection, dossier_id: i64, reason: &str, from: 
         .execute(conn)
 }
 
+/// A pause whose end is known when it starts (a posting period).
+pub fn add_pause(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    reason: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<usize> {
+    diesel::insert_into(dossier_pauses::table)
+        .values((
+            dossier_pauses::dossier_id.eq(dossier_id),
+            dossier_pauses::reason.eq(reason),
+            dossier_pauses::from_day.eq(from),
+            dossier_pauses::to_day.eq(to),
+        ))
+        .execute(conn)
+}
+
+/// Ends the open pause on `to` (at the earliest on its first day).
 pub fn close_pause(conn: &mut PgConnection, dossier_id: i64, to: NaiveDate) -> QueryResult<usize> {
     diesel::update(
         dossier_pauses::table
@@ -393,23 +476,28 @@ pub struct ApologyRow {
     /// The user name of whoever issued the letter.
     #[diesel(select_expression = users::username.nullable(), select_expression_type = diesel::dsl::Nullable<users::username>)]
     pub issued_by: Option<String>,
+    /// The due date the apology was issued against.
+    pub previous_due_on: Option<NaiveDate>,
 }
 
-pub fn insert_apology(
-    conn: &mut PgConnection,
-    dossier_id: i64,
-    reason: &str,
-    new_due_on: NaiveDate,
-    at: DateTime<Utc>,
-    by: Option<i32>,
-) -> QueryResult<i64> {
+/// What an apology letter records.
+pub struct NewApology<'a> {
+    pub reason: &'a str,
+    pub previous_due_on: NaiveDate,
+    pub new_due_on: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub by: Option<i32>,
+}
+
+pub fn insert_apology(conn: &mut PgConnection, dossier_id: i64, a: &NewApology) -> QueryResult<i64> {
     diesel::insert_into(apology_letters::table)
         .values((
             apology_letters::dossier_id.eq(dossier_id),
-            apology_letters::reason.eq(reason),
-            apology_letters::new_due_on.eq(new_due_on),
-            apology_letters::issued_at.eq(at),
-            apology_letters::issued_by.eq(by),
+            apology_letters::reason.eq(a.reason),
+            apology_letters::previous_due_on.eq(a.previous_due_on),
+            apology_letters::new_due_on.eq(a.new_due_on),
+            apology_letters::issued_at.eq(a.at),
+            apology_letters::issued_by.eq(a.by),
         ))
         .returning(apology_letters::id)
         .get_result(conn)
@@ -428,9 +516,21 @@ pub fn apologies(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<Ap
 #[derive(Debug, Clone, QueryableByName)]
 pub struct TimelinessRow {
     #[diesel(sql_type = Text)]
+    pub procedure_code: String,
+    #[diesel(sql_type = Text)]
+    pub procedure_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub commune_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub commune_name: Option<String>,
+    #[diesel(sql_type = Text)]
     pub channel: String,
     #[diesel(sql_type = Timestamptz)]
     pub received_at: DateTime<Utc>,
+    #[diesel(sql_type = Time)]
+    pub cutoff: NaiveTime,
+    #[diesel(sql_type = Integer)]
+    pub statutory_days: i32,
     #[diesel(sql_type = Date)]
     pub due_on: NaiveDate,
     #[diesel(sql_type = Nullable<Timestamptz>)]
@@ -439,9 +539,12 @@ pub struct TimelinessRow {
     pub state: State,
     #[diesel(sql_type = BigInt)]
     pub apologies: i64,
-    /// Pauses as [from, to] pairs flattened: from0, to0, from1, to1 … (open pauses end today).
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub apology_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Array<Date>)]
-    pub pause_days: Vec<NaiveDate>,
+    pub pause_from: Vec<NaiveDate>,
+    #[diesel(sql_type = Array<Nullable<Date>>)]
+    pub pause_to: Vec<Option<NaiveDate>>,
 }
 
 /// Filters for the timeliness statistics; dates are days of receipt (Vietnam time), inclusive.
@@ -450,17 +553,113 @@ pub struct StatsFilter {
     pub province: Option<String>,
     pub commune: Option<String>,
     pub procedure: Option<String>,
+    pub channel: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
 
-pub fn timeliness_rows(conn: &mut PgConnection, f: &StatsFilter, today: NaiveDate) -> QueryResult<Vec<TimelinessRow>> {
+pub fn timeliness_rows(conn: &mut PgConnection, f: &StatsFilter) -> QueryResult<Vec<TimelinessRow>> {
     diesel::sql_query(TIMELINESS)
         .bind::<Nullable<Text>, _>(f.province.as_deref())
         .bind::<Nullable<Text>, _>(f.commune.as_deref())
         .bind::<Nullable<Text>, _>(f.procedure.as_deref())
+        .bind::<Nullable<Text>, _>(f.channel.as_deref())
         .bind::<Nullable<Date>, _>(f.from)
         .bind::<Nullable<Date>, _>(f.to)
-        .bind::<Date, _>(today)
+        .load(conn)
+}
+
+/// An open dossier of the desk's queue (no personal data).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct QueueRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub receipt_no: String,
+    #[diesel(sql_type = Text)]
+    pub procedure_code: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub commune_code: Option<String>,
+    #[diesel(sql_type = Text, deserialize_as = Stored<State>)]
+    pub state: State,
+    #[diesel(sql_type = Timestamptz)]
+    pub received_at: DateTime<Utc>,
+    #[diesel(sql_type = Time)]
+    pub cutoff: NaiveTime,
+    #[diesel(sql_type = Integer)]
+    pub statutory_days: i32,
+    #[diesel(sql_type = Date)]
+    pub due_on: NaiveDate,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub result_ready_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub apology_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Array<Date>)]
+    pub pause_from: Vec<NaiveDate>,
+    #[diesel(sql_type = Array<Nullable<Date>>)]
+    pub pause_to: Vec<Option<NaiveDate>>,
+}
+
+/// Open dossiers (not returned, not withdrawn) by due date; each filter None for any.
+pub fn queue(
+    conn: &mut PgConnection,
+    province: Option<&str>,
+    commune: Option<&str>,
+    procedure: Option<&str>,
+) -> QueryResult<Vec<QueueRow>> {
+    diesel::sql_query(QUEUE)
+        .bind::<Nullable<Text>, _>(province)
+        .bind::<Nullable<Text>, _>(commune)
+        .bind::<Nullable<Text>, _>(procedure)
+        .load(conn)
+}
+
+/// A tax notice (thông báo nộp tiền) of a dossier and its payment.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossier_obligations, check_for_backend(Pg))]
+pub struct ObligationRow {
+    pub id: i64,
+    pub notice_no: String,
+    pub amount: i64,
+    pub notice_on: NaiveDate,
+    pub paid_on: Option<NaiveDate>,
+}
+
+pub fn insert_obligation(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    notice_no: &str,
+    amount: i64,
+    notice_on: NaiveDate,
+    by: Option<i32>,
+) -> QueryResult<i64> {
+    diesel::insert_into(dossier_obligations::table)
+        .values((
+            dossier_obligations::dossier_id.eq(dossier_id),
+            dossier_obligations::notice_no.eq(notice_no),
+            dossier_obligations::amount.eq(amount),
+            dossier_obligations::notice_on.eq(notice_on),
+            dossier_obligations::recorded_by.eq(by),
+        ))
+        .returning(dossier_obligations::id)
+        .get_result(conn)
+}
+
+/// Records the payment of the dossier's unpaid notice; the number of notices paid (0 or 1).
+pub fn pay_obligation(conn: &mut PgConnection, dossier_id: i64, paid_on: NaiveDate) -> QueryResult<usize> {
+    diesel::update(
+        dossier_obligations::table
+            .filter(dossier_obligations::dossier_id.eq(dossier_id))
+            .filter(dossier_obligations::paid_on.is_null()),
+    )
+    .set(dossier_obligations::paid_on.eq(paid_on))
+    .execute(conn)
+}
+
+pub fn obligations(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<Vec<ObligationRow>> {
+    dossier_obligations::table
+        .filter(dossier_obligations::dossier_id.eq(dossier_id))
+        .order((dossier_obligations::notice_on, dossier_obligations::id))
+        .select(ObligationRow::as_select())
         .load(conn)
 }

@@ -53,6 +53,7 @@ diesel::table! {
         new_due_on -> Date,
         issued_at -> Timestamptz,
         issued_by -> Nullable<Int4>,
+        previous_due_on -> Nullable<Date>,
     }
 }
 
@@ -161,6 +162,23 @@ diesel::table! {
         actor_id -> Nullable<Int4>,
         at -> Timestamptz,
         note -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    dossier_obligations (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        notice_no -> Text,
+        amount -> Int8,
+        notice_on -> Date,
+        paid_on -> Nullable<Date>,
+        recorded_by -> Nullable<Int4>,
+        recorded_at -> Timestamptz,
     }
 }
 
@@ -212,6 +230,11 @@ diesel::table! {
         decided_at -> Nullable<Timestamptz>,
         result_ready_at -> Nullable<Timestamptz>,
         tracking_code -> Text,
+        cutoff -> Time,
+        return_tracking_no -> Nullable<Text>,
+        documents_checked -> Bool,
+        missing_documents -> Jsonb,
+        incomplete_note -> Nullable<Text>,
     }
 }
 
@@ -351,6 +374,13 @@ diesel::table! {
         remote_extra_days -> Int4,
         online_level -> Text,
         required_documents -> Jsonb,
+        outcome -> Text,
+        restriction_kind -> Nullable<Text>,
+        cutoff -> Nullable<Time>,
+        max_supplements -> Int4,
+        pause_reasons -> Array<Text>,
+        site_verification_days -> Int4,
+        posting_days -> Int4,
     }
 }
 
@@ -408,11 +438,21 @@ diesel::table! {
         parcel_id -> Int8,
         parcel_version_id -> Int8,
         use_form -> Nullable<Text>,
-        blocking -> Bool,
         source_document -> Text,
         description -> Nullable<Text>,
         valid_from -> Timestamptz,
         valid_to -> Nullable<Timestamptz>,
+        legal_basis -> Nullable<Text>,
+        counterparty -> Nullable<Text>,
+        reference_no -> Nullable<Text>,
+        secured_amount -> Nullable<Int8>,
+        term_start -> Nullable<Date>,
+        term_end -> Nullable<Date>,
+        documents -> Jsonb,
+        registered_dossier_id -> Nullable<Int8>,
+        released_dossier_id -> Nullable<Int8>,
+        ended_reason -> Nullable<Text>,
+        carried_from_id -> Nullable<Int8>,
     }
 }
 
@@ -457,6 +497,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    restriction_blocks (restriction_kind, procedure_code) {
+        restriction_kind -> Text,
+        procedure_code -> Text,
+        effect -> Text,
+        legal_basis -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    restriction_consents (rrr_id, dossier_id) {
+        rrr_id -> Int8,
+        dossier_id -> Int8,
+        document -> Text,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Int4>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(apology_letters -> dossiers (dossier_id));
 diesel::joinable!(apology_letters -> users (issued_by));
@@ -467,6 +532,8 @@ diesel::joinable!(certificates -> signing_keys (key_id));
 diesel::joinable!(dossier_documents -> dossiers (dossier_id));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(dossier_events -> users (actor_id));
+diesel::joinable!(dossier_obligations -> dossiers (dossier_id));
+diesel::joinable!(dossier_obligations -> users (recorded_by));
 diesel::joinable!(dossier_parcels -> dossiers (dossier_id));
 diesel::joinable!(dossier_parcels -> parcels (parcel_id));
 diesel::joinable!(dossier_pauses -> dossiers (dossier_id));
@@ -484,6 +551,9 @@ diesel::joinable!(planning_zones -> land_use_types (land_use_code));
 diesel::joinable!(planning_zones -> planning_plans (plan_id));
 diesel::joinable!(rrr_shares -> parties (party_id));
 diesel::joinable!(rrr_shares -> rrrs (rrr_id));
+diesel::joinable!(restriction_consents -> dossiers (dossier_id));
+diesel::joinable!(restriction_consents -> rrrs (rrr_id));
+diesel::joinable!(restriction_consents -> users (recorded_by));
 diesel::joinable!(rrrs -> parcel_versions (parcel_version_id));
 diesel::joinable!(rrrs -> parcels (parcel_id));
 
@@ -499,6 +569,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificates,
     dossier_documents,
     dossier_events,
+    dossier_obligations,
     dossier_parcels,
     dossier_pauses,
     dossiers,
@@ -514,6 +585,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipt_counters,
     reference_documents,
     registry_counters,
+    restriction_blocks,
+    restriction_consents,
     rrr_shares,
     rrrs,
     sign_in_failures,

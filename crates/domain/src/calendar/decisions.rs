@@ -237,6 +237,19 @@ impl Calendar {
         day
     }
 
+    /// The `n`-th working day strictly before `end` (`end` itself when `n` is 0): the mirror of
+    /// [`Calendar::add_working_days`], e.g. the last working day before a due date.
+    pub fn sub_working_days(&self, end: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = end;
+        for _ in 0..n {
+            day = day - Days::new(1);
+            while !self.is_working_day(day) {
+                day = day - Days::new(1);
+            }
+        }
+        day
+    }
+
     /// The number of working days in (`from`, `to`] — `from` excluded, `to` included — and
     /// minus the count over (`to`, `from`] when `to` is before `from`. So
     /// `working_days_between(s, add_working_days(s, n)) == n`.
@@ -408,9 +421,21 @@ mod tests {
         assert_eq!(cal.working_days_between(date("2026-02-12"), date("2026-02-12")), 0);
         // January 2026: 22 weekdays − 1/1, 2/1 + Saturday 10/1 = 21.
         assert_eq!(cal.working_days_between(date("2025-12-31"), date("2026-01-31")), 21);
+        // Backwards: the working day before Monday 12/1 is Saturday 10/1; before Monday 23/2,
+        // across Tết, Friday 13/2; before Monday 5/1, across New Year, Wednesday 31/12/2025.
+        assert_eq!(cal.sub_working_days(date("2026-01-12"), 1), date("2026-01-10"));
+        assert_eq!(cal.sub_working_days(date("2026-02-23"), 1), date("2026-02-13"));
+        assert_eq!(cal.sub_working_days(date("2026-01-05"), 1), date("2025-12-31"));
+        assert_eq!(cal.sub_working_days(date("2026-01-05"), 0), date("2026-01-05"));
     }
 
     proptest! {
+        #[test]
+        fn sub_working_days_undoes_add_working_days(day in 0u64..1_300, n in 1u32..40) {
+            let d = shipped().next_working_day(date("2024-12-01") + Days::new(day));
+            prop_assert_eq!(shipped().sub_working_days(shipped().add_working_days(d, n), n), d);
+        }
+
         #[test]
         fn next_working_day_is_the_first_working_day_on_or_after(day in 0u64..1_300) {
             let d = date("2024-12-01") + Days::new(day);

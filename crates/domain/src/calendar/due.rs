@@ -125,6 +125,53 @@ mod tests {
         }
     }
 
+    fn due_with_cutoff(received: &str, cutoff: &str, n: u32, pauses: &[(&str, &str)]) -> NaiveDate {
+        due_date(
+            shipped(),
+            &DueDateInput {
+                received_at: at(received),
+                cutoff: NaiveTime::parse_from_str(cutoff, "%H:%M").unwrap(),
+                working_days: n,
+                pauses: pauses.iter().map(|&(a, b)| (date(a), date(b))).collect(),
+            },
+        )
+    }
+
+    #[test]
+    fn per_procedure_cutoffs_and_pauses() {
+        /// (case, received at, cut-off, N, pauses, due)
+        type Row =
+            (&'static str, &'static str, &'static str, u32, &'static [(&'static str, &'static str)], &'static str);
+        let table: [Row; 9] = [
+            // A land-data request (same day; after 15:00 the next working day, DOMAIN §3).
+            ("data request before 15:00", "2026-03-02 14:59", "15:00", 0, &[], "2026-03-02"),
+            ("data request at 15:00", "2026-03-02 15:00", "15:00", 0, &[], "2026-03-03"),
+            ("data request at 15:10", "2026-03-02 15:10", "15:00", 0, &[], "2026-03-03"),
+            ("data request on a Friday at 15:30", "2026-03-06 15:30", "15:00", 0, &[], "2026-03-09"),
+            ("the office's 16:30 keeps 15:10 the same day", "2026-03-02 15:10", "16:30", 0, &[], "2026-03-02"),
+            // A 10-working-day dossier, and the same paused 4 working days for a supplement
+            // (Wednesday 4/3 to Monday 9/3: 4, 5, 6 and 9 March): due 4 working days later.
+            ("10 working days", "2026-03-02 09:00", "16:30", 10, &[], "2026-03-16"),
+            (
+                "10 working days paused 4",
+                "2026-03-02 09:00",
+                "16:30",
+                10,
+                &[("2026-03-04", "2026-03-09")],
+                "2026-03-20",
+            ),
+            // Paused after the due date: the days already late stay late.
+            ("paused after due", "2026-03-02 09:00", "16:30", 10, &[("2026-03-17", "2026-03-19")], "2026-03-16"),
+            // Paused on the due date itself: that day no longer counts.
+            ("paused on the due date", "2026-03-02 09:00", "16:30", 10, &[("2026-03-16", "2026-03-16")], "2026-03-17"),
+        ];
+        for (case, received, cutoff, n, pauses, expected) in table {
+            assert_eq!(due_with_cutoff(received, cutoff, n, pauses), date(expected), "{case}");
+        }
+        let cal = shipped();
+        assert_eq!(cal.working_days_between(date("2026-03-16"), date("2026-03-20")), 4);
+    }
+
     #[test]
     fn the_same_receipt_under_rules_only_misses_the_2026_swap() {
         // Without the decision Friday 2/1 is a working day and Saturday 10/1 is not.
