@@ -28,17 +28,68 @@ use store::{audit, certificates as db, rights};
 // ---------------------------------------------------------------------------------------------
 // Requests
 
-/// A holder named on the certificate (người sử dụng đất).
+/// A holder named on the certificate (người sử dụng đất), as Circular 10/2024 Art. 32 prints
+/// it: a person (with their spouse when the right is the couple's), a household (with its
+/// members), an organisation, a religious establishment, a community or a foreign-invested entity.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HolderInput {
-    /// person (cá nhân), household (hộ gia đình) or organisation (tổ chức).
+    /// person (cá nhân), household (hộ gia đình), organisation (tổ chức), religious (cơ sở tôn
+    /// giáo), community (cộng đồng dân cư) or foreign_invested (tổ chức kinh tế có vốn đầu tư
+    /// nước ngoài).
     pub kind: String,
+    /// The person's, the household head's or the organisation's name.
     pub name: String,
     /// Số định danh cá nhân / mã số: printed on the certificate, never shown publicly.
     pub id_number: Option<String>,
-    /// Share of the right; the shares of all holders add up to 1 (± 1e-6).
+    /// Share of the right; the shares of all holders add up to 1 (± 1e-6). A married couple or
+    /// a household holds one share together (1 when it holds the whole right).
     pub share: f64,
+    /// ong (Ông) or ba (Bà): a person, or a household's head. Required with a spouse.
+    pub title: Option<String>,
+    /// Địa chỉ: personal data, never shown publicly.
+    pub address: Option<String>,
+    /// The spouse with whom a person holds the right as the couple's common property, without
+    /// shares (printed "Ông … và vợ: Bà …").
+    pub spouse: Option<MemberInput>,
+    /// A household's members who share its right (printed under "Hộ ông/bà …").
+    pub members: Option<Vec<MemberInput>>,
+}
+
+/// A spouse or a household member: shares the holder's right without a share of their own.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    /// ong or ba; required for a spouse.
+    pub title: Option<String>,
+    pub name: String,
+    pub id_number: Option<String>,
+    /// Quan hệ với chủ hộ, e.g. "con".
+    pub relation: Option<String>,
+}
+
+impl HolderInput {
+    /// The holder, checked; pointers relative to the holder object.
+    pub(crate) fn parse(&self) -> Result<Holder, cert::InputError> {
+        fn member(m: &MemberInput) -> cert::MemberFields<'_> {
+            cert::MemberFields {
+                title: m.title.as_deref(),
+                name: &m.name,
+                id_number: m.id_number.as_deref(),
+                relation: m.relation.as_deref(),
+            }
+        }
+        Holder::parse_fields(&cert::HolderFields {
+            kind: &self.kind,
+            name: &self.name,
+            id_number: self.id_number.as_deref(),
+            share: self.share,
+            title: self.title.as_deref(),
+            address: self.address.as_deref(),
+            spouse: self.spouse.as_ref().map(member),
+            members: self.members.iter().flatten().map(member).collect(),
+        })
+    }
 }
 
 /// Thời hạn sử dụng for one of the parcel's land uses (omitted: as recorded on the parcel;
@@ -196,13 +247,37 @@ pub struct CertificateList {
     pub certificates: Vec<CertificateView>,
 }
 
-/// A holder as shown publicly: persons' names masked, no id numbers.
+/// A holder as shown publicly: persons' names masked, no id numbers or addresses.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicHolder {
-    /// person, household or organisation.
+    /// person, household, organisation, religious, community or foreign_invested.
     pub kind: String,
     pub name: String,
     pub share: f64,
+    /// The spouse sharing the right without shares, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spouse: Option<String>,
+    /// A household's members sharing its right, masked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+/// A change registered after issuance, as the public may see it: what, when, under which
+/// dossier; never who.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicChange {
+    /// purpose, holder_details, term, boundary, inheritance, share_transfer or division.
+    pub kind: String,
+    /// endorsement (entered on the certificate) or new_certificate (it replaced the certificate).
+    pub result: String,
+    /// What changed, without names ("chuyển mục đích sử dụng đất: HNK → CLN").
+    pub summary: String,
+    /// Vietnam date it was registered.
+    pub recorded_on: NaiveDate,
+    /// Receipt number of the dossier (hồ sơ số).
+    pub dossier: String,
+    /// Registered after the deadline of Land Law 2024 Art. 133(3).
+    pub late: bool,
 }
 
 /// `GET /certificates/verify/{serial}`: the public verification.
@@ -230,6 +305,8 @@ pub struct VerificationView {
     /// when the certificate was endorsed (e.g. a mortgage entered or deleted) after that paper
     /// was printed: the paper is outdated. Null without `h`.
     pub content_current: Option<bool>,
+    /// Changes registered after issuance that endorsed this certificate or replaced it, oldest first.
+    pub changes: Vec<PublicChange>,
 }
 
 /// What a scanned QR code adds to the verification URL (see `domain::certificate::qr`).
@@ -269,22 +346,29 @@ pub struct KeysView {
 // Parsing
 
 fn parse_holders(inputs: &[HolderInput]) -> Result<Vec<Holder>, Error> {
+    let holders = parse_holder_list("/holders", inputs)?;
+    cert::check_holders(&holders).map_err(|e| Error::invalid(e.pointer, e.message))?;
+    Ok(holders)
+}
+
+/// Each holder of a list, checked on its own (the shares' sum is the caller's to check);
+/// pointers `{prefix}/{i}/…`.
+pub(crate) fn parse_holder_list(prefix: &str, inputs: &[HolderInput]) -> Result<Vec<Holder>, Error> {
     let mut holders = Vec::with_capacity(inputs.len());
     let mut errors = Vec::new();
     for (i, h) in inputs.iter().enumerate() {
-        match Holder::parse(&h.kind, &h.name, h.id_number.as_deref(), h.share) {
+        match h.parse() {
             Ok(holder) => holders.push(holder),
-            Err(e) => errors.push(FieldError::pointer(format!("/holders/{i}{}", e.pointer), e.message)),
+            Err(e) => errors.push(FieldError::pointer(format!("{prefix}/{i}{}", e.pointer), e.message)),
         }
     }
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    cert::check_holders(&holders).map_err(|e| Error::invalid(e.pointer, e.message))?;
     Ok(holders)
 }
 
-type Terms = Vec<(String, Option<NaiveDate>)>;
+pub(crate) type Terms = Vec<(String, Option<NaiveDate>)>;
 
 fn parse_terms(terms: Option<&[LandUseTerm]>) -> Result<Terms, Error> {
     let mut out: Terms = Vec::new();
@@ -321,12 +405,12 @@ fn check_serial(serial: &str) -> Result<(), Error> {
     serial.parse::<CertificateSerial>().map(|_| ()).map_err(|e| Error::bad_parameter("serial", e.to_string()))
 }
 
-fn conflict(message: impl Into<String>) -> Error {
+pub(crate) fn conflict(message: impl Into<String>) -> Error {
     Error::Conflict { message: message.into(), errors: vec![] }
 }
 
 /// Unique violations raised by the database's own guarantees, as 409 with what they mean.
-fn conflict_or_db(e: diesel::result::Error, context: &'static str) -> Error {
+pub(crate) fn conflict_or_db(e: diesel::result::Error, context: &'static str) -> Error {
     let e = store::StoreError::from(e);
     if let store::StoreError::Unique { constraint } = &e {
         let message = match constraint.as_deref() {
@@ -463,7 +547,7 @@ struct RecordedLandUse {
 
 /// Section 2 from a parcel version. Terms come from `previous` (the certificate being
 /// superseded) where it names the same land use, then from the request's `terms`.
-fn parcel_block(
+pub(crate) fn parcel_block(
     conn: &mut PgConnection,
     parcel: &ParcelRow,
     use_form: UseForm,
@@ -527,20 +611,23 @@ fn office_key(conn: &mut PgConnection, settings: &Settings, province_code: &str)
 }
 
 /// What a new certificate says besides its serial, numbers and date.
-struct Draft {
-    rrr_id: i64,
-    holders: Vec<Holder>,
-    parcel: ParcelBlock,
-    origin: Option<String>,
-    notes: Option<String>,
-    replaces: Option<Predecessor>,
-    dossier_id: Option<i64>,
+pub(crate) struct Draft {
+    /// The procedure it is issued under: with the holders' kind, it says who signs and in which
+    /// registry book (the issuing-authority table).
+    pub procedure: String,
+    pub rrr_id: i64,
+    pub holders: Vec<Holder>,
+    pub parcel: ParcelBlock,
+    pub origin: Option<String>,
+    pub notes: Option<String>,
+    pub replaces: Option<Predecessor>,
+    pub dossier_id: Option<i64>,
     /// An id reserved because a predecessor already points at it.
-    reserved_id: Option<i64>,
+    pub reserved_id: Option<i64>,
 }
 
 /// Takes a blank and a registry number, signs the content and inserts the certificate.
-fn write_certificate(
+pub(crate) fn write_certificate(
     conn: &mut PgConnection,
     settings: &Settings,
     base_url: &str,
@@ -555,14 +642,20 @@ fn write_certificate(
     let year = issued_on.year();
     let number = store::counters::next(conn, store::counters::Counter::Registry { province: &province.code, year })
         .context_db("numbering the registry entry")?;
+    // Who signs and the registry book: the first holder's kind decides (an organisation's
+    // certificate may be the Department's, a person's the registration office's).
+    let holder_kind = draft.holders.first().map_or("person", |h| h.kind.as_str());
+    let (template, prefix) = db::issuing_authority(conn, &province.code, &draft.procedure, holder_kind)
+        .context_db("finding the issuing authority")?
+        .unwrap_or_else(|| (cert::DEFAULT_AUTHORITY.to_string(), cert::DEFAULT_REGISTRY_PREFIX.to_string()));
     let content = Content {
         schema: cert::CONTENT_SCHEMA.into(),
         code: cert::certificate_code(&province.code, year, number),
-        registry_no: cert::registry_no(number),
+        registry_no: cert::registry_no(&prefix, number),
         province_code: province.code.clone(),
         serial,
         issued_on,
-        authority: cert::authority(&province.name, &province.division_type),
+        authority: cert::authority_from(&template, &province.name, &province.division_type),
         place: cert::place(&province.name),
         holders: draft.holders,
         parcel: draft.parcel,
@@ -606,25 +699,80 @@ fn new_right(
     dossier: Option<i64>,
     carried_from: Option<i64>,
 ) -> Result<i64, Error> {
-    let form = UseForm::for_holders(holders);
+    let held: Vec<Held> = holders.iter().map(|h| Held { party_id: None, holder: h.clone() }).collect();
+    new_right_of(conn, parcel_id, &held, source_document, dossier, carried_from)
+}
+
+/// A holder of a right and the party recorded for them: a holder a change leaves as they were
+/// keeps their party (and its spouse or members); a new or changed one gets a new party, never
+/// an update of the old.
+#[derive(Debug, Clone)]
+pub(crate) struct Held {
+    pub party_id: Option<i64>,
+    pub holder: Holder,
+}
+
+/// Records a use right on the parcel's current version with these holders in this order.
+pub(crate) fn new_right_of(
+    conn: &mut PgConnection,
+    parcel_id: i64,
+    holders: &[Held],
+    source_document: &str,
+    dossier: Option<i64>,
+    carried_from: Option<i64>,
+) -> Result<i64, Error> {
+    let plain: Vec<Holder> = holders.iter().map(|h| h.holder.clone()).collect();
+    let form = UseForm::for_holders(&plain);
     let rrr = rights::insert_use_right_from(conn, parcel_id, form.as_str(), source_document, dossier, carried_from)
         .map_err(|e| conflict_or_db(e, "recording the use right"))?;
-    for h in holders {
-        let party = rights::insert_party(conn, h.kind.as_str(), &h.name, h.id_number.as_deref(), None)
-            .context_db("recording a holder")?;
-        rights::insert_share(conn, rrr, party, h.share).context_db("recording a share")?;
+    for (i, Held { party_id, holder: h }) in holders.iter().enumerate() {
+        let party = match party_id {
+            Some(p) => *p,
+            None => record_party(conn, h)?,
+        };
+        rights::insert_share_at(conn, rrr, party, h.share, Some(i as i32)).context_db("recording a share")?;
     }
     Ok(rrr)
 }
 
-fn province_row(conn: &mut PgConnection, code: &str) -> Result<db::ProvinceRow, Error> {
+/// A party for a holder, with its spouse or household members.
+fn record_party(conn: &mut PgConnection, h: &Holder) -> Result<i64, Error> {
+    let party = rights::insert_holder(
+        conn,
+        h.kind.as_str(),
+        &h.name,
+        h.id_number.as_deref(),
+        h.address.as_deref(),
+        h.title.map(|t| t.as_str()),
+    )
+    .context_db("recording a holder")?;
+    let members = h.spouse.iter().map(|m| ("spouse", m)).chain(h.members.iter().map(|m| ("member", m)));
+    for (seq, (role, m)) in members.enumerate() {
+        rights::insert_member(
+            conn,
+            party,
+            &rights::NewMember {
+                seq: seq as i32 + 1,
+                role,
+                title: m.title.map(|t| t.as_str()),
+                full_name: &m.name,
+                id_number: m.id_number.as_deref(),
+                relation: m.relation.as_deref(),
+            },
+        )
+        .context_db("recording a member of the holder")?;
+    }
+    Ok(party)
+}
+
+pub(crate) fn province_row(conn: &mut PgConnection, code: &str) -> Result<db::ProvinceRow, Error> {
     db::province(conn, code)
         .context_db("finding the province")?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("province {code} is not in force")))
 }
 
 /// The staff view of a certificate (content with personal data, QR payload, links).
-fn staff_view(row: &db::CertificateRow) -> CertificateView {
+pub(crate) fn staff_view(row: &db::CertificateRow) -> CertificateView {
     CertificateView {
         serial: row.serial.clone(),
         status: row.status.as_str().to_string(),
@@ -647,13 +795,13 @@ fn staff_view(row: &db::CertificateRow) -> CertificateView {
     }
 }
 
-fn reload(conn: &mut PgConnection, id: i64) -> Result<db::CertificateRow, Error> {
+pub(crate) fn reload(conn: &mut PgConnection, id: i64) -> Result<db::CertificateRow, Error> {
     db::by_id(conn, id)
         .context_db("reading the certificate back")?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("certificate {id} vanished inside its own transaction")))
 }
 
-fn audit_certificate(
+pub(crate) fn audit_certificate(
     conn: &mut PgConnection,
     actor: &Actor,
     action: &str,
@@ -676,7 +824,7 @@ fn audit_certificate(
     .context_db("writing the audit log")
 }
 
-fn brief(row: &db::CertificateRow) -> Value {
+pub(crate) fn brief(row: &db::CertificateRow) -> Value {
     json!({"serial": row.serial, "status": row.status.as_str(), "replaced_by": row.replaced_by_serial, "revoked_reason": row.revoked_reason})
 }
 
@@ -755,9 +903,9 @@ fn recorded_elsewhere(outcome: ProcedureOutcome) -> Option<String> {
         ProcedureOutcome::Correction => "đính chính corrects the record (PUT /parcels/{id}/geometry for the boundary) and \
             re-issues the certificate with POST /certificates/{serial}/replace (reason exchange)"
             .into(),
-        ProcedureOutcome::Change => {
-            "a change after issuance is entered on the valid certificate as an endorsement, not by a new certificate".into()
-        }
+        ProcedureOutcome::Change => "a change after issuance is recorded with POST /dossiers/{id}/changes, which endorses \
+            the valid certificate or issues a new one as the procedure's change rules say"
+            .into(),
         ProcedureOutcome::Information => "providing information changes nothing in the register".into(),
         ProcedureOutcome::RegisterRestriction(kind) => format!("a {kind} is recorded with POST /dossiers/{{id}}/restrictions"),
         ProcedureOutcome::ReleaseRestriction(kind) => format!("a {kind} is ended with POST /restrictions/{{id}}/release"),
@@ -882,6 +1030,7 @@ fn issue_one(
     let rrr_id = new_right(conn, parcel_id, &holders, &source, Some(dossier.id), None)?;
     let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &terms)?;
     let draft = Draft {
+        procedure: dossier.procedure_code.clone(),
         rrr_id,
         holders,
         parcel: block,
@@ -982,6 +1131,7 @@ fn issue_parts(
         let terms: Terms = stated.terms.iter().filter(|(c, _)| codes.contains(c)).cloned().collect();
         let block = parcel_block(conn, &parcel, UseForm::for_holders(&holders), None, &terms)?;
         let draft = Draft {
+            procedure: dossier.procedure_code.clone(),
             rrr_id,
             holders,
             parcel: block,
@@ -1017,16 +1167,45 @@ fn land_use_codes(parcel: &ParcelRow) -> Vec<String> {
 
 /// The holders of a right as a certificate names them.
 fn holders_of_right(conn: &mut PgConnection, rrr_id: i64) -> Result<Vec<Holder>, Error> {
-    Ok(db::right_holders(conn, rrr_id)
-        .context_db("loading the holders")?
-        .into_iter()
-        .map(|h| Holder {
-            kind: cert::HolderKind::parse(&h.kind).unwrap_or(cert::HolderKind::Person),
-            name: h.full_name,
-            id_number: h.id_number,
-            share: h.share,
-        })
-        .collect())
+    Ok(held_of_right(conn, rrr_id)?.into_iter().map(|h| h.holder).collect())
+}
+
+/// The holders of a right with their parties, in the certificate's order.
+pub(crate) fn held_of_right(conn: &mut PgConnection, rrr_id: i64) -> Result<Vec<Held>, Error> {
+    #[derive(Deserialize)]
+    struct StoredMember {
+        role: String,
+        title: Option<String>,
+        name: String,
+        id_number: Option<String>,
+        relation: Option<String>,
+    }
+    let rows = db::right_holders(conn, rrr_id).context_db("loading the holders")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for h in rows {
+        let members: Vec<StoredMember> =
+            serde_json::from_str(&h.members).map_err(|e| anyhow::anyhow!("members of party {}: {e}", h.party_id))?;
+        let member = |m: &StoredMember| cert::Member {
+            title: m.title.as_deref().and_then(cert::Title::parse),
+            name: m.name.clone(),
+            id_number: m.id_number.clone(),
+            relation: m.relation.clone(),
+        };
+        out.push(Held {
+            party_id: Some(h.party_id),
+            holder: Holder {
+                kind: cert::HolderKind::parse(&h.kind).unwrap_or(cert::HolderKind::Person),
+                name: h.full_name,
+                id_number: h.id_number,
+                share: h.share,
+                title: h.title.as_deref().and_then(cert::Title::parse),
+                address: h.address,
+                spouse: members.iter().find(|m| m.role == "spouse").map(member),
+                members: members.iter().filter(|m| m.role == "member").map(member).collect(),
+            },
+        });
+    }
+    Ok(out)
 }
 
 /// The origin (nguồn gốc sử dụng) on the last certificate of the right a part's right continues,
@@ -1141,21 +1320,12 @@ pub(crate) fn audit_revoked(
 
 /// The content of a certificate: as stored, or rebuilt from the records for certificates
 /// recorded without one (imports, sample data).
-fn recorded_content(conn: &mut PgConnection, row: &db::CertificateRow) -> Result<Content, Error> {
+pub(crate) fn recorded_content(conn: &mut PgConnection, row: &db::CertificateRow) -> Result<Content, Error> {
     if let Some(value) = &row.content {
         return serde_json::from_value(value.clone())
             .map_err(|e| Error::Internal(anyhow::anyhow!("content of certificate {}: {e}", row.serial)));
     }
-    let holders: Vec<Holder> = db::right_holders(conn, row.rrr_id)
-        .context_db("loading the holders")?
-        .into_iter()
-        .map(|h| Holder {
-            kind: cert::HolderKind::parse(&h.kind).unwrap_or(cert::HolderKind::Person),
-            name: h.full_name,
-            id_number: h.id_number,
-            share: h.share,
-        })
-        .collect();
+    let holders = holders_of_right(conn, row.rrr_id)?;
     let version_id = db::right_version(conn, row.rrr_id).context_db("loading the right")?;
     let parcel = db::version_by_id(conn, version_id)
         .context_db("loading the parcel version")?
@@ -1275,6 +1445,7 @@ pub fn replace(
         let new_id = db::reserve_id_for_successor(conn).context_db("reserving the certificate id")?;
         db::mark_replaced(conn, old.id, new_id).context_db("marking the old certificate replaced")?;
         let draft = Draft {
+            procedure: procedure.to_string(),
             rrr_id: old.rrr_id,
             holders: previous.holders.clone(),
             parcel,
@@ -1346,6 +1517,25 @@ pub fn verify(conn: &mut PgConnection, serial: &str, scanned: &ScannedReference)
     // The hash of the content as stored: exactly the bytes that were sealed.
     let content_hash = row.content.as_ref().map(|v| cert::content_hash(cert::canonical_json(v).as_bytes()));
     let content_current = scanned_hash.map(|h| content_hash.as_deref() == Some(h));
+    // A valid certificate proves its right as it stands now: after an endorsed change (a share
+    // sold, an inheritance) the register's holders, not page 1's, are the ones in force.
+    let holders = if row.status == cert::Status::Valid && row.right_valid_to.is_none() {
+        holders_of_right(conn, row.rrr_id)?
+    } else {
+        content.holders.clone()
+    };
+    let changes = rights::changes_of_certificate(conn, row.id)
+        .context_db("loading the changes")?
+        .into_iter()
+        .map(|c| PublicChange {
+            kind: c.kind,
+            result: c.result,
+            summary: c.summary,
+            recorded_on: cert::vietnam_date(c.recorded_at),
+            dossier: c.receipt_no,
+            late: c.late,
+        })
+        .collect();
     Ok(VerificationView {
         valid: row.status == cert::Status::Valid,
         status: row.status.as_str().to_string(),
@@ -1353,22 +1543,27 @@ pub fn verify(conn: &mut PgConnection, serial: &str, scanned: &ScannedReference)
         issued_on: row.issued_on,
         authority: row.issuing_authority,
         national_parcel_id: content.parcel.national_id,
-        holders: content
-            .holders
-            .iter()
-            .map(|h| PublicHolder {
-                kind: h.kind.as_str().to_string(),
-                name: cert::public_name(h.kind, &h.name),
-                share: h.share,
-            })
-            .collect(),
+        holders: holders.iter().map(public_holder).collect(),
         replaced_by: row.replaced_by_serial,
         replaced_on: row.replaced_on,
         revoked_on: row.revoked_at.map(cert::vietnam_date),
         key_id: row.key_id,
         content_hash,
         content_current,
+        changes,
     })
+}
+
+/// A holder as the public sees them: names of people masked, no ids, no addresses.
+fn public_holder(h: &Holder) -> PublicHolder {
+    let masked = |m: &cert::Member| domain::privacy::mask_person_name(&m.name);
+    PublicHolder {
+        kind: h.kind.as_str().to_string(),
+        name: cert::public_name(h.kind, &h.name),
+        share: h.share,
+        spouse: h.spouse.as_ref().map(masked),
+        members: h.members.iter().map(masked).collect(),
+    }
 }
 
 /// How a QR payload is checked offline, as `GET /certificates/keys` explains it.
@@ -1441,7 +1636,7 @@ pub fn print(conn: &mut PgConnection, actor: &Actor, serial: &str) -> Result<Str
 
 /// The diagram of a parcel version in its VN-2000 plane: the zone it was surveyed in, or for
 /// WGS 84 submissions the province's zone (the nearest meridian when none is configured).
-fn diagram_of(version: &ParcelRow, province_epsg: Option<i32>) -> Result<print::Diagram, Error> {
+pub(crate) fn diagram_of(version: &ParcelRow, province_epsg: Option<i32>) -> Result<print::Diagram, Error> {
     let geometry: geojson::Geometry =
         version.geometry.parse().map_err(|e| anyhow::anyhow!("geometry of parcel {}: {e}", version.national_id))?;
     let wgs84 = domain::geometry::parse_polygonal(&geometry)

@@ -208,6 +208,9 @@ pub struct ParcelHistory {
     #[schema(value_type = String, example = "FeatureCollection")]
     pub kind: &'static str,
     pub features: Vec<ParcelVersionFeature>,
+    /// Changes registered after issuance (đăng ký biến động), oldest first: what changed, when,
+    /// under which dossier, between which versions; no personal data.
+    pub changes: Vec<super::changes::HistoryChange>,
 }
 
 /// `POST /parcels/{id}/split`: the retired parcel and the new parts.
@@ -291,8 +294,10 @@ pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<ParcelDetailFea
     let holders = holders
         .iter()
         .map(|h| {
-            let name =
-                if h.kind == "organisation" { h.full_name.clone() } else { privacy::mask_person_name(&h.full_name) };
+            let name = match domain::certificate::HolderKind::parse(&h.kind) {
+                Some(kind) => domain::certificate::public_name(kind, &h.full_name),
+                None => privacy::mask_person_name(&h.full_name),
+            };
             MaskedHolder { kind: h.kind.clone(), name, share: h.share }
         })
         .collect();
@@ -326,8 +331,10 @@ pub fn history(conn: &mut PgConnection, national_id: &str) -> Result<ParcelHisto
     if rows.is_empty() {
         return Err(not_found(national_id));
     }
+    let changes = super::changes::history(conn, rows[0].parcel_id)?;
     Ok(ParcelHistory {
         kind: "FeatureCollection",
+        changes,
         features: rows
             .iter()
             .map(|r| ParcelVersionFeature {
@@ -868,45 +875,16 @@ pub fn replace_geometry(
             .context_db("loading the parcel")?
             .ok_or_else(|| not_found(national_id))?;
         authorize(actor, Action::ParcelChangeGeometry, &current.province_code)?;
-        let commune =
-            admin_units::current_commune(conn, &current.commune_code).context_db("finding the commune")?.ok_or_else(
-                || anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code),
-            )?;
-        let measured = measure(&geometry, crs, area_zone(&commune, &geometry, crs)).map_err(geometry_error)?;
-        lock_for_change(conn, commune.id, &[&current])?;
-        check_placement(conn, settings, &commune, &measured, &[current.parcel_id])?;
-        let recorded = db::land_uses_of_version(conn, current.version_id).context_db("loading the land uses")?;
-        let land_uses = match &req.land_uses {
-            Some(inputs) => {
-                let mut uses = land_uses(inputs, measured.legal_area_m2)?;
-                carry_recorded(&mut uses, &recorded)?;
-                uses
-            }
-            None => rescale_land_uses(recorded, measured.legal_area_m2, &format!("parcel {national_id}"))?,
-        };
-        let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
-        db::insert_version(
+        let updated = new_boundary_version(
             conn,
-            current.parcel_id,
-            version + 1,
-            &db::NewVersion {
-                commune_id: commune.id,
-                registered_commune_id: current.registered_commune_id,
-                sheet_no: current.sheet_no,
-                parcel_no: current.parcel_no,
-                geometry_wgs84: &measured.wgs84,
-                source_crs_epsg: measured.source.epsg() as i32,
-                legal_area_m2: measured.legal_area_m2,
-                address: current.address.as_deref(),
-                change_reason: req.reason.trim(),
-                is_synthetic: false,
-                land_uses: &land_uses,
-            },
-        )
-        .map_err(|e| foreign_key_or_db(e, "inserting the new version"))?;
-        let updated = db::current_by_national_id(conn, national_id)
-            .context_db("reading the parcel back")?
-            .ok_or_else(|| anyhow::anyhow!("parcel vanished inside its own transaction"))?;
+            settings,
+            &current,
+            crs,
+            &geometry,
+            req.land_uses.as_deref(),
+            req.reason.trim(),
+            "",
+        )?;
         let view = feature(&updated);
         audit::append(
             conn,
@@ -923,6 +901,92 @@ pub fn replace_geometry(
         .context_db("writing the audit log")?;
         Ok(view)
     })
+}
+
+/// A boundary given in a request (`crs` + GeoJSON `geometry`), checked: pointers `{prefix}/crs`,
+/// `{prefix}/geometry…`.
+pub(crate) fn parse_boundary(
+    prefix: &str,
+    crs: Option<&str>,
+    geometry: &Value,
+) -> Result<(Crs, geo_types::MultiPolygon<f64>), Error> {
+    parse_geometry(crs, geometry).map_err(|e| nest_pointers(prefix, e))
+}
+
+/// Moves each body pointer of an `Invalid` error under `prefix` (a boundary nested in a change).
+fn nest_pointers(prefix: &str, e: Error) -> Error {
+    match e {
+        Error::Invalid(errors) => Error::Invalid(
+            errors
+                .into_iter()
+                .map(|f| match f.location {
+                    super::Location::Pointer(p) => {
+                        FieldError { location: super::Location::Pointer(format!("{prefix}{p}")), ..f }
+                    }
+                    _ => f,
+                })
+                .collect(),
+        ),
+        e => e,
+    }
+}
+
+/// Inside the caller's transaction: the parcel `current` gets a new version with this
+/// boundary (measured, in its commune, overlapping no other parcel), its land uses rescaled or
+/// as given; returns the new current version. A change after issuance (re-survey) and
+/// `PUT /parcels/{id}/geometry` share it. `pointer` prefixes the land uses' pointers.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_boundary_version(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    current: &db::ParcelRow,
+    crs: Crs,
+    geometry: &geo_types::MultiPolygon<f64>,
+    land_uses_in: Option<&[LandUseInput]>,
+    reason: &str,
+    pointer: &str,
+) -> Result<db::ParcelRow, Error> {
+    let national_id = current.national_id.as_str();
+    let commune =
+        admin_units::current_commune(conn, &current.commune_code).context_db("finding the commune")?.ok_or_else(
+            || anyhow::anyhow!("commune {} of parcel {national_id} is no longer in force", current.commune_code),
+        )?;
+    let measured = measure(geometry, crs, area_zone(&commune, geometry, crs))
+        .map_err(|e| nest_pointers(pointer, geometry_error(e)))?;
+    lock_for_change(conn, commune.id, &[current])?;
+    check_placement(conn, settings, &commune, &measured, &[current.parcel_id])?;
+    let recorded = db::land_uses_of_version(conn, current.version_id).context_db("loading the land uses")?;
+    let land_uses = match land_uses_in {
+        Some(inputs) => {
+            let mut uses = land_uses(inputs, measured.legal_area_m2)?;
+            carry_recorded(&mut uses, &recorded)?;
+            uses
+        }
+        None => rescale_land_uses(recorded, measured.legal_area_m2, &format!("parcel {national_id}"))?,
+    };
+    let version = db::close_current_version(conn, current.parcel_id).context_db("closing the current version")?;
+    db::insert_version(
+        conn,
+        current.parcel_id,
+        version + 1,
+        &db::NewVersion {
+            commune_id: commune.id,
+            registered_commune_id: current.registered_commune_id,
+            sheet_no: current.sheet_no,
+            parcel_no: current.parcel_no,
+            geometry_wgs84: &measured.wgs84,
+            source_crs_epsg: measured.source.epsg() as i32,
+            legal_area_m2: measured.legal_area_m2,
+            address: current.address.as_deref(),
+            change_reason: reason,
+            is_synthetic: false,
+            land_uses: &land_uses,
+        },
+    )
+    .map_err(|e| foreign_key_or_db(e, "inserting the new version"))?;
+    db::current_by_national_id(conn, national_id)
+        .context_db("reading the parcel back")?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("parcel vanished inside its own transaction")))
 }
 
 fn foreign_key_or_db(e: diesel::result::Error, context: &'static str) -> Error {

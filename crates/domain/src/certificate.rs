@@ -27,9 +27,13 @@ pub const MAX_SERIAL_NUMBER: u32 = 99_999_999;
 pub const MAX_BLANKS_PER_RANGE: u32 = 100_000;
 /// Co-holders' shares must add up to 1 within this.
 pub const SHARE_TOLERANCE: f64 = 1e-6;
-/// Prefix of the registry book number (số vào sổ cấp GCN), e.g. "CS 00120" for certificates
-/// issued at province level (the 2025 two-tier structure has no district offices).
-pub const REGISTRY_PREFIX: &str = "CS";
+/// Prefix of the registry book number (số vào sổ cấp GCN) when the issuing-authority table
+/// (`sample-data/issuing-authorities.csv`) has no row for a certificate: "CS" as for
+/// certificates issued at province level (the 2025 two-tier structure has no district offices).
+pub const DEFAULT_REGISTRY_PREFIX: &str = "CS";
+/// The issuing authority when the table has no row; `{province}` is the province as
+/// [`authority`] names it.
+pub const DEFAULT_AUTHORITY: &str = "Văn phòng đăng ký đất đai {province}";
 /// Marks the layout of [`Content`], so a verifier can tell future layouts apart. Adding
 /// [`Content::endorsements`] kept it: content without endorsements has the same bytes as before.
 pub const CONTENT_SCHEMA: &str = "diachinh.gcn.1";
@@ -243,26 +247,37 @@ impl TryFrom<String> for BlankStatus {
     }
 }
 
-/// Người sử dụng đất: who holds the right.
+/// Người sử dụng đất: who holds the right (Land Law 2024 Art. 4 lists the users; Circular
+/// 10/2024 Art. 32 how each is printed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum HolderKind {
-    /// Cá nhân.
+    /// Cá nhân; with a spouse, vợ chồng sharing the right without shares.
     Person,
-    /// Hộ gia đình.
+    /// Hộ gia đình: its members share the household's right.
     Household,
     /// Tổ chức: its name is public.
     Organisation,
+    /// Cơ sở tôn giáo (a religious establishment).
+    Religious,
+    /// Cộng đồng dân cư (a community).
+    Community,
+    /// Tổ chức kinh tế có vốn đầu tư nước ngoài (a foreign-invested entity).
+    ForeignInvested,
 }
 
 impl HolderKind {
+    pub const ALL: [HolderKind; 6] = [
+        HolderKind::Person,
+        HolderKind::Household,
+        HolderKind::Organisation,
+        HolderKind::Religious,
+        HolderKind::Community,
+        HolderKind::ForeignInvested,
+    ];
+
     pub fn parse(text: &str) -> Option<HolderKind> {
-        match text {
-            "person" => Some(HolderKind::Person),
-            "household" => Some(HolderKind::Household),
-            "organisation" => Some(HolderKind::Organisation),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -270,46 +285,212 @@ impl HolderKind {
             HolderKind::Person => "person",
             HolderKind::Household => "household",
             HolderKind::Organisation => "organisation",
+            HolderKind::Religious => "religious",
+            HolderKind::Community => "community",
+            HolderKind::ForeignInvested => "foreign_invested",
+        }
+    }
+
+    /// Whether the holder is a natural person or a family, whose names are personal data.
+    pub fn is_private(&self) -> bool {
+        matches!(self, HolderKind::Person | HolderKind::Household)
+    }
+}
+
+/// Ông / Bà: how a person is named on the certificate ("Ông … và vợ: Bà …").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Title {
+    Ong,
+    Ba,
+}
+
+impl Title {
+    pub fn parse(text: &str) -> Option<Title> {
+        match text {
+            "ong" => Some(Title::Ong),
+            "ba" => Some(Title::Ba),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Title::Ong => "ong",
+            Title::Ba => "ba",
+        }
+    }
+
+    /// "Ông" / "Bà".
+    pub fn label(&self) -> &'static str {
+        match self {
+            Title::Ong => "Ông",
+            Title::Ba => "Bà",
+        }
+    }
+
+    /// What this holder's spouse is called after "và": Ông's is his wife (vợ), Bà's her
+    /// husband (chồng).
+    pub fn spouse_word(&self) -> &'static str {
+        match self {
+            Title::Ong => "vợ",
+            Title::Ba => "chồng",
         }
     }
 }
 
+/// A person who shares a holder's right without a share of their own: the spouse of a married
+/// holder (Land Law 2024 Art. 135(4)) or a member of a household (Art. 135(5)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Title>,
+    pub name: String,
+    pub id_number: Option<String>,
+    /// Quan hệ với chủ hộ (a household member's relation to its head), as stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<String>,
+}
+
 /// A holder as printed on the certificate. `id_number` is personal data: it is printed on the
-/// holder's own certificate but never shown by public endpoints.
+/// holder's own certificate but never shown by public endpoints. The fields after `share` are
+/// left out of the JSON while empty, so content sealed before they existed keeps its bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Holder {
     pub kind: HolderKind,
     pub name: String,
     pub id_number: Option<String>,
-    /// Share of the right, 0 < share ≤ 1, 8 decimals as stored.
+    /// Share of the right, 0 < share ≤ 1, 8 decimals as stored. A married couple or a
+    /// household holds one share together: its members have none of their own.
     pub share: f64,
+    /// Ông / Bà of a person, or of a household's head ("Hộ ông …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Title>,
+    /// Địa chỉ (thường trú / trụ sở).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The spouse sharing a person's right (tài sản chung của vợ chồng, no shares).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spouse: Option<Member>,
+    /// The members of a household who share its right, besides its head.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
+}
+
+/// The fields of a holder as a request states them, before checking.
+#[derive(Debug, Clone, Default)]
+pub struct HolderFields<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub id_number: Option<&'a str>,
+    pub share: f64,
+    pub title: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub spouse: Option<MemberFields<'a>>,
+    pub members: Vec<MemberFields<'a>>,
+}
+
+/// A spouse or household member as a request states them.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFields<'a> {
+    pub title: Option<&'a str>,
+    pub name: &'a str,
+    pub id_number: Option<&'a str>,
+    pub relation: Option<&'a str>,
+}
+
+fn parse_name(pointer: &str, name: &str) -> Result<String, InputError> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(input_error(pointer, "a name of 1 to 200 characters is required"));
+    }
+    Ok(name)
+}
+
+fn parse_id_number(pointer: &str, id_number: Option<&str>) -> Result<Option<String>, InputError> {
+    match id_number.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(id) if id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/') => {
+            Ok(Some(id.to_string()))
+        }
+        Some(_) => Err(input_error(pointer, "up to 32 letters, digits, '-' or '/'")),
+    }
+}
+
+fn parse_title(pointer: &str, title: Option<&str>) -> Result<Option<Title>, InputError> {
+    title.map(|t| Title::parse(t).ok_or_else(|| input_error(pointer, "ong (Ông) or ba (Bà)"))).transpose()
+}
+
+fn parse_member(prefix: &str, m: &MemberFields) -> Result<Member, InputError> {
+    Ok(Member {
+        title: parse_title(&format!("{prefix}/title"), m.title)?,
+        name: parse_name(&format!("{prefix}/name"), m.name)?,
+        id_number: parse_id_number(&format!("{prefix}/id_number"), m.id_number)?,
+        relation: one_line(&format!("{prefix}/relation"), m.relation.unwrap_or(""), 100)?,
+    })
 }
 
 impl Holder {
     /// Parses one holder from request fields; pointers are relative to the holder object.
     pub fn parse(kind: &str, name: &str, id_number: Option<&str>, share: f64) -> Result<Holder, InputError> {
-        let kind =
-            HolderKind::parse(kind).ok_or_else(|| input_error("/kind", "one of person, household, organisation"))?;
-        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(input_error("/name", "a name of 1 to 200 characters is required"));
-        }
-        let id_number = match id_number.map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(id) if id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/') => {
-                Some(id.to_string())
-            }
-            Some(_) => return Err(input_error("/id_number", "up to 32 letters, digits, '-' or '/'")),
-        };
-        if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+        Holder::parse_fields(&HolderFields { kind, name, id_number, share, ..HolderFields::default() })
+    }
+
+    /// Parses a holder with its title, address, spouse and household members. A spouse is a
+    /// person's only (both titled, so the certificate can say "và vợ"/"và chồng"); members
+    /// belong to a household. Pointers are relative to the holder object.
+    pub fn parse_fields(f: &HolderFields) -> Result<Holder, InputError> {
+        let one_of = HolderKind::ALL.map(|k| k.as_str()).join(", ");
+        let kind = HolderKind::parse(f.kind).ok_or_else(|| input_error("/kind", format!("one of {one_of}")))?;
+        let name = parse_name("/name", f.name)?;
+        let id_number = parse_id_number("/id_number", f.id_number)?;
+        if !(f.share.is_finite() && f.share > 0.0 && f.share <= 1.0) {
             return Err(input_error("/share", "a share is a number above 0 and at most 1"));
         }
         // Stored as numeric(9, 8): the content carries exactly what the database keeps.
-        let share = (share * 1e8).round() / 1e8;
+        let share = (f.share * 1e8).round() / 1e8;
         if share <= 0.0 {
             return Err(input_error("/share", "a share below 0.00000001 cannot be recorded"));
         }
-        Ok(Holder { kind, name, id_number, share })
+        let title = parse_title("/title", f.title)?;
+        if title.is_some() && !kind.is_private() {
+            return Err(input_error("/title", "only a person or a household's head is Ông or Bà"));
+        }
+        let address = one_line("/address", f.address.unwrap_or(""), 300)?;
+        let spouse = f.spouse.as_ref().map(|m| parse_member("/spouse", m)).transpose()?;
+        if let Some(sp) = &spouse {
+            if kind != HolderKind::Person {
+                return Err(input_error(
+                    "/spouse",
+                    "only a person has a spouse on the certificate; a household lists members",
+                ));
+            }
+            // Circular 10/2024 Art. 32(2): "Ông … và vợ: Bà …" needs both titles.
+            if title.is_none() {
+                return Err(input_error("/title", "a married holder is printed with Ông or Bà: say which"));
+            }
+            if sp.title.is_none() {
+                return Err(input_error("/spouse/title", "say whether the spouse is Ông or Bà"));
+            }
+        }
+        let members = f
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| parse_member(&format!("/members/{i}"), m))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !members.is_empty() && kind != HolderKind::Household {
+            return Err(input_error("/members", "only a household has members; spouses are given as spouse"));
+        }
+        if members.len() > 50 {
+            return Err(input_error("/members", "at most 50 members"));
+        }
+        Ok(Holder { kind, name, id_number, share, title, address, spouse, members })
+    }
+
+    /// Whether several people share this one entry without shares (a couple, a household).
+    pub fn is_shared(&self) -> bool {
+        self.spouse.is_some() || !self.members.is_empty()
     }
 }
 
@@ -338,8 +519,9 @@ pub enum UseForm {
 }
 
 impl UseForm {
+    /// Several holders, a couple or a household use the land jointly (chung).
     pub fn for_holders(holders: &[Holder]) -> UseForm {
-        if holders.len() > 1 {
+        if holders.len() > 1 || holders.iter().any(Holder::is_shared) {
             UseForm::Joint
         } else {
             UseForm::Sole
@@ -451,9 +633,14 @@ pub struct Content {
     pub endorsements: Vec<Endorsement>,
 }
 
-/// Số vào sổ: "CS 00001".
-pub fn registry_no(number: i32) -> String {
-    format!("{REGISTRY_PREFIX} {number:05}")
+/// Số vào sổ: "CS 00001", the prefix from the issuing-authority table.
+pub fn registry_no(prefix: &str, number: i32) -> String {
+    format!("{prefix} {number:05}")
+}
+
+/// Whether a registry prefix is two or three capital letters ("CS", "CH", "CT").
+pub fn is_registry_prefix(prefix: &str) -> bool {
+    (2..=3).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// Mã Giấy chứng nhận. Its official structure is unconfirmed (DOMAIN.md §1 [U]); until it is,
@@ -464,9 +651,15 @@ pub fn certificate_code(province_code: &str, year: i32, registry_number: i32) ->
 
 /// The issuing office's name from the province's name and type.
 pub fn authority(province_name: &str, division_type: &str) -> String {
+    authority_from(DEFAULT_AUTHORITY, province_name, division_type)
+}
+
+/// An issuing authority from its template in the table: `{province}` becomes "tỉnh Khánh
+/// Hòa" or "thành phố Cần Thơ".
+pub fn authority_from(template: &str, province_name: &str, division_type: &str) -> String {
     let name =
         if division_type == "tỉnh" { format!("tỉnh {province_name}") } else { lower_first_word(province_name) };
-    format!("Văn phòng đăng ký đất đai {name}")
+    template.replace("{province}", &name)
 }
 
 /// The place printed before the date: the province's name without "Thành phố"/"Tỉnh".
@@ -565,6 +758,7 @@ pub fn reason_label(reason: &str) -> &'static str {
         "transfer" => "chuyển nhượng quyền sử dụng đất",
         "inheritance" => "thừa kế quyền sử dụng đất",
         "gift" => "tặng cho quyền sử dụng đất",
+        "change" => "đăng ký biến động, cấp Giấy chứng nhận mới",
         _ => "thay thế",
     }
 }
@@ -573,7 +767,9 @@ pub fn reason_label(reason: &str) -> &'static str {
 /// masked to family name and initials ("Hộ ông Nguyễn Văn An" → "Hộ ông Nguyễn V. A.").
 pub fn public_name(kind: HolderKind, name: &str) -> String {
     match kind {
-        HolderKind::Organisation => name.to_string(),
+        HolderKind::Organisation | HolderKind::Religious | HolderKind::Community | HolderKind::ForeignInvested => {
+            name.to_string()
+        }
         HolderKind::Person => super::privacy::mask_person_name(name),
         HolderKind::Household => {
             for prefix in ["Hộ gia đình ông ", "Hộ gia đình bà ", "Hộ ông ", "Hộ bà ", "Hộ gia đình "]
@@ -894,6 +1090,47 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn holders_with_spouses_members_and_the_new_kinds() {
+        let f = |kind| HolderFields { kind, name: "Chùa Thử", share: 1.0, ..HolderFields::default() };
+        for kind in ["religious", "community", "foreign_invested", "organisation"] {
+            let h = Holder::parse_fields(&f(kind)).unwrap();
+            assert_eq!(public_name(h.kind, &h.name), "Chùa Thử", "{kind} names are public");
+        }
+        let spouse = MemberFields { title: Some("ba"), name: "Trần Thị Bé", ..MemberFields::default() };
+        let married = HolderFields {
+            kind: "person",
+            name: "Nguyễn Văn An",
+            share: 1.0,
+            title: Some("ong"),
+            spouse: Some(spouse.clone()),
+            ..HolderFields::default()
+        };
+        let h = Holder::parse_fields(&married).unwrap();
+        assert!(h.is_shared());
+        assert_eq!(UseForm::for_holders(&[h]), UseForm::Joint);
+        for (bad, pointer) in [
+            (HolderFields { title: None, ..married.clone() }, "/title"),
+            (
+                HolderFields { spouse: Some(MemberFields { title: None, ..spouse.clone() }), ..married.clone() },
+                "/spouse/title",
+            ),
+            (HolderFields { kind: "household", ..married.clone() }, "/spouse"),
+            (HolderFields { title: Some("sir"), ..married.clone() }, "/title"),
+            (HolderFields { spouse: None, members: vec![spouse.clone()], ..married.clone() }, "/members"),
+            (HolderFields { kind: "organisation", spouse: None, ..married.clone() }, "/title"),
+            (
+                HolderFields { spouse: Some(MemberFields { name: " ", ..spouse.clone() }), ..married.clone() },
+                "/spouse/name",
+            ),
+        ] {
+            assert_eq!(Holder::parse_fields(&bad).unwrap_err().pointer, pointer);
+        }
+        // New fields stay out of the JSON while empty: contents sealed before keep their bytes.
+        let plain = serde_json::to_string(&Holder::parse("person", "A", None, 1.0).unwrap()).unwrap();
+        assert_eq!(plain, r#"{"kind":"person","name":"A","id_number":null,"share":1.0}"#);
+    }
+
+    #[test]
     fn public_names() {
         assert_eq!(public_name(HolderKind::Person, "Nguyễn Văn An"), "Nguyễn V. A.");
         assert_eq!(public_name(HolderKind::Household, "Hộ ông Nguyễn Văn An"), "Hộ ông Nguyễn V. A.");
@@ -908,7 +1145,18 @@ pub(crate) mod tests {
             "Văn phòng đăng ký đất đai thành phố Cần Thơ"
         );
         assert_eq!(place("Thành phố Cần Thơ"), "Cần Thơ");
-        assert_eq!(registry_no(1), "CS 00001");
+        assert_eq!(registry_no("CS", 1), "CS 00001");
+        assert_eq!(registry_no("CT", 42), "CT 00042");
+        assert!(
+            is_registry_prefix("CS")
+                && is_registry_prefix("CHT")
+                && !is_registry_prefix("cs")
+                && !is_registry_prefix("C")
+        );
+        assert_eq!(
+            authority_from("Sở Nông nghiệp và Môi trường {province}", "Khánh Hòa", "tỉnh"),
+            "Sở Nông nghiệp và Môi trường tỉnh Khánh Hòa"
+        );
         assert_eq!(certificate_code("92", 2026, 7), "92.2026.00007");
     }
 
@@ -946,7 +1194,7 @@ pub(crate) mod tests {
             schema: CONTENT_SCHEMA.into(),
             serial: "ĐC00000042".into(),
             code: certificate_code("92", 2026, 1),
-            registry_no: registry_no(1),
+            registry_no: registry_no("CS", 1),
             province_code: "92".into(),
             issued_on: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
             authority: authority("Thành phố Cần Thơ", "thành phố trung ương"),

@@ -16,8 +16,8 @@ use domain::dossier::State;
 use super::parcels::{self, ParcelRow, VersionFilter};
 use crate::enums::Stored;
 use crate::schema::{
-    admin_units, certificate_blanks, certificates, dossier_parcels, dossiers, land_use_types, parcel_versions, rrrs,
-    signing_keys,
+    admin_units, certificate_blanks, certificates, dossier_parcels, dossiers, issuing_authorities, land_use_types,
+    parcel_versions, rrrs, signing_keys,
 };
 
 const BLANK_OVERLAPS: &str = include_str!("sql/certificate_blank_overlaps.sql");
@@ -28,6 +28,7 @@ const RIGHT_HOLDERS: &str = include_str!("sql/certificate_right_holders.sql");
 const CERTIFICATE_SELECT: &str = include_str!("sql/certificate_select.sql");
 const DEFER_SUCCESSOR_CHECK: &str = include_str!("sql/certificate_defer_successor_check.sql");
 const NEXT_ID: &str = include_str!("sql/certificate_next_id.sql");
+const ISSUING_AUTHORITY: &str = include_str!("sql/certificate_issuing_authority.sql");
 
 #[derive(QueryableByName)]
 struct Serial {
@@ -259,6 +260,15 @@ pub fn close_right(conn: &mut PgConnection, rrr_id: i64, reason: &str, dossier_i
 /// A holder of a right with the personal data the certificate prints.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct RightHolderRow {
+    #[diesel(sql_type = BigInt)]
+    pub party_id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub title: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub address: Option<String>,
+    /// JSON array of {role: spouse|member, title, name, id_number, relation}.
+    #[diesel(sql_type = Text)]
+    pub members: String,
     #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = Text)]
@@ -271,6 +281,78 @@ pub struct RightHolderRow {
 
 pub fn right_holders(conn: &mut PgConnection, rrr_id: i64) -> QueryResult<Vec<RightHolderRow>> {
     diesel::sql_query(RIGHT_HOLDERS).bind::<BigInt, _>(rrr_id).load(conn)
+}
+
+/// Who issues a certificate of `province` for `procedure` to a holder of `holder_kind`, and
+/// the registry prefix: (authority template, prefix), the most specific row.
+pub fn issuing_authority(
+    conn: &mut PgConnection,
+    province: &str,
+    procedure: &str,
+    holder_kind: &str,
+) -> QueryResult<Option<(String, String)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        authority: String,
+        #[diesel(sql_type = Text)]
+        registry_prefix: String,
+    }
+    let row: Option<Row> = diesel::sql_query(ISSUING_AUTHORITY)
+        .bind::<Text, _>(province)
+        .bind::<Text, _>(procedure)
+        .bind::<Text, _>(holder_kind)
+        .get_result(conn)
+        .optional()?;
+    Ok(row.map(|r| (r.authority, r.registry_prefix)))
+}
+
+/// One row of the issuing-authority table (reference data).
+pub struct AuthorityRow<'a> {
+    pub province_code: &'a str,
+    pub procedure_code: &'a str,
+    pub holder_kind: &'a str,
+    pub authority: &'a str,
+    pub registry_prefix: &'a str,
+    pub legal_basis: &'a str,
+}
+
+/// Loads one row (idempotent).
+pub fn upsert_issuing_authority(conn: &mut PgConnection, r: &AuthorityRow) -> QueryResult<usize> {
+    use diesel::upsert::excluded;
+    diesel::insert_into(issuing_authorities::table)
+        .values((
+            issuing_authorities::province_code.eq(r.province_code),
+            issuing_authorities::procedure_code.eq(r.procedure_code),
+            issuing_authorities::holder_kind.eq(r.holder_kind),
+            issuing_authorities::authority.eq(r.authority),
+            issuing_authorities::registry_prefix.eq(r.registry_prefix),
+            issuing_authorities::legal_basis.eq(r.legal_basis),
+        ))
+        .on_conflict((
+            issuing_authorities::province_code,
+            issuing_authorities::procedure_code,
+            issuing_authorities::holder_kind,
+        ))
+        .do_update()
+        .set((
+            issuing_authorities::authority.eq(excluded(issuing_authorities::authority)),
+            issuing_authorities::registry_prefix.eq(excluded(issuing_authorities::registry_prefix)),
+            issuing_authorities::legal_basis.eq(excluded(issuing_authorities::legal_basis)),
+        ))
+        .execute(conn)
+}
+
+/// The valid certificate now proves the right's next version (a change after issuance closed
+/// the old right and opened `rrr_id` carried from it); 1 when moved.
+pub fn move_to_right(conn: &mut PgConnection, certificate_id: i64, rrr_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        certificates::table
+            .filter(certificates::id.eq(certificate_id))
+            .filter(certificates::status.eq(Status::Valid.as_str())),
+    )
+    .set(certificates::rrr_id.eq(rrr_id))
+    .execute(conn)
 }
 
 /// The right's parcel version id.

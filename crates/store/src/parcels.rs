@@ -104,6 +104,7 @@ const AT_POINT: &str = concat!(include_str!("sql/parcel_select.sql"), include_st
 const OVERLAPS: &str = include_str!("sql/overlaps.sql");
 const INSERT_VERSION: &str = include_str!("sql/parcel_version_insert.sql");
 const INSERT_LAND_USE: &str = include_str!("sql/parcel_land_use_insert.sql");
+const COPY_VERSION: &str = include_str!("sql/parcel_version_copy.sql");
 const LAND_USES: &str = include_str!("sql/parcel_land_uses.sql");
 const BULK_INSERT: &str = include_str!("sql/bulk_insert.sql");
 const ANALYZE: &str = include_str!("sql/parcels_analyze.sql");
@@ -352,6 +353,39 @@ pub fn insert_version(conn: &mut PgConnection, parcel_id: i64, version: i32, v: 
         .bind::<Bool, _>(v.is_synthetic)
         .get_result(conn)?;
     for lu in v.land_uses {
+        diesel::sql_query(INSERT_LAND_USE)
+            .bind::<BigInt, _>(row.id)
+            .bind::<Text, _>(&lu.code)
+            .bind::<Double, _>(lu.area_m2)
+            .bind::<Nullable<Date>, _>(lu.use_until)
+            .bind::<Nullable<Text>, _>(lu.origin.as_deref())
+            .execute(conn)?;
+    }
+    Ok(row.id)
+}
+
+/// Writes version `version` as a copy of version `from_version_id` (closed just before) with
+/// other land uses, keeping geometry and numbers; returns the new version's id.
+pub fn copy_version(
+    conn: &mut PgConnection,
+    from_version_id: i64,
+    version: i32,
+    change_reason: &str,
+    address: Option<&str>,
+    land_uses: &[NewLandUse],
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Inserted {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let row: Inserted = diesel::sql_query(COPY_VERSION)
+        .bind::<BigInt, _>(from_version_id)
+        .bind::<Integer, _>(version)
+        .bind::<Text, _>(change_reason)
+        .bind::<Nullable<Text>, _>(address)
+        .get_result(conn)?;
+    for lu in land_uses {
         diesel::sql_query(INSERT_LAND_USE)
             .bind::<BigInt, _>(row.id)
             .bind::<Text, _>(&lu.code)

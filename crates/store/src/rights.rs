@@ -3,10 +3,10 @@
 use chrono::Datelike;
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Date, Double, Integer, Nullable, Text, Timestamptz};
 use domain::certificate::Status;
 
-use crate::schema::{certificates, parties, rrrs};
+use crate::schema::{certificates, change_rules, parties, party_members, rrr_changes, rrrs};
 
 define_sql_function!(
     /// The time now (not the transaction's start, as `now()` is).
@@ -16,6 +16,7 @@ define_sql_function!(
 const INSERT_USE_RIGHT: &str = include_str!("sql/rights_insert_use_right.sql");
 const INSERT_SHARE: &str = include_str!("sql/rights_insert_share.sql");
 const SHARES: &str = include_str!("sql/rights_shares.sql");
+const CHANGES: &str = include_str!("sql/rights_changes_of_parcel.sql");
 
 pub fn insert_party(
     conn: &mut PgConnection,
@@ -71,11 +72,213 @@ pub fn insert_use_right_from(
 }
 
 pub fn insert_share(conn: &mut PgConnection, rrr_id: i64, party_id: i64, share: f64) -> QueryResult<usize> {
+    insert_share_at(conn, rrr_id, party_id, share, None)
+}
+
+/// A share listed at position `ord` on the certificate (a change names a holder by it).
+pub fn insert_share_at(
+    conn: &mut PgConnection,
+    rrr_id: i64,
+    party_id: i64,
+    share: f64,
+    ord: Option<i32>,
+) -> QueryResult<usize> {
     diesel::sql_query(INSERT_SHARE)
         .bind::<BigInt, _>(rrr_id)
         .bind::<BigInt, _>(party_id)
         .bind::<Double, _>(share)
+        .bind::<Nullable<Integer>, _>(ord)
         .execute(conn)
+}
+
+/// A holder entry: a party with its title (Ông/Bà); its spouse or household members follow
+/// with [`insert_member`]. Returns the party's id.
+pub fn insert_holder(
+    conn: &mut PgConnection,
+    kind: &str,
+    full_name: &str,
+    id_number: Option<&str>,
+    address: Option<&str>,
+    title: Option<&str>,
+) -> QueryResult<i64> {
+    diesel::insert_into(parties::table)
+        .values((
+            parties::kind.eq(kind),
+            parties::full_name.eq(full_name),
+            parties::id_number.eq(id_number),
+            parties::address.eq(address),
+            parties::title.eq(title),
+        ))
+        .returning(parties::id)
+        .get_result(conn)
+}
+
+/// A spouse (`role` spouse) or household member (`member`) sharing party `party_id`'s entry.
+pub struct NewMember<'a> {
+    pub seq: i32,
+    pub role: &'a str,
+    pub title: Option<&'a str>,
+    pub full_name: &'a str,
+    pub id_number: Option<&'a str>,
+    pub relation: Option<&'a str>,
+}
+
+pub fn insert_member(conn: &mut PgConnection, party_id: i64, m: &NewMember) -> QueryResult<usize> {
+    diesel::insert_into(party_members::table)
+        .values((
+            party_members::party_id.eq(party_id),
+            party_members::seq.eq(m.seq),
+            party_members::role.eq(m.role),
+            party_members::title.eq(m.title),
+            party_members::full_name.eq(m.full_name),
+            party_members::id_number.eq(m.id_number),
+            party_members::relation.eq(m.relation),
+        ))
+        .execute(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Changes after issuance (đăng ký biến động)
+
+/// How a procedure registers one kind of change (`change_rules`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = change_rules, check_for_backend(diesel::pg::Pg))]
+pub struct ChangeRuleRow {
+    pub procedure_code: String,
+    pub change_kind: String,
+    pub result: String,
+    pub deadline_days: Option<i32>,
+    pub legal_basis: String,
+}
+
+/// The procedure's rules, by kind.
+pub fn change_rules_of(conn: &mut PgConnection, procedure_code: &str) -> QueryResult<Vec<ChangeRuleRow>> {
+    change_rules::table
+        .filter(change_rules::procedure_code.eq(procedure_code))
+        .order(change_rules::change_kind)
+        .select(ChangeRuleRow::as_select())
+        .load(conn)
+}
+
+/// Loads one rule (reference data, idempotent).
+pub fn upsert_change_rule(conn: &mut PgConnection, r: &ChangeRuleRow) -> QueryResult<usize> {
+    use diesel::upsert::excluded;
+    diesel::insert_into(change_rules::table)
+        .values((
+            change_rules::procedure_code.eq(&r.procedure_code),
+            change_rules::change_kind.eq(&r.change_kind),
+            change_rules::result.eq(&r.result),
+            change_rules::deadline_days.eq(r.deadline_days),
+            change_rules::legal_basis.eq(&r.legal_basis),
+        ))
+        .on_conflict((change_rules::procedure_code, change_rules::change_kind))
+        .do_update()
+        .set((
+            change_rules::result.eq(excluded(change_rules::result)),
+            change_rules::deadline_days.eq(excluded(change_rules::deadline_days)),
+            change_rules::legal_basis.eq(excluded(change_rules::legal_basis)),
+        ))
+        .execute(conn)
+}
+
+/// A change registered through a dossier.
+pub struct NewChange<'a> {
+    pub dossier_id: i64,
+    pub parcel_id: i64,
+    pub kind: &'a str,
+    pub result: &'a str,
+    pub from_rrr_id: i64,
+    pub to_rrr_id: i64,
+    pub from_version: i32,
+    pub to_version: i32,
+    pub certificate_id: i64,
+    pub replaced_certificate_id: Option<i64>,
+    pub event_date: Option<chrono::NaiveDate>,
+    pub due_on: Option<chrono::NaiveDate>,
+    pub late: bool,
+    pub summary: &'a str,
+    pub recorded_by: Option<i32>,
+}
+
+pub fn insert_change(conn: &mut PgConnection, c: &NewChange) -> QueryResult<i64> {
+    diesel::insert_into(rrr_changes::table)
+        .values((
+            rrr_changes::dossier_id.eq(c.dossier_id),
+            rrr_changes::parcel_id.eq(c.parcel_id),
+            rrr_changes::kind.eq(c.kind),
+            rrr_changes::result.eq(c.result),
+            rrr_changes::from_rrr_id.eq(c.from_rrr_id),
+            rrr_changes::to_rrr_id.eq(c.to_rrr_id),
+            rrr_changes::from_version.eq(c.from_version),
+            rrr_changes::to_version.eq(c.to_version),
+            rrr_changes::certificate_id.eq(c.certificate_id),
+            rrr_changes::replaced_certificate_id.eq(c.replaced_certificate_id),
+            rrr_changes::event_date.eq(c.event_date),
+            rrr_changes::due_on.eq(c.due_on),
+            rrr_changes::late.eq(c.late),
+            rrr_changes::summary.eq(c.summary),
+            rrr_changes::recorded_by.eq(c.recorded_by),
+        ))
+        .returning(rrr_changes::id)
+        .get_result(conn)
+}
+
+/// A registered change with its dossier's receipt number and certificates' serials.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ChangeRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub result: String,
+    #[diesel(sql_type = Text)]
+    pub receipt_no: String,
+    #[diesel(sql_type = BigInt)]
+    pub dossier_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub from_rrr_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub to_rrr_id: i64,
+    #[diesel(sql_type = Integer)]
+    pub from_version: i32,
+    #[diesel(sql_type = Integer)]
+    pub to_version: i32,
+    #[diesel(sql_type = Text)]
+    pub certificate: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub replaced_certificate: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub event_date: Option<chrono::NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub due_on: Option<chrono::NaiveDate>,
+    #[diesel(sql_type = Bool)]
+    pub late: bool,
+    #[diesel(sql_type = Text)]
+    pub summary: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The changes registered on a parcel, oldest first.
+pub fn changes_of_parcel(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Vec<ChangeRow>> {
+    diesel::sql_query(CHANGES)
+        .bind::<Nullable<BigInt>, _>(Some(parcel_id))
+        .bind::<Nullable<BigInt>, _>(None::<i64>)
+        .load(conn)
+}
+
+/// The changes that endorsed, issued or replaced a certificate, oldest first.
+pub fn changes_of_certificate(conn: &mut PgConnection, certificate_id: i64) -> QueryResult<Vec<ChangeRow>> {
+    diesel::sql_query(CHANGES)
+        .bind::<Nullable<BigInt>, _>(None::<i64>)
+        .bind::<Nullable<BigInt>, _>(Some(certificate_id))
+        .load(conn)
+}
+
+/// Whether a change was already registered through the dossier.
+pub fn change_of_dossier(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<bool> {
+    diesel::select(exists(rrr_changes::table.filter(rrr_changes::dossier_id.eq(dossier_id)))).get_result(conn)
 }
 
 /// A certificate issued over a right.

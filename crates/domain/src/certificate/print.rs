@@ -11,7 +11,7 @@ use std::fmt::Write;
 use chrono::{Datelike, NaiveDate};
 use geo_types::{Coord, LineString, MultiPolygon};
 
-use super::{reason_label, Content, HolderKind, UseForm};
+use super::{reason_label, Content, Holder, HolderKind, Member, UseForm};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -311,6 +311,61 @@ pub struct Sheet<'a> {
     pub diagram: &'a Diagram,
 }
 
+/// One holder as Circular 10/2024 Art. 32 prints it: "Ông: … và vợ: Bà …", "Hộ ông: …",
+/// "Tổ chức: …", each with its identification and address.
+fn holder_line(holder: &Holder) -> String {
+    let e = escape;
+    let (label, id_label) = match (holder.kind, holder.title) {
+        (HolderKind::Person, Some(t)) => (format!("{}: ", t.label()), "Số định danh cá nhân"),
+        (HolderKind::Person, None) => ("Ông/Bà: ".to_string(), "Số định danh cá nhân"),
+        (HolderKind::Household, Some(t)) => {
+            (format!("Hộ {}: ", t.label().to_lowercase()), "Số định danh cá nhân của chủ hộ")
+        }
+        (HolderKind::Household, None) => (String::new(), "Số định danh cá nhân của chủ hộ"),
+        (HolderKind::Organisation, _) => ("Tổ chức: ".to_string(), "Mã số"),
+        (HolderKind::Religious, _) => ("Cơ sở tôn giáo: ".to_string(), "Mã số"),
+        (HolderKind::Community, _) => ("Cộng đồng dân cư: ".to_string(), "Mã số"),
+        (HolderKind::ForeignInvested, _) => ("Tổ chức kinh tế có vốn đầu tư nước ngoài: ".to_string(), "Mã số"),
+    };
+    let mut line = format!("{label}<b>{}</b>", e(&holder.name));
+    if let Some(id) = &holder.id_number {
+        let _ = write!(line, "; {id_label}: {}", e(id));
+    }
+    if let (Some(spouse), Some(title)) = (&holder.spouse, holder.title) {
+        let _ = write!(line, "; và {}: {}", title_word(title, spouse), member_line(spouse, "Số định danh cá nhân"));
+    }
+    if let Some(address) = &holder.address {
+        let _ = write!(line, "; Địa chỉ: {}", e(address));
+    }
+    line
+}
+
+/// "vợ" or "chồng" of the holder: the spouse's own title says it; failing that, the holder's.
+fn title_word(holder_title: super::Title, spouse: &Member) -> &'static str {
+    match spouse.title {
+        Some(t) => match t {
+            super::Title::Ba => "vợ",
+            super::Title::Ong => "chồng",
+        },
+        None => holder_title.spouse_word(),
+    }
+}
+
+/// "Bà <b>…</b>; Số định danh cá nhân: …" for a spouse or a household member.
+fn member_line(m: &Member, id_label: &str) -> String {
+    let mut line = match m.title {
+        Some(t) => format!("{} <b>{}</b>", t.label(), escape(&m.name)),
+        None => format!("<b>{}</b>", escape(&m.name)),
+    };
+    if let Some(id) = &m.id_number {
+        let _ = write!(line, "; {id_label}: {}", escape(id));
+    }
+    if let Some(relation) = &m.relation {
+        let _ = write!(line, " ({})", escape(relation));
+    }
+    line
+}
+
 fn share_text(share: f64) -> String {
     let pct = format!("{:.6}", share * 100.0);
     let pct = pct.trim_end_matches('0').trim_end_matches('.');
@@ -385,17 +440,17 @@ pub fn render(sheet: &Sheet) -> String {
 
     h.push_str("<h2>1. Người sử dụng đất, chủ sở hữu tài sản gắn liền với đất</h2><ol class=\"holders\">");
     for holder in &c.holders {
-        let (label, id_label) = match holder.kind {
-            HolderKind::Person => ("Ông/Bà: ", "Số định danh cá nhân"),
-            HolderKind::Household => ("", "Số định danh cá nhân của chủ hộ"),
-            HolderKind::Organisation => ("Tổ chức: ", "Mã số"),
-        };
-        let _ = write!(h, "<li>{label}<b>{}</b>", e(&holder.name));
-        if let Some(id) = &holder.id_number {
-            let _ = write!(h, "; {id_label}: {}", e(id));
-        }
+        h.push_str("<li>");
+        h.push_str(&holder_line(holder));
         if c.holders.len() > 1 {
             let _ = write!(h, "; phần quyền: {}", share_text(holder.share));
+        }
+        if !holder.members.is_empty() {
+            h.push_str("<br>Các thành viên hộ gia đình cùng sử dụng đất:<ul class=\"members\">");
+            for m in &holder.members {
+                let _ = write!(h, "<li>{}</li>", member_line(m, "Số định danh cá nhân"));
+            }
+            h.push_str("</ul>");
         }
         h.push_str("</li>");
     }
@@ -660,6 +715,49 @@ mod tests {
         let (endorsed, revoked) =
             (html.find("Ngân hàng &lt;TMCP&gt;").unwrap(), html.find("Thu hồi Giấy chứng nhận").unwrap());
         assert!(endorsed < revoked);
+    }
+
+    #[test]
+    fn a_couple_and_a_household_print_as_circular_10_art_32_has_them() {
+        use crate::certificate::{Holder, HolderFields, MemberFields};
+        let mut content = sample_content();
+        let couple = Holder::parse_fields(&HolderFields {
+            kind: "person",
+            name: "Nguyễn Văn An",
+            id_number: Some("079123456789"),
+            share: 1.0,
+            title: Some("ong"),
+            spouse: Some(MemberFields {
+                title: Some("ba"),
+                name: "Trần Thị Bé",
+                id_number: Some("079987654321"),
+                ..MemberFields::default()
+            }),
+            ..HolderFields::default()
+        })
+        .unwrap();
+        content.holders = vec![couple];
+        let d = diagram(&rect(0.0, 0.0, 10.0, 10.0), 9209);
+        let html = render(&Sheet { content: &content, status: Status::Valid, qr_svg: None, diagram: &d });
+        assert!(
+            html.contains("<li>Ông: <b>Nguyễn Văn An</b>; Số định danh cá nhân: 079123456789; và vợ: Bà <b>Trần Thị Bé</b>; Số định danh cá nhân: 079987654321</li>"),
+            "{html}"
+        );
+        assert!(!html.contains("phần quyền"), "a couple alone holds no shares");
+
+        let member = |t, n| MemberFields { title: Some(t), name: n, relation: Some("con"), ..MemberFields::default() };
+        let household = Holder::parse_fields(&HolderFields {
+            kind: "household",
+            name: "Lê Văn Cả",
+            share: 1.0,
+            title: Some("ong"),
+            members: vec![member("ba", "Phạm Thị Hai"), member("ong", "Lê Văn Ba")],
+            ..HolderFields::default()
+        })
+        .unwrap();
+        content.holders = vec![household];
+        let html = render(&Sheet { content: &content, status: Status::Valid, qr_svg: None, diagram: &d });
+        assert!(html.contains("<li>Hộ ông: <b>Lê Văn Cả</b><br>Các thành viên hộ gia đình cùng sử dụng đất:<ul class=\"members\"><li>Bà <b>Phạm Thị Hai</b> (con)</li><li>Ông <b>Lê Văn Ba</b> (con)</li></ul></li>"), "{html}");
     }
 
     #[test]

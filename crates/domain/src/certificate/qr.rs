@@ -407,6 +407,10 @@ mod tests {
             let text = String::from_utf8(changed).unwrap();
             // '?' and '#' are both accepted before the parameters.
             prop_assume!(!(bytes[i] == b'?' && replacement == b'#'));
+            // The hex digits of a percent escape are case-insensitive (RFC 3986 §2.1): "%c4" is
+            // the same serial as "%C4", not a changed reference.
+            let in_escape = (i >= 1 && bytes[i - 1] == b'%') || (i >= 2 && bytes[i - 2] == b'%');
+            prop_assume!(!(in_escape && bytes[i].is_ascii_hexdigit() && bytes[i].eq_ignore_ascii_case(&replacement)));
             prop_assert!(verify_offline(&text, &key().verifying_key(), &content).is_err(), "{}", text);
         }
     }

@@ -16,7 +16,8 @@ REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM diachinh_app;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON audit_chain_head FROM diachinh_app;
 -- Reference and bookkeeping tables the service only reads.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON spatial_ref_sys, __diesel_schema_migrations FROM diachinh_app;
--- The blocking table is reference data, loaded by the owner from sample-data/restriction-blocks.csv.
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON restriction_blocks FROM diachinh_app;
+-- Reference tables loaded by the owner from sample-data/ (restriction-blocks.csv,
+-- change-rules.csv, issuing-authorities.csv): the service only reads them.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON restriction_blocks, change_rules, issuing_authorities FROM diachinh_app;
 -- A consent, once recorded for a dossier, stands as given.
 REVOKE UPDATE, DELETE, TRUNCATE ON restriction_consents FROM diachinh_app;
