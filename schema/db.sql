@@ -380,6 +380,23 @@ ALTER SEQUENCE public.certificates_id_seq OWNED BY public.certificates.id;
 
 
 --
+-- Name: change_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.change_rules (
+    procedure_code text NOT NULL,
+    change_kind text NOT NULL,
+    result text NOT NULL,
+    deadline_days integer,
+    legal_basis text NOT NULL,
+    CONSTRAINT change_rules_change_kind_check CHECK ((change_kind = ANY (ARRAY['purpose'::text, 'holder_details'::text, 'term'::text, 'boundary'::text, 'inheritance'::text, 'share_transfer'::text, 'division'::text]))),
+    CONSTRAINT change_rules_deadline_days_check CHECK ((deadline_days > 0)),
+    CONSTRAINT change_rules_legal_basis_check CHECK ((length(legal_basis) > 0)),
+    CONSTRAINT change_rules_result_check CHECK ((result = ANY (ARRAY['endorsement'::text, 'new_certificate'::text])))
+);
+
+
+--
 -- Name: dossier_documents; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -544,6 +561,8 @@ CREATE TABLE public.dossiers (
     documents_checked boolean DEFAULT false NOT NULL,
     missing_documents jsonb DEFAULT '[]'::jsonb NOT NULL,
     incomplete_note text,
+    return_address text,
+    contact_email text,
     CONSTRAINT dossiers_channel_check CHECK ((channel = ANY (ARRAY['counter'::text, 'online'::text, 'postal'::text]))),
     CONSTRAINT dossiers_check CHECK (((state = 'returned'::text) = (returned_at IS NOT NULL))),
     CONSTRAINT dossiers_check1 CHECK (((return_tracking_no IS NULL) OR ((return_method = 'postal'::text) AND (return_tracking_no ~ '^[A-Z0-9-]{6,40}$'::text)))),
@@ -551,6 +570,7 @@ CREATE TABLE public.dossiers (
     CONSTRAINT dossiers_incomplete_note_check CHECK (((incomplete_note IS NULL) OR (length(incomplete_note) > 0))),
     CONSTRAINT dossiers_missing_documents_check CHECK ((jsonb_typeof(missing_documents) = 'array'::text)),
     CONSTRAINT dossiers_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT dossiers_return_address_check CHECK (((return_address IS NULL) OR (length(return_address) > 0))),
     CONSTRAINT dossiers_return_method_check CHECK ((return_method = ANY (ARRAY['counter'::text, 'postal'::text, 'online'::text]))),
     CONSTRAINT dossiers_state_check CHECK ((state = ANY (ARRAY['received'::text, 'supplement_requested'::text, 'appraising'::text, 'at_commune'::text, 'at_tax_office'::text, 'awaiting_payment'::text, 'approved'::text, 'rejected'::text, 'result_ready'::text, 'returned'::text, 'withdrawn'::text]))),
     CONSTRAINT dossiers_statutory_days_check CHECK ((statutory_days >= 0)),
@@ -612,6 +632,26 @@ ALTER SEQUENCE public.geometry_checks_id_seq OWNED BY public.geometry_checks.id;
 
 
 --
+-- Name: issuing_authorities; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.issuing_authorities (
+    province_code text NOT NULL,
+    procedure_code text NOT NULL,
+    holder_kind text NOT NULL,
+    authority text NOT NULL,
+    registry_prefix text NOT NULL,
+    legal_basis text NOT NULL,
+    CONSTRAINT issuing_authorities_authority_check CHECK ((length(authority) > 0)),
+    CONSTRAINT issuing_authorities_holder_kind_check CHECK ((holder_kind = ANY (ARRAY['*'::text, 'person'::text, 'household'::text, 'organisation'::text, 'religious'::text, 'community'::text, 'foreign_invested'::text]))),
+    CONSTRAINT issuing_authorities_legal_basis_check CHECK ((length(legal_basis) > 0)),
+    CONSTRAINT issuing_authorities_procedure_code_check CHECK (((procedure_code = '*'::text) OR (procedure_code ~ '^[0-9]\.[0-9]{6}$'::text))),
+    CONSTRAINT issuing_authorities_province_code_check CHECK (((province_code = '*'::text) OR (province_code ~ '^[0-9]{2}$'::text))),
+    CONSTRAINT issuing_authorities_registry_prefix_check CHECK ((registry_prefix ~ '^[A-Z]{2,3}$'::text))
+);
+
+
+--
 -- Name: land_use_types; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -622,6 +662,110 @@ CREATE TABLE public.land_use_types (
     CONSTRAINT land_use_types_category_check CHECK ((category = ANY (ARRAY['NNP'::text, 'PNN'::text, 'CSD'::text]))),
     CONSTRAINT land_use_types_code_check CHECK ((code ~ '^[A-Z]{3}$'::text))
 );
+
+
+--
+-- Name: notices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notices (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    submission_id bigint,
+    dossier_id bigint,
+    recipient text NOT NULL,
+    subject text NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    sent_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_error text,
+    CONSTRAINT notices_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT notices_check CHECK (((submission_id IS NOT NULL) OR (dossier_id IS NOT NULL))),
+    CONSTRAINT notices_kind_check CHECK ((kind = ANY (ARRAY['submission_received'::text, 'submission_accepted'::text, 'submission_refused'::text, 'supplement_requested'::text, 'apology'::text, 'result_ready'::text, 'sent_by_post'::text]))),
+    CONSTRAINT notices_recipient_check CHECK ((length(recipient) > 0))
+);
+
+
+--
+-- Name: notices_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.notices_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: notices_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.notices_id_seq OWNED BY public.notices.id;
+
+
+--
+-- Name: online_submissions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.online_submissions (
+    id bigint NOT NULL,
+    submission_no text NOT NULL,
+    secret_sha256 text NOT NULL,
+    procedure_code text NOT NULL,
+    province_code text NOT NULL,
+    commune_id integer NOT NULL,
+    parcel_id bigint,
+    applicant_kind text NOT NULL,
+    applicant_name text NOT NULL,
+    applicant_id_number text,
+    applicant_address text,
+    email text NOT NULL,
+    phone text,
+    return_method text NOT NULL,
+    postal_address text,
+    state text DEFAULT 'submitted'::text NOT NULL,
+    submitted_at timestamp with time zone NOT NULL,
+    respond_by date NOT NULL,
+    decided_at timestamp with time zone,
+    decided_by integer,
+    refusal_ground text,
+    refusal_note text,
+    dossier_id bigint,
+    CONSTRAINT online_submissions_applicant_kind_check CHECK ((applicant_kind = ANY (ARRAY['person'::text, 'household'::text, 'organisation'::text]))),
+    CONSTRAINT online_submissions_applicant_name_check CHECK ((length(applicant_name) > 0)),
+    CONSTRAINT online_submissions_decision CHECK ((((state = 'submitted'::text) AND (decided_at IS NULL) AND (dossier_id IS NULL) AND (refusal_ground IS NULL)) OR ((state = 'accepted'::text) AND (decided_at IS NOT NULL) AND (dossier_id IS NOT NULL) AND (refusal_ground IS NULL)) OR ((state = 'refused'::text) AND (decided_at IS NOT NULL) AND (dossier_id IS NULL) AND (refusal_ground IS NOT NULL) AND (refusal_note IS NOT NULL)))),
+    CONSTRAINT online_submissions_email_check CHECK ((POSITION(('@'::text) IN (email)) > 1)),
+    CONSTRAINT online_submissions_postal_address CHECK (((return_method = 'postal'::text) = (postal_address IS NOT NULL))),
+    CONSTRAINT online_submissions_postal_address_check CHECK (((postal_address IS NULL) OR (length(postal_address) > 0))),
+    CONSTRAINT online_submissions_refusal_ground_check CHECK ((refusal_ground = ANY (ARRAY['incomplete'::text, 'illegible'::text, 'wrong_procedure'::text, 'not_competent'::text, 'duplicate'::text, 'other'::text]))),
+    CONSTRAINT online_submissions_refusal_note_check CHECK (((refusal_note IS NULL) OR (length(refusal_note) > 0))),
+    CONSTRAINT online_submissions_return_method_check CHECK ((return_method = ANY (ARRAY['counter'::text, 'postal'::text, 'online'::text]))),
+    CONSTRAINT online_submissions_secret_sha256_check CHECK ((secret_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT online_submissions_state_check CHECK ((state = ANY (ARRAY['submitted'::text, 'accepted'::text, 'refused'::text]))),
+    CONSTRAINT online_submissions_submission_no_check CHECK ((submission_no ~ '^TT\.[0-9]{2}\.[0-9]{6}\.[0-9]{5,12}$'::text))
+);
+
+
+--
+-- Name: online_submissions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.online_submissions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: online_submissions_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.online_submissions_id_seq OWNED BY public.online_submissions.id;
 
 
 --
@@ -732,9 +876,11 @@ CREATE TABLE public.parties (
     birth_year integer,
     address text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    title text,
     CONSTRAINT parties_birth_year_check CHECK (((birth_year >= 1880) AND (birth_year <= 2100))),
     CONSTRAINT parties_full_name_check CHECK ((length(full_name) > 0)),
-    CONSTRAINT parties_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'household'::text, 'organisation'::text])))
+    CONSTRAINT parties_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'household'::text, 'organisation'::text, 'religious'::text, 'community'::text, 'foreign_invested'::text]))),
+    CONSTRAINT parties_title_check CHECK ((title = ANY (ARRAY['ong'::text, 'ba'::text])))
 );
 
 
@@ -755,6 +901,25 @@ CREATE SEQUENCE public.parties_id_seq
 --
 
 ALTER SEQUENCE public.parties_id_seq OWNED BY public.parties.id;
+
+
+--
+-- Name: party_members; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.party_members (
+    party_id bigint NOT NULL,
+    seq integer NOT NULL,
+    role text NOT NULL,
+    title text,
+    full_name text NOT NULL,
+    id_number text,
+    relation text,
+    CONSTRAINT party_members_full_name_check CHECK ((length(full_name) > 0)),
+    CONSTRAINT party_members_role_check CHECK ((role = ANY (ARRAY['spouse'::text, 'member'::text]))),
+    CONSTRAINT party_members_seq_check CHECK ((seq > 0)),
+    CONSTRAINT party_members_title_check CHECK ((title = ANY (ARRAY['ong'::text, 'ba'::text])))
+);
 
 
 --
@@ -939,6 +1104,56 @@ CREATE TABLE public.restriction_consents (
 
 
 --
+-- Name: rrr_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.rrr_changes (
+    id bigint NOT NULL,
+    dossier_id bigint NOT NULL,
+    parcel_id bigint NOT NULL,
+    kind text NOT NULL,
+    result text NOT NULL,
+    from_rrr_id bigint NOT NULL,
+    to_rrr_id bigint NOT NULL,
+    from_version integer NOT NULL,
+    to_version integer NOT NULL,
+    certificate_id bigint NOT NULL,
+    replaced_certificate_id bigint,
+    event_date date,
+    due_on date,
+    late boolean DEFAULT false NOT NULL,
+    summary text NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    recorded_by integer,
+    CONSTRAINT rrr_changes_check CHECK ((from_rrr_id <> to_rrr_id)),
+    CONSTRAINT rrr_changes_check1 CHECK (((NOT late) OR (due_on IS NOT NULL))),
+    CONSTRAINT rrr_changes_check2 CHECK (((result = 'new_certificate'::text) = (replaced_certificate_id IS NOT NULL))),
+    CONSTRAINT rrr_changes_kind_check CHECK ((kind = ANY (ARRAY['purpose'::text, 'holder_details'::text, 'term'::text, 'boundary'::text, 'inheritance'::text, 'share_transfer'::text, 'division'::text]))),
+    CONSTRAINT rrr_changes_result_check CHECK ((result = ANY (ARRAY['endorsement'::text, 'new_certificate'::text]))),
+    CONSTRAINT rrr_changes_summary_check CHECK ((length(summary) > 0))
+);
+
+
+--
+-- Name: rrr_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.rrr_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: rrr_changes_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.rrr_changes_id_seq OWNED BY public.rrr_changes.id;
+
+
+--
 -- Name: rrr_shares; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -946,6 +1161,8 @@ CREATE TABLE public.rrr_shares (
     rrr_id bigint NOT NULL,
     party_id bigint NOT NULL,
     share numeric(9,8) NOT NULL,
+    ord integer,
+    CONSTRAINT rrr_shares_ord_check CHECK ((ord >= 0)),
     CONSTRAINT rrr_shares_share_check CHECK (((share > (0)::numeric) AND (share <= (1)::numeric)))
 );
 
@@ -1054,6 +1271,47 @@ CREATE TABLE public.signing_keys (
 
 
 --
+-- Name: submission_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.submission_files (
+    id bigint NOT NULL,
+    submission_id bigint NOT NULL,
+    requirement integer NOT NULL,
+    file_name text NOT NULL,
+    media_type text NOT NULL,
+    size_bytes integer NOT NULL,
+    sha256 text NOT NULL,
+    content bytea NOT NULL,
+    CONSTRAINT submission_files_check CHECK ((octet_length(content) = size_bytes)),
+    CONSTRAINT submission_files_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT submission_files_media_type_check CHECK ((media_type = ANY (ARRAY['application/pdf'::text, 'image/jpeg'::text, 'image/png'::text]))),
+    CONSTRAINT submission_files_requirement_check CHECK ((requirement >= 1)),
+    CONSTRAINT submission_files_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT submission_files_size_bytes_check CHECK ((size_bytes > 0))
+);
+
+
+--
+-- Name: submission_files_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.submission_files_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: submission_files_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.submission_files_id_seq OWNED BY public.submission_files.id;
+
+
+--
 -- Name: users; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1150,6 +1408,20 @@ ALTER TABLE ONLY public.geometry_checks ALTER COLUMN id SET DEFAULT nextval('pub
 
 
 --
+-- Name: notices id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notices ALTER COLUMN id SET DEFAULT nextval('public.notices_id_seq'::regclass);
+
+
+--
+-- Name: online_submissions id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions ALTER COLUMN id SET DEFAULT nextval('public.online_submissions_id_seq'::regclass);
+
+
+--
 -- Name: parcel_versions id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1185,6 +1457,13 @@ ALTER TABLE ONLY public.planning_zones ALTER COLUMN id SET DEFAULT nextval('publ
 
 
 --
+-- Name: rrr_changes id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes ALTER COLUMN id SET DEFAULT nextval('public.rrr_changes_id_seq'::regclass);
+
+
+--
 -- Name: rrrs id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1196,6 +1475,13 @@ ALTER TABLE ONLY public.rrrs ALTER COLUMN id SET DEFAULT nextval('public.rrrs_id
 --
 
 ALTER TABLE ONLY public.sign_in_failures ALTER COLUMN id SET DEFAULT nextval('public.sign_in_failures_id_seq'::regclass);
+
+
+--
+-- Name: submission_files id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_files ALTER COLUMN id SET DEFAULT nextval('public.submission_files_id_seq'::regclass);
 
 
 --
@@ -1302,6 +1588,14 @@ ALTER TABLE ONLY public.certificates
 
 
 --
+-- Name: change_rules change_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.change_rules
+    ADD CONSTRAINT change_rules_pkey PRIMARY KEY (procedure_code, change_kind);
+
+
+--
 -- Name: dossier_documents dossier_documents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1366,11 +1660,51 @@ ALTER TABLE ONLY public.geometry_checks
 
 
 --
+-- Name: issuing_authorities issuing_authorities_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.issuing_authorities
+    ADD CONSTRAINT issuing_authorities_pkey PRIMARY KEY (province_code, procedure_code, holder_kind);
+
+
+--
 -- Name: land_use_types land_use_types_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.land_use_types
     ADD CONSTRAINT land_use_types_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: notices notices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notices
+    ADD CONSTRAINT notices_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: online_submissions online_submissions_dossier_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_dossier_id_key UNIQUE (dossier_id);
+
+
+--
+-- Name: online_submissions online_submissions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: online_submissions online_submissions_submission_no_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_submission_no_key UNIQUE (submission_no);
 
 
 --
@@ -1419,6 +1753,14 @@ ALTER TABLE ONLY public.parcels
 
 ALTER TABLE ONLY public.parties
     ADD CONSTRAINT parties_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: party_members party_members_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_pkey PRIMARY KEY (party_id, seq);
 
 
 --
@@ -1486,6 +1828,22 @@ ALTER TABLE ONLY public.restriction_consents
 
 
 --
+-- Name: rrr_changes rrr_changes_dossier_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_dossier_id_key UNIQUE (dossier_id);
+
+
+--
+-- Name: rrr_changes rrr_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: rrr_shares rrr_shares_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1515,6 +1873,14 @@ ALTER TABLE ONLY public.sign_in_failures
 
 ALTER TABLE ONLY public.signing_keys
     ADD CONSTRAINT signing_keys_pkey PRIMARY KEY (key_id);
+
+
+--
+-- Name: submission_files submission_files_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_files
+    ADD CONSTRAINT submission_files_pkey PRIMARY KEY (id);
 
 
 --
@@ -1667,6 +2033,20 @@ CREATE INDEX geometry_checks_parcel ON public.geometry_checks USING btree (parce
 
 
 --
+-- Name: notices_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notices_pending ON public.notices USING btree (id) WHERE (sent_at IS NULL);
+
+
+--
+-- Name: online_submissions_waiting; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX online_submissions_waiting ON public.online_submissions USING btree (province_code, submitted_at) WHERE (state = 'submitted'::text);
+
+
+--
 -- Name: parcel_versions_commune; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1702,6 +2082,13 @@ CREATE UNIQUE INDEX parcel_versions_one_current ON public.parcel_versions USING 
 
 
 --
+-- Name: party_members_one_spouse; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX party_members_one_spouse ON public.party_members USING btree (party_id) WHERE (role = 'spouse'::text);
+
+
+--
 -- Name: planning_plans_one_approved; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1727,6 +2114,13 @@ CREATE INDEX planning_zones_geom ON public.planning_zones USING gist (geom);
 --
 
 CREATE INDEX planning_zones_plan ON public.planning_zones USING btree (plan_id);
+
+
+--
+-- Name: rrr_changes_parcel; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX rrr_changes_parcel ON public.rrr_changes USING btree (parcel_id, recorded_at);
 
 
 --
@@ -1776,6 +2170,13 @@ CREATE INDEX sign_in_failures_client ON public.sign_in_failures USING btree (cli
 --
 
 CREATE INDEX sign_in_failures_username ON public.sign_in_failures USING btree (username, at) WHERE counts_for_account;
+
+
+--
+-- Name: submission_files_submission; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX submission_files_submission ON public.submission_files USING btree (submission_id);
 
 
 --
@@ -1909,6 +2310,14 @@ ALTER TABLE ONLY public.certificates
 
 
 --
+-- Name: change_rules change_rules_procedure_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.change_rules
+    ADD CONSTRAINT change_rules_procedure_code_fkey FOREIGN KEY (procedure_code) REFERENCES public.procedures(code) ON DELETE CASCADE;
+
+
+--
 -- Name: dossier_documents dossier_documents_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2021,6 +2430,62 @@ ALTER TABLE ONLY public.geometry_checks
 
 
 --
+-- Name: notices notices_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notices
+    ADD CONSTRAINT notices_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+
+--
+-- Name: notices notices_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notices
+    ADD CONSTRAINT notices_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.online_submissions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: online_submissions online_submissions_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_commune_id_fkey FOREIGN KEY (commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: online_submissions online_submissions_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: online_submissions online_submissions_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: online_submissions online_submissions_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: online_submissions online_submissions_procedure_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.online_submissions
+    ADD CONSTRAINT online_submissions_procedure_code_fkey FOREIGN KEY (procedure_code) REFERENCES public.procedures(code) ON DELETE RESTRICT;
+
+
+--
 -- Name: parcel_land_uses parcel_land_uses_land_use_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2058,6 +2523,14 @@ ALTER TABLE ONLY public.parcel_versions
 
 ALTER TABLE ONLY public.parcel_versions
     ADD CONSTRAINT parcel_versions_registered_commune_id_fkey FOREIGN KEY (registered_commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: party_members party_members_party_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.party_members
+    ADD CONSTRAINT party_members_party_id_fkey FOREIGN KEY (party_id) REFERENCES public.parties(id) ON DELETE RESTRICT;
 
 
 --
@@ -2106,6 +2579,62 @@ ALTER TABLE ONLY public.restriction_consents
 
 ALTER TABLE ONLY public.restriction_consents
     ADD CONSTRAINT restriction_consents_rrr_id_fkey FOREIGN KEY (rrr_id) REFERENCES public.rrrs(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_changes rrr_changes_certificate_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_certificate_id_fkey FOREIGN KEY (certificate_id) REFERENCES public.certificates(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_changes rrr_changes_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_changes rrr_changes_from_rrr_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_from_rrr_id_fkey FOREIGN KEY (from_rrr_id) REFERENCES public.rrrs(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_changes rrr_changes_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_changes rrr_changes_recorded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES public.users(id) ON DELETE SET NULL;
+
+
+--
+-- Name: rrr_changes rrr_changes_replaced_certificate_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_replaced_certificate_id_fkey FOREIGN KEY (replaced_certificate_id) REFERENCES public.certificates(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: rrr_changes rrr_changes_to_rrr_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.rrr_changes
+    ADD CONSTRAINT rrr_changes_to_rrr_id_fkey FOREIGN KEY (to_rrr_id) REFERENCES public.rrrs(id) ON DELETE RESTRICT;
 
 
 --
@@ -2162,6 +2691,14 @@ ALTER TABLE ONLY public.rrrs
 
 ALTER TABLE ONLY public.rrrs
     ADD CONSTRAINT rrrs_released_dossier_id_fkey FOREIGN KEY (released_dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: submission_files submission_files_submission_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.submission_files
+    ADD CONSTRAINT submission_files_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES public.online_submissions(id) ON DELETE CASCADE;
 
 
 --

@@ -25,6 +25,11 @@
 //! trust_forwarded_for = false        # [DIACHINH_TRUST_FORWARDED_FOR] sign-in throttle keys on
 //!                                    #   X-Forwarded-For (only behind a proxy that sets it)
 //! web_dir = "web"                    # [DIACHINH_WEB_DIR] the web map's files
+//! mail_spool = "var/mail/notices.mbox" # [DIACHINH_MAIL_SPOOL] where notices to citizens are
+//!                                    #   written (an mbox file; nothing is sent)
+//! upload_file_kib = 10240            # [DIACHINH_UPLOAD_FILE_KIB] largest file of an online submission
+//! upload_total_kib = 25600           # [DIACHINH_UPLOAD_TOTAL_KIB] largest sum of its files
+//! upload_files = 10                  # [DIACHINH_UPLOAD_FILES] most files in one submission
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -72,6 +77,14 @@ pub struct ServiceConfig {
     pub trust_forwarded_for: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_spool: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_file_kib: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_total_kib: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_files: Option<usize>,
 }
 
 /// Everything `diachinh` is configured with.
@@ -154,6 +167,18 @@ impl Config {
         if let Some(v) = var("DIACHINH_WEB_DIR") {
             s.web_dir = Some(PathBuf::from(v));
         }
+        if let Some(v) = var("DIACHINH_MAIL_SPOOL") {
+            s.mail_spool = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("DIACHINH_UPLOAD_FILE_KIB") {
+            s.upload_file_kib = Some(parse("DIACHINH_UPLOAD_FILE_KIB", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_UPLOAD_TOTAL_KIB") {
+            s.upload_total_kib = Some(parse("DIACHINH_UPLOAD_TOTAL_KIB", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_UPLOAD_FILES") {
+            s.upload_files = Some(parse("DIACHINH_UPLOAD_FILES", &v)?);
+        }
         Ok(())
     }
 
@@ -194,6 +219,26 @@ impl Config {
             settings.trust_forwarded_for = v;
         }
         settings.web_dir = s.web_dir.clone();
+        if let Some(v) = &s.mail_spool {
+            settings.mail_spool = v.clone();
+        }
+        let limits = &mut settings.upload_limits;
+        for (value, name, slot, scale) in [
+            (s.upload_file_kib, "upload_file_kib", &mut limits.file_bytes, 1024),
+            (s.upload_total_kib, "upload_total_kib", &mut limits.total_bytes, 1024),
+            (s.upload_files, "upload_files", &mut limits.files, 1),
+        ] {
+            if let Some(v) = value {
+                // Past 1 GiB an upload belongs in another channel than a web form.
+                if v == 0 || v.saturating_mul(scale) > 1 << 30 {
+                    return Err(anyhow!("{name}={v}: positive, and at most 1 GiB in all"));
+                }
+                *slot = v * scale;
+            }
+        }
+        if limits.file_bytes > limits.total_bytes {
+            return Err(anyhow!("upload_file_kib is larger than upload_total_kib"));
+        }
         Ok(settings)
     }
 

@@ -59,9 +59,10 @@
     return node;
   };
 
-  /** GET a JSON resource; on failure throws an Error carrying the problem+json `detail`. */
+  /** GET a JSON resource; on failure throws an Error carrying the problem+json `detail` (asked for
+   *  in Vietnamese: the server's problem texts follow Accept-Language). */
   async function getJson(path) {
-    const response = await fetch(api(path), { headers: { Accept: 'application/json' } });
+    const response = await fetch(api(path), { headers: { Accept: 'application/json', 'Accept-Language': 'vi' } });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const detail = body && (body.detail || body.title);
@@ -206,6 +207,10 @@
       plans.length ? el('p', { class: 'hint' }, ...plans) : null,
       el('p', { class: 'hint' }, 'Diện tích quy hoạch tính trên mặt ellipsoid WGS 84.'),
       p.synthetic ? el('p', { class: 'synthetic' }, 'Dữ liệu mẫu tổng hợp — không phải thửa đất thật.') : null,
+      el('p', {}, el('a', {
+        id: 'submit-online',
+        href: `/citizen?${new URLSearchParams({ parcel: p.national_id, commune: p.commune_code })}#nop-ho-so`,
+      }, 'Nộp hồ sơ trực tuyến cho thửa đất này')),
     );
     card.dataset.parcel = p.national_id;
   }

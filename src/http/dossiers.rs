@@ -11,7 +11,7 @@ use super::{printable, with_conn, AppState, Problem};
 use crate::service::dossiers::{
     self, ApologyInput, EventInput, ListQuery, NewDossier, ProcedureInput, QueueQuery, StatsQuery,
 };
-use crate::service::{Actor, Error};
+use crate::service::{notices, Actor, Error};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/dossiers/{id}`.
@@ -167,7 +167,15 @@ pub async fn event(
 ) -> Result<HttpResponse, Problem> {
     let id = dossier_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    Ok(json(with_conn(&state, move |conn, _| dossiers::act(conn, &actor, id, &body, now)).await?))
+    Ok(json(
+        with_conn(&state, move |conn, settings| {
+            let view = dossiers::act(conn, &actor, id, &body, now)?;
+            // The notices the step wrote go out once it has committed.
+            notices::deliver_after_commit(conn, settings);
+            Ok(view)
+        })
+        .await?,
+    ))
 }
 
 /// Records the apology (form 04, văn bản xin lỗi và hẹn lại ngày trả kết quả) with the new
@@ -186,7 +194,12 @@ pub async fn apologise(
 ) -> Result<HttpResponse, Problem> {
     let id = dossier_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    let created = with_conn(&state, move |conn, _| dossiers::apologise(conn, &actor, id, &body, now)).await?;
+    let created = with_conn(&state, move |conn, settings| {
+        let created = dossiers::apologise(conn, &actor, id, &body, now)?;
+        notices::deliver_after_commit(conn, settings);
+        Ok(created)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }
 

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod certificates;
+pub mod changes;
 pub mod checks;
 pub mod dashboard;
 pub mod dossiers;
@@ -16,9 +17,11 @@ pub mod parcels;
 pub mod planning;
 pub mod printable;
 pub mod problem;
+pub mod public_pages;
 pub mod query;
 pub mod request_context;
 pub mod restrictions;
+pub mod submissions;
 pub mod tiles;
 
 use std::net::TcpListener;
@@ -114,25 +117,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(ogc::routes)
         .configure(parcels::routes)
         .configure(certificates::routes)
+        .configure(changes::routes)
         .configure(restrictions::routes)
         .configure(checks::routes)
         .configure(dossiers::routes)
+        .configure(submissions::routes)
         .configure(planning::routes)
         .configure(tiles::routes)
         .configure(map::routes)
         .configure(dashboard::routes)
+        .configure(public_pages::routes)
         .configure(auth::routes)
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<actix_web::HttpResponse, _>(Problem(Error::NotFound(format!("no resource at {}", req.path()))))
         }));
 }
 
+/// How often notices that could not be delivered are tried again.
+const NOTICE_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Notices are delivered right after the step that wrote them commits; this loop retries those
+/// a sender refused (a full disk, a relay down), on the server's own runtime, until it stops.
+fn retry_notices(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        loop {
+            actix_web::rt::time::sleep(NOTICE_RETRY).await;
+            let result = with_conn(&state, |conn, settings| {
+                crate::service::notices::deliver_pending(
+                    conn,
+                    &crate::service::notices::sender_for(settings),
+                    chrono::Utc::now(),
+                    100,
+                )
+            })
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "retrying notices failed");
+            }
+        }
+    });
+}
+
 /// Starts the server on an already-bound listener (tests bind port 0).
 pub fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> std::io::Result<Server> {
     let data = web::Data::new(state);
+    retry_notices(data.clone());
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(problem::language))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::from_fn(request_context::trace))
             .configure(configure)

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
         super::auth::token, super::auth::logout, super::audit::verify,
         super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
         super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,
-        super::certificates::revoke, super::certificates::replace, super::certificates::transfer,
+        super::certificates::revoke, super::certificates::replace, super::certificates::transfer, super::changes::record,
         super::restrictions::register, super::restrictions::release, super::restrictions::consent,
         super::restrictions::get, super::restrictions::of_parcel,
         super::planning::create_plan, super::planning::get_plan, super::planning::change_status,
@@ -30,6 +30,8 @@ use utoipa::{Modify, OpenApi};
         super::dossiers::apologise, super::dossiers::receipt_slip, super::dossiers::apology_letter,
         super::dossiers::track, super::dossiers::timeliness, super::dossiers::procedures, super::dossiers::put_procedure,
         super::dossiers::queue, super::dashboard::page, super::dashboard::asset,
+        super::submissions::submit, super::submissions::track, super::submissions::list, super::submissions::get,
+        super::submissions::accept, super::submissions::refuse, super::public_pages::page, super::public_pages::asset,
     ),
     components(schemas(
         ProblemSchema, ProblemFieldSchema,
@@ -37,12 +39,13 @@ use utoipa::{Modify, OpenApi};
         crate::service::checks::CheckRequest, crate::service::checks::HolderInput, crate::service::checks::SplitInput, crate::service::checks::SplitPartInput,
         crate::service::dossiers::NewDossier, crate::service::dossiers::ApplicantInput, crate::service::dossiers::DocumentInput,
         crate::service::dossiers::EventInput, crate::service::dossiers::ApologyInput, crate::service::dossiers::ProcedureInput,
+        crate::service::submissions::AcceptInput, crate::service::submissions::RefuseInput,
         crate::service::parcels::NewParcel, crate::service::parcels::LandUseInput,
         crate::service::parcels::GeometryChange, super::auth::TokenRequest,
         crate::service::certificates::IssueRequest, crate::service::certificates::HolderInput,
         crate::service::certificates::LandUseTerm, crate::service::certificates::BlankRangeRequest,
         crate::service::certificates::ReasonRequest, crate::service::certificates::ReplaceRequest,
-        crate::service::certificates::TransferRequest,
+        crate::service::certificates::TransferRequest, crate::service::certificates::MemberInput, crate::service::changes::Change,
         crate::service::restrictions::RegisterRestrictionRequest, crate::service::restrictions::ReleaseRequest,
         crate::service::restrictions::ConsentRequest,
         crate::service::planning::NewPlan, crate::service::planning::PlanStatusChange, crate::service::planning::ZoneImport,
@@ -104,6 +107,8 @@ const WITHOUT_DATABASE: &[&str] = &[
     "/map/{file}",
     "/dashboard",
     "/dashboard/{file}",
+    "/citizen",
+    "/citizen/{file}",
 ];
 
 /// Statuses every operation of a kind can answer, declared once here rather than on each

@@ -24,6 +24,8 @@ pub enum Action {
     DossierEvent,
     DossierDecide,
     DossierApologise,
+    SubmissionRead,
+    SubmissionDecide,
     CheckRun,
     CertificateRead,
     CertificateIssue,
@@ -58,6 +60,12 @@ pub const MATRIX: &[(Action, &[Role], &str)] = &[
     (DossierEvent, &[Officer, Approver], "move a dossier (appraisal, supplements, result, return, withdraw)"),
     (DossierDecide, &[Approver], "approve or reject a dossier"),
     (DossierApologise, &[Officer, Approver], "record an apology for a late dossier"),
+    (
+        SubmissionRead,
+        &[Officer, Approver],
+        "read online submissions with applicants' details and file hashes (GET /submissions)",
+    ),
+    (SubmissionDecide, &[Officer], "accept an online submission as a dossier, or refuse it with the grounds"),
     (CheckRun, &[Officer, Approver], "run a certificate check (restrictions, holders) on a parcel"),
     (CertificateRead, &[Officer, Approver], "read a certificate's full record and printable sheet"),
     (CertificateIssue, &[Approver], "issue a certificate for an approved dossier (incl. transfers)"),
@@ -94,6 +102,8 @@ impl Action {
             DossierEvent => "dossier.event",
             DossierDecide => "dossier.decide",
             DossierApologise => "dossier.apologise",
+            SubmissionRead => "submission.read",
+            SubmissionDecide => "submission.decide",
             CheckRun => "check.run",
             CertificateRead => "certificate.read",
             CertificateIssue => "certificate.issue",
@@ -230,7 +240,7 @@ mod tests {
             assert_eq!(MATRIX.iter().filter(|(b, ..)| b == a).count(), 1, "{} twice", a.as_str());
             assert!(MATRIX[..i].iter().all(|(b, ..)| b.as_str() != a.as_str()));
         }
-        assert_eq!(MATRIX.len(), 26);
+        assert_eq!(MATRIX.len(), 28);
     }
 
     #[test]

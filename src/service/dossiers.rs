@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::authz::{authorize, authorize_dossier, authorize_role, Action as Authz};
-use super::{audit_json, Actor, DbContext, Error, FieldError, Settings};
+use super::{audit_json, notices, Actor, DbContext, Error, FieldError, Settings};
 use domain::calendar::{self, Calendar, DueDateInput};
 use domain::dossier::documents::{self, HandedIn};
+use domain::dossier::notice::{NoticeFacts, NoticeKind};
 use domain::dossier::route::{self, ProcedureRules, RouteError, Step};
 use domain::dossier::{self as machine, tracking_code, Action, CommuneTask, PauseReason, State, Unit};
 use domain::privacy::mask_person_name;
@@ -224,6 +225,8 @@ pub struct DossierView {
     pub return_method: Option<String>,
     /// Số hiệu bưu gửi of a result returned by post.
     pub return_tracking_number: Option<String>,
+    /// The address the applicant asked the result to be posted to (online submissions).
+    pub return_address: Option<String>,
     pub documents: Vec<DocumentView>,
     pub pauses: Vec<PauseView>,
     pub obligations: Vec<ObligationView>,
@@ -522,7 +525,7 @@ impl ClockData<'_> {
     }
 }
 
-fn compute_due(
+pub(crate) fn compute_due(
     cal: &Calendar,
     received_at: DateTime<Utc>,
     cutoff: NaiveTime,
@@ -583,7 +586,7 @@ fn parse_channel(text: &str, pointer: &str) -> Result<&'static str, Error> {
     }
 }
 
-fn required_documents(p: &db::ProcedureRow) -> Vec<String> {
+pub(crate) fn required_documents(p: &db::ProcedureRow) -> Vec<String> {
     p.required_documents.as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect()
 }
 
@@ -597,7 +600,21 @@ pub fn receive(
     req: &NewDossier,
     now: DateTime<Utc>,
 ) -> Result<DossierView, Error> {
-    let channel = parse_channel(&req.channel, "/channel")?;
+    let received_at = check_new_dossier(req, now)?;
+    conn.transaction(|conn| record_receipt(conn, settings, actor, req, received_at, now, &Intake::default()))
+}
+
+/// What a dossier brings beyond the desk's request: from an online submission, the postal
+/// address the result goes to and the contact notices go to.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Intake<'a> {
+    pub return_address: Option<&'a str>,
+    pub contact_email: Option<&'a str>,
+}
+
+/// The checks of a new dossier that need no database; returns when it counts as received.
+pub(crate) fn check_new_dossier(req: &NewDossier, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
+    parse_channel(&req.channel, "/channel")?;
     if !matches!(req.applicant.kind.as_str(), "person" | "household" | "organisation") {
         return Err(Error::invalid("/applicant/kind", "one of person, household, organisation"));
     }
@@ -623,7 +640,24 @@ pub fn receive(
             "list the documents handed in (documents) to accept them as incomplete",
         ));
     }
-    conn.transaction(|conn| {
+    Ok(received_at)
+}
+
+/// Records a received dossier inside the caller's transaction: the procedure, the commune and
+/// the parcels checked, the documents compared, the clock started at `received_at`, the audit
+/// entry written.
+pub(crate) fn record_receipt(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    actor: &Actor,
+    req: &NewDossier,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    intake: &Intake<'_>,
+) -> Result<DossierView, Error> {
+    let channel = parse_channel(&req.channel, "/channel")?;
+    let note = req.incomplete_note.as_deref().map(str::trim);
+    {
         let procedure = db::procedure(conn, &req.procedure).context_db("loading the procedure")?.ok_or_else(|| {
             Error::invalid("/procedure", format!("unknown procedure '{}' (see GET /procedures)", req.procedure))
         })?;
@@ -659,9 +693,8 @@ pub fn receive(
                 let required = required_documents(&procedure);
                 let handed: Vec<HandedIn> =
                     docs.iter().map(|d| HandedIn { title: d.title.trim(), requirement: d.requirement }).collect();
-                let missing = documents::missing(&required, &handed).map_err(|e| {
-                    Error::invalid(format!("/documents/{}/requirement", e.index), e.to_string())
-                })?;
+                let missing = documents::missing(&required, &handed)
+                    .map_err(|e| Error::invalid(format!("/documents/{}/requirement", e.index), e.to_string()))?;
                 if !missing.is_empty() && note.is_none() {
                     return Err(Error::Invalid(vec![FieldError::pointer(
                         "/documents",
@@ -715,6 +748,8 @@ pub fn receive(
                 documents_checked: req.documents.is_some(),
                 missing_documents: &missing,
                 incomplete_note: if missing.is_empty() { None } else { note },
+                return_address: intake.return_address,
+                contact_email: intake.contact_email,
             },
         )
         .context_db("recording the dossier")?;
@@ -749,11 +784,16 @@ pub fn receive(
         )
         .context_db("writing the audit log")?;
         Ok(view)
-    })
+    }
 }
 
 fn load(conn: &mut PgConnection, id: i64) -> Result<DossierRow, Error> {
     db::by_id(conn, id).context_db("loading the dossier")?.ok_or_else(|| Error::NotFound(format!("dossier {id}")))
+}
+
+/// The catalogue row of a procedure, if there is one.
+pub(crate) fn procedure_row(conn: &mut PgConnection, code: &str) -> Result<Option<db::ProcedureRow>, Error> {
+    db::procedure(conn, code).context_db("loading the procedure")
 }
 
 fn load_procedure(conn: &mut PgConnection, code: &str) -> Result<db::ProcedureRow, Error> {
@@ -861,6 +901,7 @@ pub fn staff_view(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Resul
         returned_at: d.returned_at,
         return_method: d.return_method,
         return_tracking_number: d.return_tracking_no,
+        return_address: d.return_address,
         documents: documents
             .into_iter()
             .map(|x| DocumentView { position: x.position, title: x.title, copies: x.copies })
@@ -926,6 +967,17 @@ pub fn track(
     if !code.is_some_and(|c| tracking_code::matches(&d.tracking_code, &c)) {
         return Err(unknown());
     }
+    tracking_view(conn, d, now)
+}
+
+/// The public tracking view of a dossier the caller already may see (the citizen who holds its
+/// online submission's secret).
+pub(crate) fn track_by_id(conn: &mut PgConnection, id: i64, now: DateTime<Utc>) -> Result<TrackingView, Error> {
+    let d = load(conn, id)?;
+    tracking_view(conn, d, now)
+}
+
+fn tracking_view(conn: &mut PgConnection, d: DossierRow, now: DateTime<Utc>) -> Result<TrackingView, Error> {
     let events = db::events(conn, d.id).context_db("loading the events")?;
     let apologies = db::apologies(conn, d.id).context_db("loading the apologies")?;
     let cal = load_calendar(conn)?;
@@ -1195,6 +1247,23 @@ pub fn act(
             purpose,
         };
         db::insert_event(conn, id, &event).context_db("recording the event")?;
+        // What the applicant hears about, in the step's transaction.
+        let notice = match action {
+            Action::RequestSupplement => Some(NoticeKind::SupplementRequested),
+            Action::MarkResultReady => Some(NoticeKind::ResultReady),
+            Action::ReturnResult { method } if method.needs_tracking_number() => Some(NoticeKind::SentByPost),
+            _ => None,
+        };
+        if let (Some(kind), Some(email)) = (notice, d.contact_email.as_deref()) {
+            let facts = NoticeFacts {
+                receipt_no: Some(&d.receipt_no),
+                procedure_name: &d.procedure_name,
+                reason: input.note.as_deref(),
+                postal_tracking_no: tracking_number.as_deref(),
+                ..Default::default()
+            };
+            notices::enqueue(conn, kind, notices::Subject { submission_id: None, dossier_id: Some(id) }, email, &facts, now)?;
+        }
         audit::append(
             conn,
             audit::AuditEntry {
@@ -1265,6 +1334,23 @@ pub fn apologise(
             },
         )
         .context_db("recording the apology")?;
+        if let Some(email) = d.contact_email.as_deref() {
+            let facts = NoticeFacts {
+                receipt_no: Some(&d.receipt_no),
+                procedure_name: &d.procedure_name,
+                reason: Some(reason),
+                date: Some(input.new_due_on),
+                ..Default::default()
+            };
+            notices::enqueue(
+                conn,
+                NoticeKind::Apology,
+                notices::Subject { submission_id: None, dossier_id: Some(id) },
+                email,
+                &facts,
+                now,
+            )?;
+        }
         let deadline = clock_rules::apology_deadline(&cal, reading.due_on);
         audit::append(
             conn,

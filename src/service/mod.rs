@@ -5,14 +5,17 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod certificates;
+pub mod changes;
 pub mod checks;
 pub mod communes;
 pub mod dossiers;
 pub mod features;
+pub mod notices;
 pub mod parcels;
 pub mod planning;
 pub mod restrictions;
 pub mod seed;
+pub mod submissions;
 pub mod tiles;
 
 use serde::Serialize;
@@ -174,6 +177,11 @@ pub struct Settings {
     /// Public certificate verifications (`GET /certificates/verify/{serial}`) allowed per
     /// client address and minute, counted in memory by each server process; past it, 429.
     pub verify_per_minute: u32,
+    /// The mail spool the default notice sender appends to (`mail_spool`, DIACHINH_MAIL_SPOOL;
+    /// default `var/mail/notices.mbox`): no notice leaves the machine.
+    pub mail_spool: std::path::PathBuf,
+    /// Size and count limits of an online submission's files.
+    pub upload_limits: domain::dossier::submission::UploadLimits,
 }
 
 /// The public base URL when none is configured: the development server (`diachinh serve`).
@@ -197,6 +205,8 @@ impl Default for Settings {
             trust_forwarded_for: false,
             web_dir: None,
             verify_per_minute: 60,
+            mail_spool: std::path::PathBuf::from("var/mail/notices.mbox"),
+            upload_limits: domain::dossier::submission::UploadLimits::default(),
         }
     }
 }

@@ -125,6 +125,7 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow:
         (report.procedures, report.calendar_days) = super::dossiers::load_reference(conn, dir)?;
         super::checks::load_reference(conn, dir)?;
         super::restrictions::load_reference(conn, dir)?;
+        super::changes::load_reference(conn, dir)?;
         Ok(())
     })?;
     for sample in &SAMPLE_COMMUNES {

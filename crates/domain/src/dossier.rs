@@ -37,7 +37,9 @@
 //! procedure's [`route::ProcedureRules`]; what the documents handed in lack is in [`documents`].
 
 pub mod documents;
+pub mod notice;
 pub mod route;
+pub mod submission;
 
 use serde::{Deserialize, Serialize};
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod certificate;
+pub mod change;
 pub mod checks;
 pub mod crs;
 pub mod dossier;

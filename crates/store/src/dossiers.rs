@@ -169,6 +169,13 @@ pub struct DossierRow {
     /// The officer's note accepting a dossier with missing documents.
     #[diesel(sql_type = Nullable<Text>)]
     pub incomplete_note: Option<String>,
+    /// Where the applicant asked the result to be posted (online submissions).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub return_address: Option<String>,
+    /// Where notices about the dossier go (online submissions); None: the desk tells the
+    /// applicant in person.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub contact_email: Option<String>,
     /// National ids of the dossier's parcels.
     #[diesel(sql_type = Array<Text>)]
     pub parcels: Vec<String>,
@@ -262,6 +269,8 @@ pub struct NewDossier<'a> {
     pub documents_checked: bool,
     pub missing_documents: &'a [String],
     pub incomplete_note: Option<&'a str>,
+    pub return_address: Option<&'a str>,
+    pub contact_email: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut PgConnection, d: &NewDossier) -> QueryResult<i64> {
@@ -284,6 +293,8 @@ pub fn insert(conn: &mut PgConnection, d: &NewDossier) -> QueryResult<i64> {
             dossiers::documents_checked.eq(d.documents_checked),
             dossiers::missing_documents.eq(serde_json::json!(d.missing_documents)),
             dossiers::incomplete_note.eq(d.incomplete_note),
+            dossiers::return_address.eq(d.return_address),
+            dossiers::contact_email.eq(d.contact_email),
         ))
         .returning(dossiers::id)
         .get_result(conn)

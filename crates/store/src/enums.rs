@@ -52,4 +52,5 @@ stored!(
     domain::planning::PlanStatus,
     domain::role::Role,
     domain::restriction::RestrictionKind,
+    domain::dossier::submission::SubmissionState,
 );

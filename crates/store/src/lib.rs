@@ -38,6 +38,7 @@ pub mod enums;
 mod error;
 pub mod geometry;
 pub mod jurisdiction;
+pub mod notices;
 pub mod parcels;
 pub mod planning;
 pub mod reference;
@@ -45,6 +46,7 @@ pub mod restrictions;
 pub mod rights;
 pub mod roles;
 pub mod schema;
+pub mod submissions;
 pub mod tiles;
 pub mod users;
 

@@ -235,6 +235,8 @@ diesel::table! {
         documents_checked -> Bool,
         missing_documents -> Jsonb,
         incomplete_note -> Nullable<Text>,
+        return_address -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
     }
 }
 
@@ -260,6 +262,56 @@ diesel::table! {
         code -> Text,
         name -> Text,
         category -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    notices (id) {
+        id -> Int8,
+        kind -> Text,
+        submission_id -> Nullable<Int8>,
+        dossier_id -> Nullable<Int8>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
+    online_submissions (id) {
+        id -> Int8,
+        submission_no -> Text,
+        secret_sha256 -> Text,
+        procedure_code -> Text,
+        province_code -> Text,
+        commune_id -> Int4,
+        parcel_id -> Nullable<Int8>,
+        applicant_kind -> Text,
+        applicant_name -> Text,
+        applicant_id_number -> Nullable<Text>,
+        applicant_address -> Nullable<Text>,
+        email -> Text,
+        phone -> Nullable<Text>,
+        return_method -> Text,
+        postal_address -> Nullable<Text>,
+        state -> Text,
+        submitted_at -> Timestamptz,
+        respond_by -> Date,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Int4>,
+        refusal_ground -> Nullable<Text>,
+        refusal_note -> Nullable<Text>,
+        dossier_id -> Nullable<Int8>,
     }
 }
 
@@ -324,6 +376,7 @@ diesel::table! {
         birth_year -> Nullable<Int4>,
         address -> Nullable<Text>,
         created_at -> Timestamptz,
+        title -> Nullable<Text>,
     }
 }
 
@@ -425,6 +478,7 @@ diesel::table! {
         rrr_id -> Int8,
         party_id -> Int8,
         share -> Numeric,
+        ord -> Nullable<Int4>,
     }
 }
 
@@ -485,6 +539,22 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    submission_files (id) {
+        id -> Int8,
+        submission_id -> Int8,
+        requirement -> Int4,
+        file_name -> Text,
+        media_type -> Text,
+        size_bytes -> Int4,
+        sha256 -> Text,
+        content -> Bytea,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     users (id) {
         id -> Int4,
         username -> Text,
@@ -522,6 +592,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_rules (procedure_code, change_kind) {
+        procedure_code -> Text,
+        change_kind -> Text,
+        result -> Text,
+        deadline_days -> Nullable<Int4>,
+        legal_basis -> Text,
+    }
+}
+
+diesel::table! {
+    issuing_authorities (province_code, procedure_code, holder_kind) {
+        province_code -> Text,
+        procedure_code -> Text,
+        holder_kind -> Text,
+        authority -> Text,
+        registry_prefix -> Text,
+        legal_basis -> Text,
+    }
+}
+
+diesel::table! {
+    party_members (party_id, seq) {
+        party_id -> Int8,
+        seq -> Int4,
+        role -> Text,
+        title -> Nullable<Text>,
+        full_name -> Text,
+        id_number -> Nullable<Text>,
+        relation -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rrr_changes (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        parcel_id -> Int8,
+        kind -> Text,
+        result -> Text,
+        from_rrr_id -> Int8,
+        to_rrr_id -> Int8,
+        from_version -> Int4,
+        to_version -> Int4,
+        certificate_id -> Int8,
+        replaced_certificate_id -> Nullable<Int8>,
+        event_date -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        late -> Bool,
+        summary -> Text,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Int4>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(apology_letters -> dossiers (dossier_id));
 diesel::joinable!(apology_letters -> users (issued_by));
@@ -541,6 +666,13 @@ diesel::joinable!(dossiers -> admin_units (commune_id));
 diesel::joinable!(dossiers -> parties (applicant_party_id));
 diesel::joinable!(dossiers -> procedures (procedure_code));
 diesel::joinable!(dossiers -> users (created_by));
+diesel::joinable!(notices -> dossiers (dossier_id));
+diesel::joinable!(notices -> online_submissions (submission_id));
+diesel::joinable!(online_submissions -> admin_units (commune_id));
+diesel::joinable!(online_submissions -> parcels (parcel_id));
+diesel::joinable!(online_submissions -> procedures (procedure_code));
+diesel::joinable!(online_submissions -> users (decided_by));
+diesel::joinable!(submission_files -> online_submissions (submission_id));
 diesel::joinable!(geometry_checks -> dossiers (dossier_id));
 diesel::joinable!(geometry_checks -> parcels (parcel_id));
 diesel::joinable!(parcel_land_uses -> land_use_types (land_use_code));
@@ -549,6 +681,11 @@ diesel::joinable!(parcel_versions -> parcels (parcel_id));
 diesel::joinable!(planning_plans -> admin_units (admin_unit_id));
 diesel::joinable!(planning_zones -> land_use_types (land_use_code));
 diesel::joinable!(planning_zones -> planning_plans (plan_id));
+diesel::joinable!(change_rules -> procedures (procedure_code));
+diesel::joinable!(party_members -> parties (party_id));
+diesel::joinable!(rrr_changes -> dossiers (dossier_id));
+diesel::joinable!(rrr_changes -> parcels (parcel_id));
+diesel::joinable!(rrr_changes -> users (recorded_by));
 diesel::joinable!(rrr_shares -> parties (party_id));
 diesel::joinable!(rrr_shares -> rrrs (rrr_id));
 diesel::joinable!(restriction_consents -> dossiers (dossier_id));
@@ -567,6 +704,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_days,
     certificate_blanks,
     certificates,
+    change_rules,
     dossier_documents,
     dossier_events,
     dossier_obligations,
@@ -574,11 +712,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_pauses,
     dossiers,
     geometry_checks,
+    issuing_authorities,
     land_use_types,
+    notices,
+    online_submissions,
     parcel_land_uses,
     parcel_versions,
     parcels,
     parties,
+    party_members,
     planning_plans,
     planning_zones,
     procedures,
@@ -587,9 +729,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     registry_counters,
     restriction_blocks,
     restriction_consents,
+    rrr_changes,
     rrr_shares,
     rrrs,
     sign_in_failures,
     signing_keys,
+    submission_files,
     users,
 );

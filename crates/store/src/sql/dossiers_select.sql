@@ -8,7 +8,7 @@ SELECT d.id, d.receipt_no, d.tracking_code, d.procedure_code, pr.name AS procedu
        c.code AS commune_code, c.name AS commune_name, d.channel, d.applicant_party_id, pa.kind AS applicant_kind,
        pa.full_name AS applicant_name, d.state, d.received_at, d.cutoff, d.statutory_days, d.due_on,
        d.remote_commune, d.return_method, d.return_tracking_no, d.returned_at, d.decided_at, d.result_ready_at,
-       d.paused_since, d.documents_checked, d.missing_documents, d.incomplete_note,
+       d.paused_since, d.documents_checked, d.missing_documents, d.incomplete_note, d.return_address, d.contact_email,
        ARRAY(SELECT p.national_id FROM dossier_parcels dp JOIN parcels p ON p.id = dp.parcel_id
              WHERE dp.dossier_id = d.id ORDER BY p.national_id) AS parcels,
        ARRAY(SELECT p.from_day FROM dossier_pauses p WHERE p.dossier_id = d.id ORDER BY p.from_day, p.id) AS pause_from,
