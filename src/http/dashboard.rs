@@ -5,51 +5,24 @@
 //! nothing from another site; its charts are SVG drawn by dashboard.js, so there is no chart
 //! library to vendor. It reads the public `GET /stats/timeliness` and `GET /stats/queue`.
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::map::web_dir;
 use super::query::{NoParams, Query};
+use super::static_page;
 use super::{AppState, Problem};
-use crate::service::Error;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page).service(asset);
 }
 
 /// URL name under /dashboard/, path under the web directory, content type.
-const ASSETS: &[(&str, &str, &str)] = &[
+const ASSETS: static_page::Assets = &[
     ("dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"),
     ("dashboard.css", "dashboard.css", "text/css; charset=utf-8"),
 ];
-
-/// Scripts, styles and data only from here.
-const CSP: &str = "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self'; \
-    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-async fn read(state: &web::Data<AppState>, relative: &'static str) -> Result<Vec<u8>, Problem> {
-    let dir = web_dir(&state.settings);
-    let path = dir.join(relative);
-    web::block(move || std::fs::read(&path))
-        .await
-        .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
-        .map_err(|_| {
-            // The server's directories go to the log, not to the client.
-            tracing::warn!(file = relative, dir = %dir.display(), "dashboard file missing");
-            Problem(Error::NotFound(format!("dashboard file {relative}")))
-        })
-}
-
-fn respond(bytes: Vec<u8>, content_type: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(bytes)
-}
 
 /// What the dashboard shows; the page reads its own query string and passes it on to
 /// `/stats/timeliness` and `/stats/queue` (the server only refuses what they would refuse).
@@ -74,9 +47,7 @@ pub struct DashboardParams {
 #[utoipa::path(get, path = "/dashboard", tag = "map", params(DashboardParams), responses((status = 200, description = "HTML page")))]
 #[get("/dashboard")]
 pub async fn page(state: web::Data<AppState>, _query: Query<DashboardParams>) -> Result<HttpResponse, Problem> {
-    let mut response = respond(read(&state, "dashboard.html").await?, "text/html; charset=utf-8");
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CSP));
-    Ok(response)
+    static_page::html(&state, "dashboard.html").await
 }
 
 /// A file of the dashboard: dashboard.js or dashboard.css.
@@ -89,10 +60,5 @@ pub async fn asset(
     _query: Query<NoParams>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let name = path.into_inner();
-    let (_, relative, content_type) = ASSETS
-        .iter()
-        .find(|(n, ..)| *n == name)
-        .ok_or_else(|| Problem(Error::NotFound(format!("no dashboard file '{name}'"))))?;
-    Ok(respond(read(&state, relative).await?, content_type))
+    static_page::asset(&state, ASSETS, &path.into_inner()).await
 }

@@ -21,6 +21,7 @@ pub mod public_pages;
 pub mod query;
 pub mod request_context;
 pub mod restrictions;
+pub mod static_page;
 pub mod submissions;
 pub mod tiles;
 

@@ -5,50 +5,23 @@
 //! files, under a CSP that allows nothing from another site; it calls the public JSON endpoints
 //! with `Accept-Language: vi`, so problems come back in Vietnamese.
 
-use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::map::web_dir;
 use super::query::{NoParams, Query};
+use super::static_page;
 use super::{AppState, Problem};
-use crate::service::Error;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(page).service(asset);
 }
 
 /// URL name under /citizen/, path under the web directory, content type.
-const ASSETS: &[(&str, &str, &str)] = &[
+const ASSETS: static_page::Assets = &[
     ("citizen.js", "citizen.js", "text/javascript; charset=utf-8"),
     ("citizen.css", "citizen.css", "text/css; charset=utf-8"),
 ];
-
-/// Scripts, styles and data only from here; forms post only here.
-const CSP: &str = "default-src 'self'; script-src 'self'; img-src 'self' data:; style-src 'self'; \
-    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-async fn read(state: &web::Data<AppState>, relative: &'static str) -> Result<Vec<u8>, Problem> {
-    let dir = web_dir(&state.settings);
-    let path = dir.join(relative);
-    web::block(move || std::fs::read(&path))
-        .await
-        .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
-        .map_err(|_| {
-            // The server's directories go to the log, not to the client.
-            tracing::warn!(file = relative, dir = %dir.display(), "citizen page file missing");
-            Problem(Error::NotFound(format!("page file {relative}")))
-        })
-}
-
-fn respond(bytes: Vec<u8>, content_type: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(bytes)
-}
 
 /// What the page is opened with: a parcel picked on the map fills the submission form (the page
 /// reads its own query string; the server only refuses other parameters).
@@ -67,9 +40,7 @@ pub struct PageParams {
 #[utoipa::path(get, path = "/citizen", tag = "map", params(PageParams), responses((status = 200, description = "HTML page")))]
 #[get("/citizen")]
 pub async fn page(state: web::Data<AppState>, _query: Query<PageParams>) -> Result<HttpResponse, Problem> {
-    let mut response = respond(read(&state, "citizen.html").await?, "text/html; charset=utf-8");
-    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CSP));
-    Ok(response)
+    static_page::html(&state, "citizen.html").await
 }
 
 /// A file of the citizen's pages: citizen.js or citizen.css.
@@ -82,10 +53,5 @@ pub async fn asset(
     _query: Query<NoParams>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let name = path.into_inner();
-    let (_, relative, content_type) = ASSETS
-        .iter()
-        .find(|(n, ..)| *n == name)
-        .ok_or_else(|| Problem(Error::NotFound(format!("no page file '{name}'"))))?;
-    Ok(respond(read(&state, relative).await?, content_type))
+    static_page::asset(&state, ASSETS, &path.into_inner()).await
 }
