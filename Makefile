@@ -1,6 +1,6 @@
 # diachinh: build, run and test.
 #
-#   make run        build, start the private PostGIS cluster (./var/pg), migrate, seed, serve
+#   make run        build the release binary, start the private PostGIS cluster (./var/pg), migrate, seed, serve
 #   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
 #   make lint       cargo fmt --check and cargo clippy -D warnings over the workspace (part of make test)
 #   make bench      load-test the release build (wrk, pgbench); writes BENCHMARKS.md
@@ -17,6 +17,9 @@ PORT ?= 8080
 PG_PORT ?= 54320
 TEST_PG_PORT ?= 54321
 BIN = target/debug/diachinh
+# What `make run` serves: the optimised build (a debug server is several times slower per
+# request, and that is what a newcomer and the staff would feel). `make test` stays on debug.
+RUN_BIN = target/release/diachinh
 TOOLS_RELEASE = target/release/diachinh-tools
 
 PG_DIR = var/pg
@@ -29,7 +32,7 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs build test-build lint db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs build build-release test-build lint db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
@@ -40,6 +43,9 @@ bench-prereqs:
 
 build: prereqs
 	$(CARGO) build --bins
+
+build-release: prereqs
+	$(CARGO) build --release --bin diachinh
 
 # Every crate and target in one feature set: the tests then reuse it (PROJ is built once).
 test-build: prereqs
@@ -53,11 +59,11 @@ lint: prereqs
 db: build
 	$(DB_ENV) $(BIN) db start
 
-run: build
-	$(DB_ENV) $(BIN) db start
-	$(DB_ENV) $(BIN) migrate
-	$(DB_ENV) $(BIN) seed
-	$(DB_ENV) $(BIN) serve --dev --bind 127.0.0.1:$(PORT)
+run: build-release
+	$(DB_ENV) $(RUN_BIN) db start
+	$(DB_ENV) $(RUN_BIN) migrate
+	$(DB_ENV) $(RUN_BIN) seed
+	$(DB_ENV) $(RUN_BIN) serve --dev --bind 127.0.0.1:$(PORT)
 
 test: test-build lint
 	$(TEST_DB_ENV) $(BIN) db start
@@ -88,10 +94,11 @@ bench-check: prereqs bench-prereqs
 	$(CARGO) build --release --workspace --bins
 	$(DB_ENV) $(TOOLS_RELEASE) bench-check $(BENCH_CHECK_ARGS)
 
-# stop_cluster(dir, env): `diachinh db stop`, or pg_ctl directly when the binary is
-# missing or fails. Fine when the cluster is not running or does not exist.
+# stop_cluster(dir, env): `diachinh db stop` (the debug or the release binary), or pg_ctl
+# directly when neither is built or it fails. Fine when the cluster is not running or does not exist.
 define stop_cluster
 	@if [ -x $(BIN) ] && $(2) $(BIN) db stop; then :; \
+	elif [ -x $(RUN_BIN) ] && $(2) $(RUN_BIN) db stop; then :; \
 	elif [ -f $(1)/postmaster.pid ]; then \
 	  echo "stopping $(1) with pg_ctl"; \
 	  real=$$(readlink -f $(1)); cd / && $(AS_PG) $(PG_CTL) stop -D "$$real" -m fast -w; \

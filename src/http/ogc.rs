@@ -48,6 +48,13 @@ fn json_response(body: Value, content_type: &str) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CONTENT_TYPE, content_type)).body(body.to_string())
 }
 
+/// A view written straight to text: features carry their geometry as the database wrote it,
+/// which a detour through `Value` would parse and write again.
+fn geojson_response(view: &impl Serialize) -> HttpResponse {
+    let body = serde_json::to_string(view).expect("views serialise");
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, GEOJSON)).body(body)
+}
+
 /// The landing page (OGC API – Features Part 1, `/`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LandingPage {
@@ -344,9 +351,7 @@ pub async fn items(
         let qs = serde_urlencoded::to_string(&next).expect("strings encode");
         links.push(Link::new(format!("{base}/collections/{id}/items?{qs}"), "next", GEOJSON));
     }
-    let body = serde_json::to_value(FeatureCollection::new(page, links)).expect("views serialise");
-    let response = json_response(body, GEOJSON);
-    Ok(with_content_crs(response, crs))
+    Ok(with_content_crs(geojson_response(&FeatureCollection::new(page, links)), crs))
 }
 
 /// One feature: a parcel by national id, a commune by code, a planning zone by id.
@@ -377,6 +382,5 @@ pub async fn item(
         Link::new(format!("{base}/collections/{cid}/items/{fid}"), "self", GEOJSON),
         Link::new(format!("{base}/collections/{cid}"), "collection", "application/json"),
     ]);
-    let body = serde_json::to_value(feature).expect("views serialise");
-    Ok(with_content_crs(json_response(body, GEOJSON), crs))
+    Ok(with_content_crs(geojson_response(&feature), crs))
 }

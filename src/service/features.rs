@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::Value;
 use utoipa::openapi::schema::{AnyOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
@@ -38,11 +39,12 @@ pub struct ItemsQuery {
     pub plan: Option<i32>,
 }
 
-/// A page of features with the number matching and the last id (for the `next` link).
+/// A page of features with the number matching (when known) and the last id (for the `next`
+/// link).
 #[derive(Debug, Clone)]
 pub struct ItemsPage {
     pub features: Vec<Feature>,
-    pub matched: i64,
+    pub matched: Option<i64>,
     pub last_id: Option<i64>,
 }
 
@@ -127,8 +129,9 @@ pub struct Feature {
     pub kind: &'static str,
     pub id: FeatureId,
     /// GeoJSON geometry in the requested CRS; null for a commune whose boundary is not known.
+    /// Written as the database wrote it when no reprojection is asked for.
     #[schema(value_type = Option<Object>)]
-    pub geometry: Value,
+    pub geometry: Box<RawValue>,
     pub properties: FeatureProperties,
     /// `self` and `collection` links (one feature only; absent in a page).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,17 +152,21 @@ impl From<ParcelDetailFeature> for Feature {
     }
 }
 
+fn raw(geometry: &Value) -> Box<RawValue> {
+    to_raw_value(geometry).expect("a JSON value serialises")
+}
+
 impl From<CommuneFeature> for Feature {
     fn from(f: CommuneFeature) -> Self {
         let properties = FeatureProperties::Commune(f.properties);
-        Feature { kind: "Feature", id: FeatureId::Text(f.id), geometry: f.geometry, properties, links: None }
+        Feature { kind: "Feature", id: FeatureId::Text(f.id), geometry: raw(&f.geometry), properties, links: None }
     }
 }
 
 impl From<ZoneFeature> for Feature {
     fn from(f: ZoneFeature) -> Self {
         let properties = FeatureProperties::Zone(f.properties);
-        Feature { kind: "Feature", id: FeatureId::Number(f.id), geometry: f.geometry, properties, links: None }
+        Feature { kind: "Feature", id: FeatureId::Number(f.id), geometry: raw(&f.geometry), properties, links: None }
     }
 }
 
@@ -170,9 +177,14 @@ pub struct FeatureCollection {
     #[serde(rename = "type")]
     #[schema(value_type = String, example = "FeatureCollection")]
     pub kind: &'static str,
-    /// Features matching the filter, over all pages.
-    #[serde(rename = "numberMatched")]
-    pub number_matched: i64,
+    /// Features matching the filter, over all pages. Parcels (current versions): only on the
+    /// first page (no `cursor`), and only when at most 1,000 features match (or at most
+    /// `limit`, if larger) — otherwise left out, as OGC API – Features allows, since counting
+    /// would cost more than the page. Parcels at a `datetime`, communes and planning zones:
+    /// always.
+    #[serde(rename = "numberMatched", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub number_matched: Option<i64>,
     /// Features in this page.
     #[serde(rename = "numberReturned")]
     pub number_returned: i64,
@@ -208,22 +220,20 @@ pub fn items(conn: &mut PgConnection, q: &ItemsQuery, viewer: Option<&Actor>) ->
     let bbox = q.bbox.map(|b| q.bbox_crs.bbox_to_wgs84(b).map_err(|m| Error::bad_parameter("bbox", m))).transpose()?;
     let (mut features, matched, last_id) = match q.collection {
         "parcels" => {
-            let (rows, matched) =
-                parcels::page(conn, &PageQuery { bbox, after: Some(q.after), limit: q.limit, as_of: q.as_of })?;
-            let last = rows.last().map(|r| r.parcel_id);
-            (rows.iter().map(|r| parcels::feature(r).into()).collect::<Vec<Feature>>(), matched, last)
+            let page = parcels::page(conn, &PageQuery { bbox, after: Some(q.after), limit: q.limit, as_of: q.as_of })?;
+            (page.features.into_iter().map(Feature::from).collect::<Vec<Feature>>(), page.matched, page.last_id)
         }
         "communes" => {
             let (features, matched, last) = communes::page(conn, bbox, q.after, q.limit)?;
-            (features.into_iter().map(Feature::from).collect(), matched, last)
+            (features.into_iter().map(Feature::from).collect(), Some(matched), last)
         }
         "planning-zones" => match q.plan {
             // A draft the viewer may not see lists nothing, as an unknown plan does.
-            Some(plan) if !planning::plan_listable(conn, plan, viewer)? => (Vec::new(), 0, None),
+            Some(plan) if !planning::plan_listable(conn, plan, viewer)? => (Vec::new(), Some(0), None),
             _ => {
                 let (features, matched, last) =
                     planning::zones_page(conn, &ZoneQuery { bbox, plan_id: q.plan, after: q.after, limit: q.limit })?;
-                (features.into_iter().map(Feature::from).collect(), matched, last)
+                (features.into_iter().map(Feature::from).collect(), Some(matched), last)
             }
         },
         other => return Err(unknown(other)),
@@ -253,6 +263,14 @@ pub fn item(
 }
 
 fn reproject(feature: &mut Feature, crs: OgcCrs) -> Result<(), Error> {
-    crs.reproject_geojson(&mut feature.geometry)
-        .map_err(|e| Error::bad_parameter("crs", format!("the feature cannot be expressed in {}: {e}", crs.uri())))
+    if crs == OgcCrs::Crs84 {
+        // Stored in WGS 84, longitude first: the text passes through unparsed.
+        return Ok(());
+    }
+    let mut geometry: Value = serde_json::from_str(feature.geometry.get())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("stored geometry of feature {}: {e}", feature.id)))?;
+    crs.reproject_geojson(&mut geometry)
+        .map_err(|e| Error::bad_parameter("crs", format!("the feature cannot be expressed in {}: {e}", crs.uri())))?;
+    feature.geometry = raw(&geometry);
+    Ok(())
 }

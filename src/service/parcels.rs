@@ -2,6 +2,7 @@
 
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::authz::{authorize, authorize_all, Action};
@@ -100,7 +101,9 @@ pub struct ParcelProperties {
     pub parcel: i32,
     /// Legal area (m²), measured in the VN-2000 TM-3 plane.
     pub legal_area_m2: f64,
-    pub land_uses: Vec<LandUseView>,
+    /// Largest first. As the database wrote it (passed through, not parsed).
+    #[schema(value_type = Vec<LandUseView>)]
+    pub land_uses: Box<RawValue>,
     pub address: Option<String>,
     pub version: i32,
     pub valid_from: chrono::DateTime<chrono::Utc>,
@@ -121,9 +124,9 @@ pub struct ParcelFeature {
     pub kind: &'static str,
     /// The national parcel id.
     pub id: String,
-    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    /// GeoJSON Polygon or MultiPolygon (WGS 84), 8 decimals.
     #[schema(value_type = Object)]
-    pub geometry: Value,
+    pub geometry: Box<RawValue>,
     pub properties: ParcelProperties,
 }
 
@@ -172,9 +175,9 @@ pub struct ParcelDetailFeature {
     #[schema(value_type = String, example = "Feature")]
     pub kind: &'static str,
     pub id: String,
-    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    /// GeoJSON Polygon or MultiPolygon (WGS 84), 8 decimals.
     #[schema(value_type = Object)]
-    pub geometry: Value,
+    pub geometry: Box<RawValue>,
     pub properties: ParcelDetailProperties,
 }
 
@@ -194,9 +197,9 @@ pub struct ParcelVersionFeature {
     #[schema(value_type = String, example = "Feature")]
     pub kind: &'static str,
     pub id: String,
-    /// GeoJSON Polygon or MultiPolygon (WGS 84).
+    /// GeoJSON Polygon or MultiPolygon (WGS 84), 8 decimals.
     #[schema(value_type = Object)]
-    pub geometry: Value,
+    pub geometry: Box<RawValue>,
     pub properties: ParcelVersionProperties,
 }
 
@@ -249,7 +252,7 @@ fn properties(row: &db::ParcelRow) -> ParcelProperties {
         sheet: row.sheet_no,
         parcel: row.parcel_no,
         legal_area_m2: row.legal_area_m2,
-        land_uses: serde_json::from_str(&row.land_uses).unwrap_or_default(),
+        land_uses: raw_json(&row.land_uses, "[]"),
         address: row.address.clone(),
         version: row.version,
         valid_from: row.valid_from,
@@ -259,8 +262,42 @@ fn properties(row: &db::ParcelRow) -> ParcelProperties {
     }
 }
 
-fn stored_geojson(row: &db::ParcelRow) -> Value {
-    serde_json::from_str(&row.geometry).unwrap_or(Value::Null)
+/// JSON text the database wrote, passed through as it is (`fallback` if it is not JSON).
+fn raw_json(text: &str, fallback: &str) -> Box<RawValue> {
+    RawValue::from_string(text.to_string())
+        .unwrap_or_else(|_| RawValue::from_string(fallback.to_string()).expect("the fallback is JSON"))
+}
+
+fn stored_geojson(row: &db::ParcelRow) -> Box<RawValue> {
+    raw_json(&row.geometry, "null")
+}
+
+/// The public properties of a current parcel read by `parcel_public` or `parcels_page`.
+fn public_properties(row: db::PublicParcel) -> (String, Box<RawValue>, ParcelProperties) {
+    let properties = ParcelProperties {
+        national_id: row.national_id.clone(),
+        province_code: row.province_code,
+        commune_code: row.commune_code,
+        commune_name: row.commune_name,
+        registered_commune_code: row.registered_commune_code,
+        sheet: row.sheet_no,
+        parcel: row.parcel_no,
+        legal_area_m2: row.legal_area_m2,
+        land_uses: row.land_uses,
+        address: row.address,
+        version: row.version,
+        valid_from: row.valid_from,
+        valid_to: row.valid_to,
+        source_crs: Crs::from_epsg(row.source_crs_epsg as u32).map(|c| c.uri()),
+        synthetic: row.is_synthetic,
+    };
+    (row.national_id, row.geometry, properties)
+}
+
+/// The public GeoJSON Feature of a current parcel read by `parcels_page`.
+pub fn public_feature(row: db::PublicParcel) -> ParcelFeature {
+    let (id, geometry, properties) = public_properties(row);
+    ParcelFeature { kind: "Feature", id, geometry, properties }
 }
 
 /// The public GeoJSON Feature of a parcel version: no personal data.
@@ -283,43 +320,41 @@ fn check_national_id(national_id: &str) -> Result<(), Error> {
     national_id.parse::<NationalId>().map(|_| ()).map_err(|e| Error::bad_parameter("id", e.to_string()))
 }
 
-/// `GET /parcels/{id}`: the current version with masked holders and certificate status.
+/// `GET /parcels/{id}`: the current version with masked holders and certificate status, read
+/// in one statement (`parcel_public`).
 pub fn get(conn: &mut PgConnection, national_id: &str) -> Result<ParcelDetailFeature, Error> {
     check_national_id(national_id)?;
-    let row = db::current_by_national_id(conn, national_id)
+    let row = db::public_by_national_id(conn, national_id)
         .context_db("loading the parcel")?
         .ok_or_else(|| not_found(national_id))?;
-    let holders = db::current_holders(conn, row.parcel_id).context_db("loading the holders")?;
-    let certificate = db::latest_certificate(conn, row.parcel_id).context_db("loading the certificate")?;
-    let holders = holders
-        .iter()
+    let holders = row
+        .holders
+        .into_iter()
         .map(|h| {
             let name = match domain::certificate::HolderKind::parse(&h.kind) {
                 Some(kind) => domain::certificate::public_name(kind, &h.full_name),
                 None => privacy::mask_person_name(&h.full_name),
             };
-            MaskedHolder { kind: h.kind.clone(), name, share: h.share }
+            MaskedHolder { kind: h.kind, name, share: h.share }
         })
         .collect();
-    let certificate = certificate.map(|c| CertificateBrief {
+    let certificate = row.certificate.map(|c| CertificateBrief {
         serial: c.serial,
         status: c.status.as_str().to_string(),
         issued_on: c.issued_on,
     });
-    let certificate_pending = db::certificate_pending(conn, row.parcel_id).context_db("loading the use right")?;
-    let (has_mortgage, restricted) =
-        store::restrictions::public_flags(conn, row.parcel_id).context_db("loading the restrictions")?;
+    let (id, geometry, parcel) = public_properties(row.parcel);
     Ok(ParcelDetailFeature {
         kind: "Feature",
-        id: row.national_id.clone(),
-        geometry: stored_geojson(&row),
+        id,
+        geometry,
         properties: ParcelDetailProperties {
-            parcel: properties(&row),
+            parcel,
             holders,
             certificate,
-            certificate_pending,
-            has_mortgage,
-            restricted,
+            certificate_pending: row.certificate_pending,
+            has_mortgage: row.has_mortgage,
+            restricted: row.restricted,
         },
     })
 }
@@ -390,9 +425,34 @@ pub fn at(conn: &mut PgConnection, lon: f64, lat: f64) -> Result<ParcelDetailFea
     get(conn, &first.national_id)
 }
 
-/// One page of parcels and the count matching the filter.
-pub fn page(conn: &mut PgConnection, q: &db::PageQuery) -> Result<(Vec<db::ParcelRow>, i64), Error> {
-    db::page(conn, q).context_db("loading a page of parcels")
+/// On the first page of current parcels, `numberMatched` is counted up to this many matches
+/// (or the page size, if larger); beyond, it is left out (OGC API – Features allows it):
+/// counting 45,000 matches costs a hundred times the page.
+pub const MATCH_COUNT_LIMIT: i64 = 1_000;
+
+/// A page of parcels: features, the number matching the filter (when cheap: see
+/// [`MATCH_COUNT_LIMIT`]; always for `as_of` pages) and the last parcel id (the cursor).
+pub struct ParcelPage {
+    pub features: Vec<ParcelFeature>,
+    pub matched: Option<i64>,
+    pub last_id: Option<i64>,
+}
+
+/// `GET /collections/parcels/items`: current parcels in one prepared statement; versions at
+/// an instant (`as_of`) through the general statement.
+pub fn page(conn: &mut PgConnection, q: &db::PageQuery) -> Result<ParcelPage, Error> {
+    if q.as_of.is_some() {
+        // History pages are rare: the general statement, with an exact count.
+        let (rows, matched) = db::page(conn, q).context_db("loading a page of parcels")?;
+        let last_id = rows.last().map(|r| r.parcel_id);
+        return Ok(ParcelPage { features: rows.iter().map(feature).collect(), matched: Some(matched), last_id });
+    }
+    let after = q.after.unwrap_or(0);
+    let count_up_to = (after == 0).then_some(q.limit.max(MATCH_COUNT_LIMIT));
+    let (rows, matched) =
+        db::current_page(conn, q.bbox, after, q.limit, count_up_to).context_db("loading a page of parcels")?;
+    let last_id = rows.last().map(|r| r.parcel_id);
+    Ok(ParcelPage { features: rows.into_iter().map(public_feature).collect(), matched, last_id })
 }
 
 /// Parses `crs` and the GeoJSON geometry of a write request.

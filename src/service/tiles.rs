@@ -44,21 +44,36 @@ pub fn tile(conn: &mut PgConnection, layer: Layer, t: TileCoord, if_none_match: 
             if if_none_match.is_some_and(|h| matches(h, &etag)) { TileBody::NotModified } else { TileBody::Empty };
         return Ok(Tile { etag, body });
     }
-    // Stamp and tile from one snapshot: an edit between them cannot pair a new tile with an
-    // old tag (which would then be served as current forever).
-    conn.build_transaction().read_only().repeatable_read().run(|conn| {
-        let stamp = db::stamp(conn, layer, t).context_db("stamping the tile")?;
-        let etag = format!("W/\"{}-{TILE_FORMAT}-{}-{}\"", layer.name(), stamp.n, stamp.changed.timestamp_micros());
-        if if_none_match.is_some_and(|h| matches(h, &etag)) {
-            return Ok(Tile { etag, body: TileBody::NotModified });
+    // Stamp and tile in one statement, from one snapshot: an edit between them cannot pair a
+    // new tile with an old tag (which would then be served as current forever). The database
+    // skips building the tile when the client's copy is current.
+    let known = if_none_match.map(|h| known_stamps(layer, h)).unwrap_or_default();
+    let (stamp, mvt) = db::stamped_tile(conn, layer, t, &known).context_db("building the tile")?;
+    let etag = format!("W/\"{}-{TILE_FORMAT}-{}\"", layer.name(), db::stamp_key(&stamp));
+    let body = match mvt {
+        _ if if_none_match.is_some_and(|h| matches(h, &etag)) => TileBody::NotModified,
+        Some(bytes) if !bytes.is_empty() => TileBody::Mvt(bytes),
+        Some(_) => TileBody::Empty,
+        None if stamp.n == 0 => TileBody::Empty,
+        None => {
+            return Err(Error::Internal(anyhow::anyhow!("tile {t:?} not built for a stamp the client does not hold")))
         }
-        if stamp.n == 0 {
-            return Ok(Tile { etag, body: TileBody::Empty });
-        }
-        let bytes = db::tile(conn, layer, t).context_db("building the tile")?;
-        let body = if bytes.is_empty() { TileBody::Empty } else { TileBody::Mvt(bytes) };
-        Ok(Tile { etag, body })
-    })
+    };
+    Ok(Tile { etag, body })
+}
+
+/// The stamps of `layer` an If-None-Match header names (`*` for any), as the database
+/// compares them: what follows `{layer}-{TILE_FORMAT}-` in each of our tags — read exactly as
+/// [`matches`] reads a tag, so the database skips a tile only when the answer is a 304.
+fn known_stamps(layer: Layer, if_none_match: &str) -> Vec<String> {
+    if if_none_match.trim() == "*" {
+        return vec!["*".to_string()];
+    }
+    let prefix = format!("\"{}-{TILE_FORMAT}-", layer.name());
+    if_none_match
+        .split(',')
+        .filter_map(|t| t.trim().trim_start_matches("W/").strip_prefix(&prefix)?.strip_suffix('"').map(str::to_string))
+        .collect()
 }
 
 /// The query plan of a tile's SQL (for tests and operators checking index use).
@@ -68,7 +83,16 @@ pub fn explain(conn: &mut PgConnection, layer: Layer, t: TileCoord) -> Result<St
 
 #[cfg(test)]
 mod tests {
-    use super::matches;
+    use super::{known_stamps, matches};
+    use domain::tiles::Layer;
+
+    #[test]
+    fn known_stamps_are_our_tags_of_the_layer() {
+        let h = "W/\"parcels-v1-3-42\", \"parcels-v1-0-0\", W/\"planning-zones-v1-1-2\", \"parcels-v0-1-1\", parcels-v1-5-5";
+        assert_eq!(known_stamps(Layer::Parcels, h), ["3-42", "0-0"]);
+        assert_eq!(known_stamps(Layer::PlanningZones, h), ["1-2"]);
+        assert_eq!(known_stamps(Layer::Parcels, " * "), ["*"]);
+    }
 
     #[test]
     fn if_none_match_uses_weak_comparison() {

@@ -283,3 +283,63 @@ fn tile_queries_find_rows_through_the_gist_indexes() {
     let plan = diachinh::service::tiles::explain(&mut conn, Layer::PlanningZones, t).unwrap();
     assert!(plan.contains("planning_zones_geom"), "{plan}");
 }
+
+/// The plan a session keeps for a tile function's body once it runs it a few times (generic:
+/// zoom, x and y unknown) finds the parcels through the partial GiST index on current
+/// versions, in a register with history (three closed versions behind every current one, so
+/// the index over every version is four times as large); the stamp, which must see closed
+/// versions too, through the index over every version.
+#[test]
+fn cached_tile_plans_use_the_index_on_current_versions() {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let app = TestApp::spawn();
+    crate::common::sql(
+        &app,
+        "INSERT INTO parcel_versions (parcel_id, version, commune_id, registered_commune_id, sheet_no, parcel_no, geom,
+                                     source_crs_epsg, legal_area_m2, address, valid_from, valid_to, change_reason)
+         SELECT parcel_id, 1000 + k, commune_id, registered_commune_id, sheet_no, parcel_no, geom, source_crs_epsg,
+                legal_area_m2, address, valid_from - (4 - k) * interval '1 year',
+                valid_from - (4 - k) * interval '1 year' + interval '1 day', 'history (test)'
+           FROM parcel_versions, generate_series(1, 3) AS k WHERE valid_to IS NULL",
+    );
+    crate::common::sql(&app, "ANALYZE parcel_versions");
+    let mut conn = app.db.conn();
+    let t = TileCoord::containing(SOC_TRANG.0, SOC_TRANG.1, 16);
+    let mut generic_plan = |statement: &str| {
+        diesel::sql_query("SET plan_cache_mode = force_generic_plan").execute(&mut conn).unwrap();
+        diesel::sql_query(format!("PREPARE tile (integer, integer, integer) AS {statement}"))
+            .execute(&mut conn)
+            .unwrap();
+        let lines: Vec<Line> =
+            diesel::sql_query(format!("EXPLAIN EXECUTE tile ({}, {}, {})", t.z, t.x, t.y)).load(&mut conn).unwrap();
+        diesel::sql_query("DEALLOCATE tile").execute(&mut conn).unwrap();
+        lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
+    };
+    let plan = generic_plan(store::tiles::sql(Layer::Parcels));
+    assert!(plan.contains("parcel_versions_current_geom"), "{plan}");
+    let plan = generic_plan(store::tiles::stamp_sql(Layer::Parcels));
+    assert!(plan.contains("parcel_versions_geom"), "{plan}");
+}
+
+/// `If-None-Match: *` and a list holding the current tag skip the tile (304); a list of
+/// stale or foreign tags does not.
+#[test]
+fn if_none_match_lists_and_star() {
+    let app = TestApp::spawn();
+    let path = tile_path("parcels", TileCoord::containing(SOC_TRANG.0, SOC_TRANG.1, 16));
+    let first = app.get(&path);
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let conditional = |value: &str| app.client.get(app.url(&path)).header("If-None-Match", value).send().unwrap();
+    assert_eq!(conditional("*").status(), 304);
+    assert_eq!(conditional(&format!("W/\"parcels-v1-1-2\", {etag}")).status(), 304);
+    let stale = conditional("W/\"parcels-v1-1-2\", \"planning-zones-v1-3-4\", parcels-v1-1-2");
+    assert_eq!(stale.status(), 200);
+    assert_eq!(stale.headers()["etag"].to_str().unwrap(), etag);
+    assert!(!stale.bytes().unwrap().is_empty());
+}

@@ -7,14 +7,34 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Double, Integer, Nullable, Text, Timestamptz};
 use domain::certificate::Status;
 use postgis_diesel::sql_types::Geometry;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::geometry::to_postgis;
-use crate::enums::Stored;
-use crate::schema::{admin_units, certificates, parcel_versions, parcels, rrrs};
+use crate::schema::{admin_units, parcel_versions, parcels};
 
 define_sql_function!(
     /// The time now (not the transaction's start, as `now()` is).
     fn clock_timestamp() -> Timestamptz
+);
+
+// The public reads (migration 000018): called through the query builder, so each is one
+// statement that diesel prepares once per connection; their bodies keep their plans too.
+define_sql_function!(
+    /// `sql/parcel_public.sql`: the public view of one current parcel, JSON text.
+    fn parcel_public(national_id: Text, mortgage: Text, restricting: Array<Text>) -> Nullable<Text>
+);
+define_sql_function!(
+    /// `sql/parcel_page_current*.sql`: a page of current parcels, then maybe their count.
+    fn parcels_page(
+        x0: Nullable<Double>,
+        y0: Nullable<Double>,
+        x1: Nullable<Double>,
+        y1: Nullable<Double>,
+        after: BigInt,
+        limit: BigInt,
+        count_up_to: Nullable<BigInt>,
+    ) -> diesel::pg::sql_types::Record<(Nullable<Text>, Nullable<BigInt>)>
 );
 
 /// A parcel version with what public responses show of it.
@@ -73,11 +93,20 @@ pub mod statements {
     pub const PARCEL_SELECT: &str = include_str!("sql/parcel_select.sql");
     /// The current version of one parcel by national id (`$1`).
     pub const BY_ID_FILTER: &str = include_str!("sql/parcel_by_id_filter.sql");
-    /// Current holders of the use right of a parcel (`$1` parcel id).
-    pub const HOLDERS: &str = include_str!("sql/parcel_holders.sql");
-    /// The newest certificate over the parcel's rights (`$1` parcel id).
-    pub const LATEST_CERTIFICATE: &str = include_str!("sql/parcel_latest_certificate.sql");
-    /// A page's filter: bbox `$1..$4` (or NULLs), as-of instant `$5` (or NULL for current).
+    /// `GET /parcels/{id}` and `/collections/parcels/items/{id}` as the server sends it:
+    /// `$1` national id, `$2` the mortgage kind, `$3` the kinds that restrict (text[]).
+    pub const PUBLIC_CALL: &str = include_str!("sql/parcel_public_call.sql");
+    /// The body of `parcel_public` (the statement its plan is cached for).
+    pub const PUBLIC_BODY: &str = include_str!("sql/parcel_public.sql");
+    /// A page of current parcels as the server sends it: bbox `$1..$4` (or NULLs), ids above
+    /// `$5`, `$6` rows, count up to `$7` on the first page (or NULL).
+    pub const PAGE_CALL: &str = include_str!("sql/parcels_page_call.sql");
+    /// The bodies of `parcels_page`: the page without and with a bbox, and the bounded counts.
+    pub const PAGE_CURRENT: &str = include_str!("sql/parcel_page_current.sql");
+    pub const PAGE_CURRENT_BBOX: &str = include_str!("sql/parcel_page_current_bbox.sql");
+    pub const COUNT_CURRENT: &str = include_str!("sql/parcel_count_current.sql");
+    pub const COUNT_CURRENT_BBOX: &str = include_str!("sql/parcel_count_current_bbox.sql");
+    /// A page's filter (as-of pages): bbox `$1..$4` (or NULLs), as-of instant `$5` (or NULL for current).
     pub const PAGE_FILTER: &str = include_str!("sql/parcel_page_filter.sql");
     /// Keyset paging after `$6`, `$7` rows.
     pub const PAGE_TAIL: &str = include_str!("sql/parcel_page_tail.sql");
@@ -120,7 +149,9 @@ pub struct PageQuery {
     pub as_of: Option<DateTime<Utc>>,
 }
 
-/// One page of parcels ordered by id, and the number matching the filter.
+/// One page of parcel versions in force at `as_of` (or current), ordered by id, and the
+/// number matching the filter: the general form, through `sql_query`. Current pages, the
+/// busy ones, go through [`current_page`].
 pub fn page(conn: &mut PgConnection, q: &PageQuery) -> QueryResult<(Vec<ParcelRow>, i64)> {
     let [x0, y0, x1, y1] = q.bbox.map_or([None; 4], |b| b.map(Some));
     let rows = diesel::sql_query(PAGE)
@@ -397,51 +428,103 @@ pub fn copy_version(
     Ok(row.id)
 }
 
-/// Holders of the parcel's current use right.
-#[derive(Debug, Clone, QueryableByName)]
+/// A current parcel's public row as `parcel_public` and `parcels_page` write it: the
+/// geometry (GeoJSON, WGS 84, 8 decimals) and the land uses stay the JSON text PostgreSQL
+/// wrote, for the server to pass through without parsing them into values.
+#[derive(Debug, Deserialize)]
+pub struct PublicParcel {
+    pub parcel_id: i64,
+    pub national_id: String,
+    pub province_code: String,
+    pub commune_code: String,
+    pub commune_name: String,
+    pub registered_commune_code: String,
+    pub sheet_no: i32,
+    pub parcel_no: i32,
+    pub legal_area_m2: f64,
+    pub address: Option<String>,
+    pub version: i32,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+    pub is_synthetic: bool,
+    pub source_crs_epsg: i32,
+    /// JSON array of {code, area_m2, use_until}, largest first.
+    pub land_uses: Box<RawValue>,
+    pub geometry: Box<RawValue>,
+}
+
+/// A holder of the parcel's current use right, name in full (the service masks it).
+#[derive(Debug, Clone, Deserialize)]
 pub struct HolderRow {
-    #[diesel(sql_type = Text)]
     pub kind: String,
-    #[diesel(sql_type = Text)]
     pub full_name: String,
-    #[diesel(sql_type = Double)]
     pub share: f64,
 }
 
-pub fn current_holders(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Vec<HolderRow>> {
-    diesel::sql_query(statements::HOLDERS).bind::<BigInt, _>(parcel_id).load(conn)
-}
-
-/// The newest certificate over the parcel's rights.
-#[derive(Debug, Clone, QueryableByName)]
+/// The newest certificate over the parcel's rights (a valid one first).
+#[derive(Debug, Clone, Deserialize)]
 pub struct CertificateRow {
-    #[diesel(sql_type = Text)]
     pub serial: String,
-    #[diesel(sql_type = Text, deserialize_as = Stored<Status>)]
+    #[serde(deserialize_with = "status")]
     pub status: Status,
-    #[diesel(sql_type = Date)]
     pub issued_on: chrono::NaiveDate,
 }
 
-pub fn latest_certificate(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<Option<CertificateRow>> {
-    diesel::sql_query(statements::LATEST_CERTIFICATE).bind::<BigInt, _>(parcel_id).get_result(conn).optional()
+fn status<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Status, D::Error> {
+    Status::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
-/// Whether the parcel's current use right has no valid certificate (pending certificate: the
-/// parts of a split before their dossier issues, a right recorded without one).
-pub fn certificate_pending(conn: &mut PgConnection, parcel_id: i64) -> QueryResult<bool> {
-    let uncovered: i64 = rrrs::table
-        .left_join(
-            certificates::table
-                .on(certificates::rrr_id.eq(rrrs::id).and(certificates::status.eq(Status::Valid.as_str()))),
-        )
-        .filter(rrrs::parcel_id.eq(parcel_id))
-        .filter(rrrs::kind.eq("use_right"))
-        .filter(rrrs::valid_to.is_null())
-        .filter(certificates::id.is_null())
-        .count()
-        .get_result(conn)?;
-    Ok(uncovered > 0)
+/// `parcel_public`: the parcel with what the public view adds to it.
+#[derive(Debug, Deserialize)]
+pub struct PublicParcelDetail {
+    pub parcel: PublicParcel,
+    /// Largest share first.
+    pub holders: Vec<HolderRow>,
+    pub certificate: Option<CertificateRow>,
+    /// The current use right has no valid certificate.
+    pub certificate_pending: bool,
+    pub has_mortgage: bool,
+    /// A restriction that the public may learn of is in force (`RestrictionKind::restricts`).
+    pub restricted: bool,
+}
+
+fn from_json<'a, T: Deserialize<'a>>(text: &'a str) -> QueryResult<T> {
+    serde_json::from_str(text).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// The public view of a current parcel by national id, in one statement.
+pub fn public_by_national_id(conn: &mut PgConnection, national_id: &str) -> QueryResult<Option<PublicParcelDetail>> {
+    use domain::restriction::RestrictionKind;
+    let restricting: Vec<&str> = RestrictionKind::ALL.iter().filter(|k| k.restricts()).map(|k| k.as_str()).collect();
+    let text: Option<String> =
+        diesel::select(parcel_public(national_id, RestrictionKind::Mortgage.as_str(), restricting)).get_result(conn)?;
+    text.as_deref().map(from_json).transpose()
+}
+
+/// A page of current parcels: `limit` of them with an id above `after`, in `bbox` if given,
+/// in one statement. With `count_up_to` and `after` 0 (the first page) also the number
+/// matching the filter, unless more than `count_up_to` match (then `None`: counting them
+/// would cost more than the page).
+pub fn current_page(
+    conn: &mut PgConnection,
+    bbox: Option<[f64; 4]>,
+    after: i64,
+    limit: i64,
+    count_up_to: Option<i64>,
+) -> QueryResult<(Vec<PublicParcel>, Option<i64>)> {
+    let [x0, y0, x1, y1] = bbox.map_or([None; 4], |b| b.map(Some));
+    let rows: Vec<(Option<String>, Option<i64>)> =
+        diesel::select(parcels_page(x0, y0, x1, y1, after, limit, count_up_to)).load(conn)?;
+    let mut parcels = Vec::with_capacity(rows.len());
+    let mut matched = None;
+    for (feature, n) in rows {
+        match feature {
+            Some(text) => parcels.push(from_json(&text)?),
+            // The count row, last.
+            None => matched = n,
+        }
+    }
+    Ok((parcels, matched))
 }
 
 /// A parcel for bulk loading (benchmark sets): already measured and identified.
@@ -523,4 +606,24 @@ pub fn current_ids_in_commune(conn: &mut PgConnection, commune_code: &str) -> Qu
 pub fn analyze(conn: &mut PgConnection) -> QueryResult<()> {
     diesel::sql_query(ANALYZE).execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::pg::Pg;
+
+    use super::*;
+
+    /// The benchmarks send `statements::PUBLIC_CALL` and `PAGE_CALL` to pgbench as the
+    /// statements the server sends: they must be what the query builder writes.
+    #[test]
+    fn call_statements_are_what_the_query_builder_sends() {
+        let by_id = diesel::select(parcel_public("w3gvk1m2n3p4", "mortgage", vec!["mortgage"]));
+        let sql = diesel::debug_query::<Pg, _>(&by_id).to_string();
+        assert!(sql.starts_with(&format!("{} -- binds", statements::PUBLIC_CALL.trim())), "{sql}");
+        let page =
+            diesel::select(parcels_page(None::<f64>, None::<f64>, None::<f64>, None::<f64>, 0i64, 100i64, None::<i64>));
+        let sql = diesel::debug_query::<Pg, _>(&page).to_string();
+        assert!(sql.starts_with(&format!("{} -- binds", statements::PAGE_CALL.trim())), "{sql}");
+    }
 }

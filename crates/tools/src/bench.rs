@@ -20,8 +20,12 @@
 //!   one extra cheap statement per transaction; a lookup-only run measures what it costs.
 //! - **unprepared** (`-M extended`): one script per request (the first [`PGBENCH_SCRIPTS`]
 //!   of the list; pgbench allows 128), parameters as `-D` variables, nothing extra — the
-//!   statements exactly as diesel's `sql_query` sends them (unnamed, parsed and planned
-//!   every time, since diesel never caches `sql_query` statements).
+//!   statements unnamed, parsed and planned every time (as `sql_query` would send them; the
+//!   server now sends them through the query builder, prepared once per connection).
+//!
+//! Each endpoint is one statement, a call of a function of migration 000018
+//! (`store::parcels::statements::PUBLIC_CALL`, `PAGE_CALL`): pgbench calls it exactly as the
+//! server does, with the same constant arguments.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -62,10 +66,16 @@ const PGBENCH_SCRIPTS: usize = 100;
 // The SQL the endpoints run: the store's own statements, so pgbench runs exactly what the
 // server sends.
 
-use store::parcels::statements::{
-    BY_ID_FILTER, COUNT_HEAD, HOLDERS as HOLDERS_SQL, LATEST_CERTIFICATE as CERTIFICATE_SQL, PAGE_FILTER, PAGE_TAIL,
-    PARCEL_SELECT,
-};
+use diachinh::service::parcels::MATCH_COUNT_LIMIT;
+use domain::restriction::RestrictionKind;
+use store::parcels::statements::{PAGE_CALL, PUBLIC_CALL};
+
+/// The constant arguments of `parcel_public` as the server passes them: the mortgage kind and
+/// the kinds that restrict (`store::parcels::public_by_national_id`), as SQL literals.
+fn public_call_constants() -> (String, String) {
+    let restricting: Vec<&str> = RestrictionKind::ALL.iter().filter(|k| k.restricts()).map(|k| k.as_str()).collect();
+    (format!("'{}'", RestrictionKind::Mortgage.as_str()), format!("'{{{}}}'", restricting.join(",")))
+}
 
 // ---------------------------------------------------------------------------------------
 
@@ -291,28 +301,30 @@ impl Endpoint {
     /// `bench_params` column plus `suffix` (`:national_id_7`, `:x0`, …).
     fn pgbench_statements(self, suffix: &str) -> String {
         match self {
-            Endpoint::ById => format!(
-                "{};\n{};\n{};\n",
-                format!("{PARCEL_SELECT} {BY_ID_FILTER}").replace("$1", &format!(":national_id{suffix}")),
-                HOLDERS_SQL.replace("$1", &format!(":parcel_id{suffix}")),
-                CERTIFICATE_SQL.replace("$1", &format!(":parcel_id{suffix}")),
-            ),
+            Endpoint::ById => {
+                let (mortgage, restricting) = public_call_constants();
+                format!(
+                    "{};\n",
+                    PUBLIC_CALL
+                        .trim()
+                        .replace("$1", &format!(":national_id{suffix}"))
+                        .replace("$2", &mortgage)
+                        .replace("$3", &restricting)
+                )
+            }
             Endpoint::Bbox => {
-                // $5 (datetime) is NULL for these requests; pgbench has no NULL variables,
-                // so it is written as a literal. $6 (cursor) and $7 (limit) are constants.
-                let params = |sql: &str| {
-                    sql.replace("$1", &format!(":x0{suffix}"))
+                // The first page: cursor $5 is 0, $6 the page size, $7 the count's limit.
+                format!(
+                    "{};\n",
+                    PAGE_CALL
+                        .trim()
+                        .replace("$1", &format!(":x0{suffix}"))
                         .replace("$2", &format!(":y0{suffix}"))
                         .replace("$3", &format!(":x1{suffix}"))
                         .replace("$4", &format!(":y1{suffix}"))
-                        .replace("$5", "NULL")
-                        .replace("$6", ":after")
-                        .replace("$7", ":page_limit")
-                };
-                format!(
-                    "{};\n{};\n",
-                    params(&format!("{PARCEL_SELECT} {PAGE_FILTER} {PAGE_TAIL}")),
-                    params(&format!("{COUNT_HEAD} {PAGE_FILTER}")),
+                        .replace("$5", ":after")
+                        .replace("$6", ":page_limit")
+                        .replace("$7", ":count_up_to")
                 )
             }
         }
@@ -321,7 +333,7 @@ impl Endpoint {
     /// The `bench_params` columns this endpoint's statements use.
     fn param_columns(self) -> &'static [&'static str] {
         match self {
-            Endpoint::ById => &["national_id", "parcel_id"],
+            Endpoint::ById => &["national_id"],
             Endpoint::Bbox => &["x0", "y0", "x1", "y1"],
         }
     }
@@ -329,9 +341,7 @@ impl Endpoint {
     /// `-D name=value` definitions of one request's parameters, names suffixed with `suffix`.
     fn pgbench_variables(self, suffix: &str, s: &Sample) -> Vec<String> {
         match self {
-            Endpoint::ById => {
-                vec![format!("national_id{suffix}={}", s.national_id), format!("parcel_id{suffix}={}", s.parcel_id)]
-            }
+            Endpoint::ById => vec![format!("national_id{suffix}={}", s.national_id)],
             Endpoint::Bbox => {
                 let [x0, y0, x1, y1] = s.bbox;
                 vec![
@@ -348,7 +358,11 @@ impl Endpoint {
     fn pgbench_constants(self) -> Vec<String> {
         match self {
             Endpoint::ById => Vec::new(),
-            Endpoint::Bbox => vec!["after=0".into(), format!("page_limit={PAGE_LIMIT}")],
+            Endpoint::Bbox => vec![
+                "after=0".into(),
+                format!("page_limit={PAGE_LIMIT}"),
+                format!("count_up_to={}", PAGE_LIMIT.max(MATCH_COUNT_LIMIT)),
+            ],
         }
     }
 }
@@ -542,7 +556,7 @@ fn render_section(opts: &LoadTestOptions, facts: &Facts, datasets: &[Dataset], r
     );
     let _ = writeln!(
         s,
-        "| dataset | endpoint | our req/s | p50 ms | p99 ms | pgbench TPS (same SQL, prepared) | ours / limit | pgbench TPS (unprepared, as diesel sends it) | ours / unprepared |"
+        "| dataset | endpoint | our req/s | p50 ms | p99 ms | pgbench TPS (same SQL, prepared) | ours / limit | pgbench TPS (same SQL, unprepared) | ours / unprepared |"
     );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for m in results.iter().flat_map(|r| &r.measurements) {
@@ -647,27 +661,24 @@ mod tests {
         for e in Endpoint::ALL {
             let script = e.pgbench_statements("_7");
             assert!(!script.contains('$'), "{script}");
+            assert_eq!(script.matches(';').count(), 1);
         }
         let bbox = Endpoint::Bbox.pgbench_statements("_7");
-        assert!(bbox.contains("ST_MakeEnvelope(:x0_7, :y0_7, :x1_7, :y1_7, 4326)"));
-        assert!(bbox.contains("v.parcel_id > :after ORDER BY v.parcel_id LIMIT :page_limit;"));
-        assert!(bbox.contains("CASE WHEN NULL::timestamptz IS NULL"));
-        assert_eq!(bbox.matches(';').count(), 2);
+        assert_eq!(bbox, "SELECT parcels_page(:x0_7, :y0_7, :x1_7, :y1_7, :after, :page_limit, :count_up_to);\n");
         let by_id = Endpoint::ById.pgbench_statements("");
-        assert!(by_id.contains("p.national_id = :national_id AND v.valid_to IS NULL;"));
-        assert_eq!(by_id.matches(":parcel_id").count(), 2);
-        assert_eq!(by_id.matches(';').count(), 3);
+        assert!(by_id.starts_with("SELECT parcel_public(:national_id, 'mortgage', '{mortgage,"), "{by_id}");
+        assert!(!by_id.contains("lease"), "{by_id}");
     }
 
     #[test]
     fn pgbench_variables_match_the_statements() {
         let s = Sample { national_id: "w3gvk1m2n3p4".into(), parcel_id: 42, bbox: [105.5, 10.25, 105.75, 10.5] };
-        assert_eq!(Endpoint::ById.pgbench_variables("_3", &s), ["national_id_3=w3gvk1m2n3p4", "parcel_id_3=42"]);
+        assert_eq!(Endpoint::ById.pgbench_variables("_3", &s), ["national_id_3=w3gvk1m2n3p4"]);
         assert_eq!(
             Endpoint::Bbox.pgbench_variables("_3", &s),
             ["x0_3=105.5", "y0_3=10.25", "x1_3=105.75", "y1_3=10.5"]
         );
-        assert_eq!(Endpoint::Bbox.pgbench_constants(), ["after=0", "page_limit=100"]);
+        assert_eq!(Endpoint::Bbox.pgbench_constants(), ["after=0", "page_limit=100", "count_up_to=1000"]);
         for e in Endpoint::ALL {
             let statements = e.pgbench_statements("");
             for column in e.param_columns() {

@@ -26,8 +26,8 @@ pub const INTRO: &str = "# Benchmarks
 
 What `make bench` (`diachinh-tools bench`) measures: the two busiest public reads,
 
-- **parcel by id** — `GET /collections/parcels/items/{national_id}`: three queries (the parcel, its holders, its latest certificate);
-- **bbox page of 100** — `GET /collections/parcels/items?bbox=…&limit=100` for ~200 m × 200 m boxes: the page query plus the count query behind `numberMatched`;
+- **parcel by id** — `GET /collections/parcels/items/{national_id}`: one statement, `parcel_public` (the parcel, its holders, its latest certificate, its flags);
+- **bbox page of 100** — `GET /collections/parcels/items?bbox=…&limit=100` for ~200 m × 200 m boxes: one statement, `parcels_page` (the first page, and the bounded count behind `numberMatched`);
 
 through our release build (server in-process, one pooled connection per client) with `wrk`, and next to
 each the same SQL run by `pgbench` straight against PostgreSQL with as many clients for as long:
@@ -35,8 +35,8 @@ each the same SQL run by `pgbench` straight against PostgreSQL with as many clie
 - **prepared** (`-M prepared`): the limit the database sets when plans are cached. Each transaction draws
   its parameters from the same request list (table `bench_params`, `\\set` + `\\gset`): one extra cheap
   statement per transaction, so this limit is a little low; the lookup's own TPS is listed.
-- **unprepared** (`-M extended`, one script per request, parameters as `-D` variables): the statements
-  exactly as diesel's `sql_query` sends them — unnamed, parsed and planned every time.
+- **unprepared** (`-M extended`, one script per request, parameters as `-D` variables): the same statements
+  unnamed, parsed and planned every time (as diesel's `sql_query` would send them; the server prepares them).
 
 *ours / limit* is our requests per second over pgbench's transactions per second.
 

@@ -1,0 +1,3 @@
+-- parcels_page() (migration 000018): current parcels, counted up to $7 + 1 (more than $7:
+-- too many to count cheaply, numberMatched is left out).
+SELECT count(*) FROM (SELECT 1 FROM parcel_versions v WHERE v.valid_to IS NULL LIMIT $7 + 1) AS hits

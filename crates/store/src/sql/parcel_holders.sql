@@ -1,1 +1,0 @@
-SELECT pa.kind, pa.full_name, s.share::float8 AS share FROM rrrs r JOIN rrr_shares s ON s.rrr_id = r.id JOIN parties pa ON pa.id = s.party_id WHERE r.parcel_id = $1 AND r.kind = 'use_right' AND r.valid_to IS NULL ORDER BY s.share DESC, pa.id

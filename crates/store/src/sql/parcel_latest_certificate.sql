@@ -1,1 +1,0 @@
-SELECT c.serial, c.status, c.issued_on FROM certificates c JOIN rrrs r ON r.id = c.rrr_id WHERE r.parcel_id = $1 ORDER BY (c.status = 'valid') DESC, c.issued_on DESC, c.id DESC LIMIT 1

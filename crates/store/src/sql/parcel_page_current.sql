@@ -1,0 +1,24 @@
+-- Branch of parcels_page() (migration 000018) without a bbox: current parcels with an id
+-- above $5, $6 of them, each as the JSON text of its public row (geometry embedded as is).
+-- `valid_to IS NULL` is spelled out so that a cached generic plan walks the partial index
+-- on current versions (parcel_versions_one_current) in id order and stops at the limit.
+-- A change here needs a new migration replacing the function (a test compares them).
+SELECT json_build_object(
+         'parcel_id', v.parcel_id, 'national_id', p.national_id, 'province_code', p.province_code,
+         'commune_code', c.code, 'commune_name', c.name, 'registered_commune_code', rc.code,
+         'sheet_no', v.sheet_no, 'parcel_no', v.parcel_no, 'legal_area_m2', v.legal_area_m2::float8,
+         'address', v.address, 'version', v.version, 'valid_from', v.valid_from, 'valid_to', v.valid_to,
+         'is_synthetic', v.is_synthetic, 'source_crs_epsg', v.source_crs_epsg,
+         'land_uses', (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
+                                                                  'use_until', lu.use_until)
+                                                ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')
+                         FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id),
+         'geometry', ST_AsGeoJSON(v.geom, 8)::json)::text,
+       NULL::bigint
+  FROM parcel_versions v
+  JOIN parcels p ON p.id = v.parcel_id
+  JOIN admin_units c ON c.id = v.commune_id
+  JOIN admin_units rc ON rc.id = v.registered_commune_id
+ WHERE v.valid_to IS NULL AND v.parcel_id > $5
+ ORDER BY v.parcel_id
+ LIMIT $6

@@ -1,0 +1,1 @@
+SELECT parcel_public($1, $2, $3)

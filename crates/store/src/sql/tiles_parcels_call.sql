@@ -1,0 +1,1 @@
+SELECT parcel_tile($1, $2, $3, $4)
