@@ -19,6 +19,10 @@
 //!   `INSERT … SELECT`, `ON CONFLICT` with expressions). Each lives in `src/sql/<name>.sql`, is
 //!   loaded with `include_str!` into a constant, run with `sql_query` and typed binds, and
 //!   read into a `QueryableByName` row.
+//! - **The public hot reads are SQL functions** (`parcel_public`, `parcels_page`, `parcel_tile`,
+//!   `planning_zone_tile`, created by migration 000018) called through the query builder, so each
+//!   request is one prepared statement; their bodies are the statements of `src/sql/` files,
+//!   and a test keeps the two equal (changing one means a migration replacing the function).
 //! - **No SQL string literals in Rust code otherwise** — no inline `sql_query("…")`, no
 //!   `format!` of SQL. (Statements the benchmarks run are public constants whose text comes
 //!   from a `.sql` file, e.g. `parcels::statements`.)
