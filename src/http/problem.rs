@@ -219,7 +219,8 @@ fn to_vietnamese(body: &mut serde_json::Value, kind: &str, retry_after: Option<u
     body["title"] = json!(catalogue::title(kind));
     let mut first: Option<String> = None;
     let mut first_field: Option<String> = None;
-    if let Some(errors) = body["errors"].as_array_mut() {
+    // `get_mut`, not `body["errors"]`: indexing a missing key mutably would insert a null.
+    if let Some(errors) = body.get_mut("errors").and_then(|e| e.as_array_mut()) {
         for e in errors.iter_mut() {
             let field = e["pointer"].as_str().or(e["parameter"].as_str()).unwrap_or("").to_string();
             if let Some(vi) = catalogue::field_message(&field, e.get("detail")) {

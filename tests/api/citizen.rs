@@ -336,6 +336,11 @@ fn public_problems_are_vietnamese_unless_english_is_asked_for_and_staff_read_eng
     assert_eq!(r.headers()["content-language"], "vi");
     let body: Value = r.json().unwrap();
     assert_eq!(body["title"], "Yêu cầu không đúng định dạng", "{body}");
+    // A problem without field errors has no `errors` member at all (not a null).
+    let (status, missing) = app.get_json("/parcels/zzzzzzzzzzzz");
+    assert_eq!(status, 404);
+    assert_eq!(missing["title"], "Không tìm thấy");
+    assert!(missing.get("errors").is_none(), "{missing}");
     let r = app
         .client
         .get(app.url("/dossiers/track/92.261127.0001?code=K7M9PQ"))
