@@ -47,4 +47,13 @@ fn without_its_database_the_service_answers_503_quickly_and_recovers() {
     let (status, body) = app.get_json("/readyz");
     assert_eq!(status, 200, "the next request after the database is back succeeds: {body}");
     assert_eq!(app.get("/collections/parcels/items?limit=1").status(), 200);
+
+    // The pool refills its idle connections on its own threads after the outage; let them
+    // finish before the process exits, so no thread is inside libpq's connect while exit
+    // handlers run (that raced into a SIGSEGV once under load). Bounded: at most 10 s.
+    let started = Instant::now();
+    let max = app.pool.max_size();
+    while app.pool.state().idle_connections < max && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
