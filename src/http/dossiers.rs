@@ -7,11 +7,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::query::{limit, NoParams, Query};
-use super::{printable, with_conn, AppState, Problem};
+use super::{printable, with_conn, with_conn_notifying, AppState, Problem};
 use crate::service::dossiers::{
     self, ApologyInput, EventInput, ListQuery, NewDossier, ProcedureInput, QueueQuery, StatsQuery,
 };
-use crate::service::{notices, Actor, Error};
+use crate::service::{Actor, Error};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/dossiers/{id}`.
@@ -167,15 +167,7 @@ pub async fn event(
 ) -> Result<HttpResponse, Problem> {
     let id = dossier_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    Ok(json(
-        with_conn(&state, move |conn, settings| {
-            let view = dossiers::act(conn, &actor, id, &body, now)?;
-            // The notices the step wrote go out once it has committed.
-            notices::deliver_after_commit(conn, settings);
-            Ok(view)
-        })
-        .await?,
-    ))
+    Ok(json(with_conn_notifying(&state, move |conn, _| dossiers::act(conn, &actor, id, &body, now)).await?))
 }
 
 /// Records the apology (form 04, văn bản xin lỗi và hẹn lại ngày trả kết quả) with the new
@@ -194,12 +186,7 @@ pub async fn apologise(
 ) -> Result<HttpResponse, Problem> {
     let id = dossier_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    let created = with_conn(&state, move |conn, settings| {
-        let created = dossiers::apologise(conn, &actor, id, &body, now)?;
-        notices::deliver_after_commit(conn, settings);
-        Ok(created)
-    })
-    .await?;
+    let created = with_conn_notifying(&state, move |conn, _| dossiers::apologise(conn, &actor, id, &body, now)).await?;
     Ok(HttpResponse::Created().json(created))
 }
 

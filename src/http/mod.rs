@@ -58,6 +58,21 @@ where
     .map_err(Problem)
 }
 
+/// [`with_conn`] for a step that queues notices for the citizen: they go out once the step's
+/// transaction has committed (a failed delivery stays pending for the retry loop).
+pub async fn with_conn_notifying<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &Settings) -> Result<T, Error> + Send + 'static,
+{
+    with_conn(state, move |conn, settings| {
+        let value = f(conn, settings)?;
+        crate::service::notices::deliver_after_commit(conn, settings);
+        Ok(value)
+    })
+    .await
+}
+
 /// Absolute base URL of this server as the client addressed it (links must be absolute for
 /// OGC clients that follow them).
 pub fn base_url(req: &HttpRequest) -> String {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::query::{limit, NoParams, Query};
-use super::{with_conn, AppState, Problem};
+use super::{with_conn, with_conn_notifying, AppState, Problem};
 use crate::service::submissions::{self, AcceptInput, RefuseInput, SubmissionForm, Upload};
-use crate::service::{notices, Actor, Error, FieldError};
+use crate::service::{Actor, Error, FieldError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Fixed paths before `/submissions/{id}`.
@@ -115,12 +115,8 @@ pub async fn submit(
 ) -> Result<HttpResponse, Problem> {
     let form = read_form(&req, payload, &state).await?;
     let now = chrono::Utc::now();
-    let receipt = with_conn(&state, move |conn, settings| {
-        let receipt = submissions::submit(conn, settings, &form, now)?;
-        notices::deliver_after_commit(conn, settings);
-        Ok(receipt)
-    })
-    .await?;
+    let receipt =
+        with_conn_notifying(&state, move |conn, settings| submissions::submit(conn, settings, &form, now)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::LOCATION, format!("/submissions/track/{}", receipt.submission_no)))
@@ -235,12 +231,9 @@ pub async fn accept(
 ) -> Result<HttpResponse, Problem> {
     let id = submission_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    let view = with_conn(&state, move |conn, settings| {
-        let view = submissions::accept(conn, settings, &actor, id, &body, now)?;
-        notices::deliver_after_commit(conn, settings);
-        Ok(view)
-    })
-    .await?;
+    let view =
+        with_conn_notifying(&state, move |conn, settings| submissions::accept(conn, settings, &actor, id, &body, now))
+            .await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, format!("/dossiers/{}", view.dossier.id))).json(view))
 }
 
@@ -260,11 +253,6 @@ pub async fn refuse(
 ) -> Result<HttpResponse, Problem> {
     let id = submission_id(&path)?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
-    let view = with_conn(&state, move |conn, settings| {
-        let view = submissions::refuse(conn, &actor, id, &body, now)?;
-        notices::deliver_after_commit(conn, settings);
-        Ok(view)
-    })
-    .await?;
+    let view = with_conn_notifying(&state, move |conn, _| submissions::refuse(conn, &actor, id, &body, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }

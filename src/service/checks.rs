@@ -224,9 +224,9 @@ fn check(
         .and_then(|r| serde_json::from_str::<Vec<Value>>(&r.land_uses).ok())
         .map(|l| l.iter().filter_map(|u| u["code"].as_str().map(str::to_string)).collect())
         .unwrap_or_default();
-    let (restrictions, disputes) = match &registered {
+    let restrictions = match &registered {
         Some(r) => recorded_restrictions(conn, r.parcel_id, dossier)?,
-        None => (vec![], vec![]),
+        None => vec![],
     };
     let legal = match &registered {
         Some(r) => LegalFacts {
@@ -236,8 +236,8 @@ fn check(
                 .into_iter()
                 .map(|c| checks::ExistingCertificate { serial: c.serial, valid: c.valid })
                 .collect(),
-            restrictions: restrictions.clone(),
-            disputes: disputes.clone(),
+            restrictions,
+            disputes: vec![],
             holders: req.holders.iter().map(|h| checks::Holder { party: h.name.clone(), share: h.share }).collect(),
         },
         None => LegalFacts {
@@ -326,23 +326,15 @@ pub(crate) fn recorded_restrictions(
     conn: &mut PgConnection,
     parcel_id: i64,
     dossier: Option<(&str, i64)>,
-) -> Result<(Vec<checks::Restriction>, Vec<checks::Dispute>), Error> {
+) -> Result<Vec<checks::Restriction>, Error> {
     let recorded =
         store::restrictions::in_force(conn, parcel_id, dossier.map(|(_, id)| id)).context_db("loading restrictions")?;
     let table = store::restrictions::blocking_table(conn).context_db("loading the blocking table")?;
     let blocking: Vec<i64> = match dossier {
         Some((procedure, _)) => table.blockers(procedure, None, &recorded).iter().map(|b| b.restriction.id).collect(),
-        None => recorded
-            .iter()
-            .filter(|r| {
-                table.rules.iter().any(|x| {
-                    x.kind == r.kind && x.procedure.is_none() && x.effect == domain::restriction::Effect::Blocks
-                })
-            })
-            .map(|r| r.id)
-            .collect(),
+        None => recorded.iter().filter(|r| table.blocks_every_procedure(r.kind)).map(|r| r.id).collect(),
     };
-    let restrictions = recorded
+    Ok(recorded
         .iter()
         .map(|r| {
             let rule = dossier.and_then(|(p, _)| table.rule(r.kind, p));
@@ -354,8 +346,7 @@ pub(crate) fn recorded_restrictions(
                 legal_basis: rule.map(|x| x.legal_basis.clone()).or_else(|| r.legal_basis.clone()),
             }
         })
-        .collect();
-    Ok((restrictions, Vec::new()))
+        .collect())
 }
 
 /// `POST /certificate-checks`: the check for a request body, before any dossier exists. The

@@ -267,6 +267,12 @@ impl BlockingTable {
             .or_else(|| self.rules.iter().find(|r| r.kind == kind && r.procedure.is_none()))
     }
 
+    /// Whether the table's row for every procedure (`*`) says `kind` blocks: what a check made
+    /// without a dossier (so without a procedure) reports as blocking.
+    pub fn blocks_every_procedure(&self, kind: RestrictionKind) -> bool {
+        self.rules.iter().any(|r| r.kind == kind && r.procedure.is_none() && r.effect == Effect::Blocks)
+    }
+
     /// The restrictions in force that stop `procedure_code`, each with the row that says so.
     /// A release of a restriction is never blocked by that same restriction.
     pub fn blockers<'a>(
@@ -347,6 +353,8 @@ mod tests {
         assert_eq!(t.rule(RestrictionKind::Seizure, "1.013831").unwrap().effect, Effect::Blocks);
         assert_eq!(t.rule(RestrictionKind::Seizure, "9.000004").unwrap().effect, Effect::Allowed);
         assert!(t.rule(RestrictionKind::Lease, "1.013831").is_none());
+        assert!(t.blocks_every_procedure(RestrictionKind::Seizure));
+        assert!(!t.blocks_every_procedure(RestrictionKind::Mortgage));
     }
 
     #[test]

@@ -304,8 +304,3 @@ pub fn registered_by(conn: &mut PgConnection, dossier_id: i64, parcel_id: i64) -
     ))
     .get_result(conn)
 }
-
-/// Whether the dossier has already released a record.
-pub fn released_by(conn: &mut PgConnection, dossier_id: i64) -> QueryResult<bool> {
-    diesel::select(exists(rrrs::table.filter(rrrs::released_dossier_id.eq(dossier_id)))).get_result(conn)
-}

@@ -833,9 +833,7 @@ fn load_input<'t>(
             .map(|x| rules::Restriction {
                 kind: x.kind.as_str().to_string(),
                 reference: x.reference.clone(),
-                blocking: blocks.rules.iter().any(|r| {
-                    r.kind == x.kind && r.procedure.is_none() && r.effect == domain::restriction::Effect::Blocks
-                }),
+                blocking: blocks.blocks_every_procedure(x.kind),
                 id: Some(x.id),
                 legal_basis: x.legal_basis.clone(),
             })
