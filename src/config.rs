@@ -10,6 +10,9 @@
 //!                                    #   with only the service's grants (`diachinh db roles`)
 //! owner_database_url = "postgres://…" # [DATABASE_OWNER_URL] migrations and seeding (default:
 //!                                    #   database_url)
+//! database_replica_urls = ["postgres://…"] # [DATABASE_REPLICA_URL, comma-separated] streaming
+//!                                    #   replicas of database_url, as the same login: anonymous
+//!                                    #   public reads go there (ARCHITECTURE.md, "Read replicas")
 //! [cluster]                          # the private cluster, used only with `serve --dev`
 //! dir = "var/pg"                     # [DIACHINH_PG_DIR]
 //! port = 54320                       # [DIACHINH_PG_PORT]
@@ -30,6 +33,11 @@
 //! upload_file_kib = 10240            # [DIACHINH_UPLOAD_FILE_KIB] largest file of an online submission
 //! upload_total_kib = 25600           # [DIACHINH_UPLOAD_TOTAL_KIB] largest sum of its files
 //! upload_files = 10                  # [DIACHINH_UPLOAD_FILES] most files in one submission
+//! [federation]                       # docs/FEDERATION.md
+//! mode = "standalone"                # [DIACHINH_FEDERATION_MODE] standalone, province (one
+//!                                    #   province's register, published) or national (the
+//!                                    #   read-only copy subscribed to every province)
+//! province = "92"                    # [DIACHINH_FEDERATION_PROVINCE] with mode = "province"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -87,6 +95,21 @@ pub struct ServiceConfig {
     pub upload_files: Option<usize>,
 }
 
+/// Where this server stands in the province federation (checked by [`Config::federation_scope`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    pub mode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province: Option<String>,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig { mode: "standalone".into(), province: None }
+    }
+}
+
 /// Everything `diachinh` is configured with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -95,8 +118,12 @@ pub struct Config {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_database_url: Option<String>,
+    /// Read replicas (hot standbys of `database_url`); empty: every read on the primary.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub database_replica_urls: Vec<String>,
     pub cluster: ClusterConfig,
     pub service: ServiceConfig,
+    pub federation: FederationConfig,
 }
 
 impl Config {
@@ -132,6 +159,10 @@ impl Config {
         }
         if let Some(v) = var("DATABASE_OWNER_URL") {
             self.owner_database_url = Some(v);
+        }
+        if let Some(v) = var("DATABASE_REPLICA_URL") {
+            self.database_replica_urls =
+                v.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect();
         }
         if let Some(v) = var("DIACHINH_PG_DIR") {
             self.cluster.dir = PathBuf::from(v);
@@ -178,6 +209,12 @@ impl Config {
         }
         if let Some(v) = var("DIACHINH_UPLOAD_FILES") {
             s.upload_files = Some(parse("DIACHINH_UPLOAD_FILES", &v)?);
+        }
+        if let Some(v) = var("DIACHINH_FEDERATION_MODE") {
+            self.federation.mode = v;
+        }
+        if let Some(v) = var("DIACHINH_FEDERATION_PROVINCE") {
+            self.federation.province = Some(v).filter(|v| !v.trim().is_empty());
         }
         Ok(())
     }
@@ -239,7 +276,14 @@ impl Config {
         if limits.file_bytes > limits.total_bytes {
             return Err(anyhow!("upload_file_kib is larger than upload_total_kib"));
         }
+        settings.federation = self.federation_scope()?;
         Ok(settings)
+    }
+
+    /// What this server is in the province federation: `[federation]` mode and province.
+    pub fn federation_scope(&self) -> anyhow::Result<store::federation::Scope> {
+        let f = &self.federation;
+        store::federation::Scope::parse(&f.mode, f.province.as_deref()).map_err(|e| anyhow!("[federation] {e}"))
     }
 
     /// The private cluster this configuration describes.
@@ -292,6 +336,7 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = shown.database_url.map(|u| mask_password(&u));
         shown.owner_database_url = shown.owner_database_url.map(|u| mask_password(&u));
+        shown.database_replica_urls = shown.database_replica_urls.iter().map(|u| mask_password(u)).collect();
         toml::to_string(&shown).expect("the configuration serialises")
     }
 }
@@ -364,9 +409,33 @@ mod tests {
     }
 
     #[test]
+    fn federation_comes_from_the_file_or_the_environment() {
+        use store::federation::Scope;
+        assert_eq!(Config::default().settings().unwrap().federation, Scope::Standalone);
+        let mut c: Config = toml::from_str("[federation]\nmode = \"province\"\nprovince = \"92\"\n").unwrap();
+        assert_eq!(c.settings().unwrap().federation, Scope::Province("92".into()));
+        c.apply_env(env(&[("DIACHINH_FEDERATION_MODE", "national"), ("DIACHINH_FEDERATION_PROVINCE", "")])).unwrap();
+        assert_eq!(c.federation_scope().unwrap(), Scope::National);
+        c.federation.mode = "province".into();
+        let e = c.settings().unwrap_err().to_string();
+        assert!(e.contains("[federation]") && e.contains("province"), "{e}");
+        assert!(toml::from_str::<Config>("[federation]\nprovinces = \"92\"\n").is_err());
+    }
+
+    #[test]
     fn production_serve_needs_a_database_url() {
         let e = Config::default().service_database_url(Embedded::Refused).unwrap_err().to_string();
         assert!(e.contains("DATABASE_URL") && e.contains("--dev"), "{e}");
+    }
+
+    #[test]
+    fn replica_urls_come_comma_separated_from_the_environment() {
+        let mut c: Config = toml::from_str("database_replica_urls = [\"postgres://a@r0/db\"]\n").unwrap();
+        assert_eq!(c.database_replica_urls, ["postgres://a@r0/db"]);
+        c.apply_env(env(&[("DATABASE_REPLICA_URL", "postgres://a:pw@r1/db, postgres://a:pw@r2/db,")])).unwrap();
+        assert_eq!(c.database_replica_urls, ["postgres://a:pw@r1/db", "postgres://a:pw@r2/db"]);
+        let text = c.to_toml();
+        assert!(text.contains("postgres://a:***@r2/db") && !text.contains(":pw@"), "{text}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 
 use super::query::{NoParams, Query};
-use super::{base_url, with_conn, AppState, Problem};
+use super::{base_url, with_conn, with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::certificates::{
     self, BlankRangeRequest, CertificateView, IssueRequest, IssuedView, ReasonRequest, ReplaceRequest, RevokeRequest,
     TransferRequest,
@@ -109,8 +109,12 @@ pub async fn issue(
 #[utoipa::path(get, path = "/certificates/keys", tag = "certificates",
     responses((status = 200, description = "{algorithm, keys: [{key_id, province_code, public_key}]}", body = certificates::KeysView)))]
 #[get("/certificates/keys")]
-pub async fn keys(_query: Query<NoParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(with_conn(&state, |conn, _| certificates::keys(conn)).await?))
+pub async fn keys(
+    _query: Query<NoParams>,
+    from: ReadFrom,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    Ok(HttpResponse::Ok().json(with_read_conn(&state, from, |conn, _| certificates::keys(conn)).await?))
 }
 
 /// Public verifications counted per client address in fixed one-minute windows, in memory
@@ -194,6 +198,7 @@ pub async fn verify(
     req: HttpRequest,
     query: Query<VerifyParams>,
     path: web::Path<CertificateSerial>,
+    from: ReadFrom,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let client = super::auth::client_address(&req, &state.settings);
@@ -202,7 +207,8 @@ pub async fn verify(
     let serial = path.into_inner();
     let Query(VerifyParams { h, k, s }) = query;
     let scanned = certificates::ScannedReference { h, k, s };
-    let view = with_conn(&state, move |conn, _| certificates::verify(conn, serial.as_ref(), &scanned)).await?;
+    let view =
+        with_read_conn(&state, from, move |conn, _| certificates::verify(conn, serial.as_ref(), &scanned)).await?;
     // A revocation must show at once: caches revalidate.
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-cache")).json(view))
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::query::{limit, NoParams, Query};
-use super::{printable, with_conn, with_conn_notifying, AppState, Problem};
+use super::{printable, with_conn, with_conn_notifying, with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::dossiers::{
     self, ApologyInput, EventInput, ListQuery, NewDossier, ProcedureInput, QueueQuery, StatsQuery,
 };
@@ -244,12 +244,16 @@ pub struct TrackParams {
 pub async fn track(
     query: Query<TrackParams>,
     path: web::Path<domain::ids::ReceiptNo>,
+    from: ReadFrom,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let receipt = path.into_inner();
     let code = query.0.code;
     let now = chrono::Utc::now();
-    Ok(json(with_conn(&state, move |conn, _| dossiers::track(conn, receipt.as_ref(), code.as_deref(), now)).await?))
+    Ok(json(
+        with_read_conn(&state, from, move |conn, _| dossiers::track(conn, receipt.as_ref(), code.as_deref(), now))
+            .await?,
+    ))
 }
 
 /// Timeliness of dossiers received in a period, counted the way each yardstick counts: the
@@ -260,7 +264,11 @@ pub async fn track(
     params(StatsParams),
     responses((status = 200, description = "figures", body = dossiers::stats::TimelinessView), (status = 400, description = "bad parameter")))]
 #[get("/stats/timeliness")]
-pub async fn timeliness(query: Query<StatsParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn timeliness(
+    query: Query<StatsParams>,
+    from: ReadFrom,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let p = query.0;
     let q = StatsQuery {
         province: p.province,
@@ -271,7 +279,7 @@ pub async fn timeliness(query: Query<StatsParams>, state: web::Data<AppState>) -
         to: p.to,
     };
     let now = chrono::Utc::now();
-    Ok(json(with_conn(&state, move |conn, settings| dossiers::timeliness(conn, settings, &q, now)).await?))
+    Ok(json(with_read_conn(&state, from, move |conn, settings| dossiers::timeliness(conn, settings, &q, now)).await?))
 }
 
 /// The query of the desk's queue.
@@ -293,18 +301,26 @@ pub struct QueueParams {
     params(QueueParams),
     responses((status = 200, description = "the queue", body = dossiers::stats::QueueView)))]
 #[get("/stats/queue")]
-pub async fn queue(query: Query<QueueParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn queue(
+    query: Query<QueueParams>,
+    from: ReadFrom,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let p = query.0;
     let q = QueueQuery { province: p.province, commune: p.commune, procedure: p.procedure };
     let now = chrono::Utc::now();
-    Ok(json(with_conn(&state, move |conn, _| dossiers::queue(conn, &q, now)).await?))
+    Ok(json(with_read_conn(&state, from, move |conn, _| dossiers::queue(conn, &q, now)).await?))
 }
 
 /// The procedure catalogue with statutory working days.
 #[utoipa::path(get, path = "/procedures", tag = "public", responses((status = 200, description = "procedures", body = dossiers::ProceduresView)))]
 #[get("/procedures")]
-pub async fn procedures(_query: Query<NoParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    Ok(json(with_conn(&state, |conn, _| dossiers::procedures(conn)).await?))
+pub async fn procedures(
+    _query: Query<NoParams>,
+    from: ReadFrom,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
+    Ok(json(with_read_conn(&state, from, |conn, _| dossiers::procedures(conn)).await?))
 }
 
 /// Adds or edits a procedure (admin): time limits change by decree, not by release.

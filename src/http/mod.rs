@@ -9,7 +9,9 @@ pub mod checks;
 pub mod dashboard;
 pub mod dossiers;
 pub mod fallback;
+pub mod federation;
 pub mod health;
+pub mod imports;
 pub mod map;
 pub mod ogc;
 pub mod openapi;
@@ -37,7 +39,10 @@ use store::{DbConn, DbPool};
 /// Shared by all workers.
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: every write, and every read that is not an anonymous public one.
     pub pool: DbPool,
+    /// Read replicas for anonymous public reads ([`with_read_conn`]); may be none.
+    pub replicas: store::Replicas,
     pub settings: Settings,
 }
 
@@ -48,10 +53,59 @@ where
     F: FnOnce(&mut DbConn, &Settings) -> Result<T, Error> + Send + 'static,
 {
     let state = state.clone();
+    web::block(move || f(&mut primary_conn(&state)?, &state.settings))
+        .await
+        .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
+        .map_err(Problem)
+}
+
+fn primary_conn(state: &AppState) -> Result<DbConn, Error> {
+    state.pool.get().map_err(|e| Error::Unavailable(anyhow::anyhow!("while taking a connection: {e}")))
+}
+
+/// Where a read may run. The one rule (ARCHITECTURE.md, "Read replicas"): a request that
+/// carries credentials (`Authorization`) reads the primary, so staff see what they just wrote;
+/// an anonymous one may read a replica, a moment behind the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    Replica,
+    Primary,
+}
+
+impl actix_web::FromRequest for ReadFrom {
+    type Error = Problem;
+    type Future = std::future::Ready<Result<ReadFrom, Problem>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let credentials = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+        std::future::ready(Ok(if credentials { ReadFrom::Primary } else { ReadFrom::Replica }))
+    }
+}
+
+/// Runs the read-only `f` on a replica when `from` allows it and one gives a connection, else
+/// on the primary; and once more on the primary when the replica failed it as unavailable (its
+/// connection broke, or replay cancelled the read). `f` must not write: a replica refuses
+/// writes. With the primary down, public reads still answer from a replica.
+pub async fn with_read_conn<T, F>(state: &web::Data<AppState>, from: ReadFrom, f: F) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: Fn(&mut DbConn, &Settings) -> Result<T, Error> + Send + 'static,
+{
+    if from == ReadFrom::Primary || state.replicas.is_empty() {
+        return with_conn(state, f).await;
+    }
+    let state = state.clone();
     web::block(move || {
-        let mut conn =
-            state.pool.get().map_err(|e| Error::Unavailable(anyhow::anyhow!("while taking a connection: {e}")))?;
-        f(&mut conn, &state.settings)
+        if let Some(mut replica) = state.replicas.get() {
+            match f(&mut replica.conn, &state.settings) {
+                Err(Error::Unavailable(_) | Error::Database { source: store::StoreError::Unavailable, .. }) => {
+                    tracing::warn!(replica = replica.index + 1, "a replica failed a read; reading the primary");
+                    state.replicas.rest(replica.index);
+                }
+                done => return done,
+            }
+        }
+        f(&mut primary_conn(&state)?, &state.settings)
     })
     .await
     .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
@@ -132,6 +186,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(audit::routes)
         .configure(ogc::routes)
         .configure(parcels::routes)
+        .configure(imports::routes)
         .configure(certificates::routes)
         .configure(changes::routes)
         .configure(restrictions::routes)
@@ -176,11 +231,17 @@ fn retry_notices(state: web::Data<AppState>) {
 
 /// Starts the server on an already-bound listener (tests bind port 0).
 pub fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> std::io::Result<Server> {
+    let national = state.settings.federation == store::federation::Scope::National;
     let data = web::Data::new(state);
-    retry_notices(data.clone());
+    if !national {
+        // The national copy queues no notices and may not mark any sent.
+        retry_notices(data.clone());
+    }
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            // Innermost, inside the request's language and id: a national copy refuses writes here.
+            .wrap(actix_web::middleware::from_fn(federation::read_only))
             .wrap(actix_web::middleware::from_fn(problem::language))
             .wrap(actix_web::middleware::Compress::default())
             .wrap(actix_web::middleware::from_fn(request_context::trace))

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::MaybeActor;
 use super::query::{check_format, limit as limit_param, parse_bbox, FormatParams, Query};
-use super::{base_url, with_conn, AppState, Problem};
+use super::{base_url, with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::features::{self, FeatureCollection, ItemsQuery, Link};
 use crate::service::Error;
 use domain::crs::ogc::OgcCrs;
@@ -291,6 +291,7 @@ fn with_content_crs(mut response: HttpResponse, crs: OgcCrs) -> HttpResponse {
 #[get("/collections/{collection}/items")]
 pub async fn items(
     viewer: MaybeActor,
+    from: ReadFrom,
     query: Query<ItemsParams>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -326,7 +327,7 @@ pub async fn items(
     };
     let base = base_url(&req);
     let q = ItemsQuery { collection: id, bbox, bbox_crs, crs, after, limit, as_of, plan };
-    let page = with_conn(&state, move |conn, _| features::items(conn, &q, viewer.0.as_ref())).await?;
+    let page = with_read_conn(&state, from, move |conn, _| features::items(conn, &q, viewer.0.as_ref())).await?;
     let returned = page.features.len() as i64;
     let self_url = format!("{base}{}", req.uri());
     let mut links = vec![
@@ -364,6 +365,7 @@ pub async fn items(
 #[get("/collections/{collection}/items/{id}")]
 pub async fn item(
     viewer: MaybeActor,
+    from: ReadFrom,
     query: Query<ItemParams>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
@@ -376,7 +378,8 @@ pub async fn item(
     let base = base_url(&req);
     let collection_id: &'static str = cid;
     let mut feature =
-        with_conn(&state, move |conn, _| features::item(conn, collection_id, &id, crs, viewer.0.as_ref())).await?;
+        with_read_conn(&state, from, move |conn, _| features::item(conn, collection_id, &id, crs, viewer.0.as_ref()))
+            .await?;
     let fid = feature.id.to_string();
     feature.links = Some(vec![
         Link::new(format!("{base}/collections/{cid}/items/{fid}"), "self", GEOJSON),

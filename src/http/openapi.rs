@@ -11,11 +11,12 @@ use utoipa::{Modify, OpenApi};
         provincial TM-3 plane of the parcel (EPSG:5896-5899, 9205-9218), not on the ellipsoid. \
         Errors are RFC 9457 problem+json."),
     paths(
-        super::health::healthz, super::health::readyz,
+        super::health::healthz, super::health::readyz, super::health::health,
         super::ogc::landing, super::ogc::conformance, super::ogc::api, super::ogc::collections,
         super::ogc::collection, super::ogc::items, super::ogc::item,
         super::parcels::lookup, super::parcels::at, super::parcels::get, super::parcels::history,
         super::parcels::create, super::parcels::replace_geometry, super::parcels::split, super::parcels::merge,
+        super::imports::start, super::imports::get, super::imports::rejected,
         super::auth::token, super::auth::logout, super::audit::verify,
         super::certificates::register_blanks, super::certificates::void_blank, super::certificates::issue,
         super::certificates::keys, super::certificates::verify, super::certificates::get, super::certificates::print,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::query::{NoParams, Query};
-use super::{base_url, with_conn, AppState, Problem};
+use super::{base_url, with_conn, with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::parcels::{self, GeometryChange, MergeRequest, NewParcel, SplitRequest};
 use crate::service::{Actor, Error};
 use domain::ids::NationalId;
@@ -61,13 +61,17 @@ pub struct AtParams {
     responses((status = 200, description = "GeoJSON Feature, holders masked", body = parcels::ParcelDetailFeature, content_type = "application/geo+json"), (status = 404, description = "no such parcel"),
               (status = 409, description = "ambiguous after a commune merger: candidates listed")))]
 #[get("/parcels/lookup")]
-pub async fn lookup(query: Query<LookupParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn lookup(
+    query: Query<LookupParams>,
+    from: ReadFrom,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Problem> {
     let LookupParams { commune, sheet, parcel } = query.0;
     let commune = commune.trim().to_string();
     if !(2..=5).contains(&commune.len()) || !commune.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::bad_parameter("commune", "a commune code is 5 digits").into());
     }
-    Ok(geojson(with_conn(&state, move |conn, _| parcels::lookup(conn, &commune, sheet, parcel)).await?))
+    Ok(geojson(with_read_conn(&state, from, move |conn, _| parcels::lookup(conn, &commune, sheet, parcel)).await?))
 }
 
 /// The parcel at a WGS 84 point (a click on the map).
@@ -75,7 +79,7 @@ pub async fn lookup(query: Query<LookupParams>, state: web::Data<AppState>) -> R
     params(AtParams),
     responses((status = 200, description = "GeoJSON Feature", body = parcels::ParcelDetailFeature, content_type = "application/geo+json"), (status = 404, description = "no parcel there")))]
 #[get("/parcels/at")]
-pub async fn at(query: Query<AtParams>, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
+pub async fn at(query: Query<AtParams>, from: ReadFrom, state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let AtParams { lon, lat } = query.0;
     if !(-180.0..=180.0).contains(&lon) {
         return Err(Error::bad_parameter("lon", "longitude must lie in [-180, 180]").into());
@@ -83,7 +87,7 @@ pub async fn at(query: Query<AtParams>, state: web::Data<AppState>) -> Result<Ht
     if !(-90.0..=90.0).contains(&lat) {
         return Err(Error::bad_parameter("lat", "latitude must lie in [-90, 90]").into());
     }
-    Ok(geojson(with_conn(&state, move |conn, _| parcels::at(conn, lon, lat)).await?))
+    Ok(geojson(with_read_conn(&state, from, move |conn, _| parcels::at(conn, lon, lat)).await?))
 }
 
 /// A parcel by national id (mã định danh thửa đất): current version, masked holders,
@@ -97,10 +101,11 @@ pub async fn at(query: Query<AtParams>, state: web::Data<AppState>) -> Result<Ht
 pub async fn get(
     _query: Query<NoParams>,
     path: web::Path<NationalId>,
+    from: ReadFrom,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    Ok(geojson(with_conn(&state, move |conn, _| parcels::get(conn, id.as_ref())).await?))
+    Ok(geojson(with_read_conn(&state, from, move |conn, _| parcels::get(conn, id.as_ref())).await?))
 }
 
 /// Every version of a parcel, oldest first.
@@ -111,10 +116,11 @@ pub async fn get(
 pub async fn history(
     _query: Query<NoParams>,
     path: web::Path<NationalId>,
+    from: ReadFrom,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    Ok(geojson(with_conn(&state, move |conn, _| parcels::history(conn, id.as_ref())).await?))
+    Ok(geojson(with_read_conn(&state, from, move |conn, _| parcels::history(conn, id.as_ref())).await?))
 }
 
 /// Registers a parcel (officer). The geometry must be OGC-valid and polygonal, in a known CRS,

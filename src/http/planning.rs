@@ -5,7 +5,7 @@ use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 
 use super::auth::MaybeActor;
 use super::query::{NoParams, Query};
-use super::{base_url, with_conn, AppState, Problem};
+use super::{base_url, with_conn, with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::planning::{self, NewPlan, PlanStatusChange, ZoneImport};
 use crate::service::{Actor, Error};
 
@@ -55,12 +55,13 @@ pub async fn create_plan(
 #[get("/planning/plans/{id}")]
 pub async fn get_plan(
     viewer: MaybeActor,
+    from: ReadFrom,
     _query: Query<NoParams>,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = plan_id(&path)?;
-    let plan = with_conn(&state, move |conn, _| planning::get_plan(conn, id, viewer.0.as_ref())).await?;
+    let plan = with_read_conn(&state, from, move |conn, _| planning::get_plan(conn, id, viewer.0.as_ref())).await?;
     Ok(json(actix_web::http::StatusCode::OK, &plan))
 }
 
@@ -134,9 +135,12 @@ pub async fn import_zones(
 pub async fn parcel_planning(
     _query: Query<NoParams>,
     path: web::Path<domain::ids::NationalId>,
+    from: ReadFrom,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let impact = with_conn(&state, move |conn, settings| planning::parcel_impact(conn, settings, id.as_ref())).await?;
+    let impact =
+        with_read_conn(&state, from, move |conn, settings| planning::parcel_impact(conn, settings, id.as_ref()))
+            .await?;
     Ok(json(actix_web::http::StatusCode::OK, &impact))
 }

@@ -49,6 +49,10 @@ pub fn classify(e: &Error) -> (StatusCode, &'static str, &'static str) {
         Error::Database { source: StoreError::Check { constraint: Some(c) }, .. } if c == "restriction_blocks" => {
             (StatusCode::CONFLICT, "Conflict", "conflict")
         }
+        // A province node's triggers (migration 000020): land or records of another province.
+        Error::Database { source: StoreError::Check { constraint: Some(c) }, .. } if c == "federation_scope" => {
+            (StatusCode::FORBIDDEN, "Forbidden", "forbidden")
+        }
         Error::Database { source: StoreError::Unavailable | StoreError::Timeout, .. } => {
             (StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "unavailable")
         }
@@ -254,6 +258,10 @@ impl ResponseError for Problem {
                     StatusCode::CONFLICT => {
                         "the database refused the write as conflicting with the register (a concurrent change, \
                          or a restriction in force that blocks it: R7.2); nothing was written"
+                    }
+                    StatusCode::FORBIDDEN => {
+                        "this server keeps the register of one province (federation): land, dossiers and accounts \
+                         of another province are written on that province's server; nothing was written"
                     }
                     _ => "an internal error occurred; it has been logged",
                 });

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::query::{NoParams, Query};
-use super::{base_url, with_conn, AppState, Problem};
+use super::{base_url, with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::tiles::{self, TileBody};
 use crate::service::Error;
 use domain::parcel::VIETNAM_EXTENT;
@@ -88,13 +88,15 @@ pub async fn tile(
     _query: Query<NoParams>,
     req: HttpRequest,
     path: web::Path<(String, String, String, String)>,
+    from: ReadFrom,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, Problem> {
     let (name, z, x, y) = path.into_inner();
     let layer = layer(&name)?;
     let t = TileCoord::parse(&z, &x, &y).map_err(|e| Error::bad_parameter(e.parameter, e.message))?;
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let tile = with_conn(&state, move |conn, _| tiles::tile(conn, layer, t, if_none_match.as_deref())).await?;
+    let tile =
+        with_read_conn(&state, from, move |conn, _| tiles::tile(conn, layer, t, if_none_match.as_deref())).await?;
     let status = match tile.body {
         TileBody::NotModified => StatusCode::NOT_MODIFIED,
         TileBody::Empty => StatusCode::NO_CONTENT,

@@ -167,7 +167,8 @@ pub fn add_user(
                     store::StoreError::Unique { .. } => {
                         Error::Conflict { message: format!("user {username} exists"), errors: vec![] }
                     }
-                    store::StoreError::Check { .. } => {
+                    // A province node's guard (federation) is not the name's fault.
+                    store::StoreError::Check { constraint } if constraint.as_deref() != Some("federation_scope") => {
                         Error::invalid("/username", "3-64 characters of a-z, 0-9, '.', '_' or '-'")
                     }
                     e => Error::db("creating the user", e),

@@ -19,6 +19,7 @@ pub enum Action {
     ParcelChangeGeometry,
     ParcelSplit,
     ParcelMerge,
+    ParcelImport,
     DossierReceive,
     DossierRead,
     DossierEvent,
@@ -55,6 +56,7 @@ pub const MATRIX: &[(Action, &[Role], &str)] = &[
     (ParcelChangeGeometry, &[Officer], "change a parcel's boundary (PUT /parcels/{id}/geometry)"),
     (ParcelSplit, &[Officer, Approver], "split a parcel; revoking its certificate also needs certificate.revoke"),
     (ParcelMerge, &[Officer, Approver], "merge parcels; revoking their certificates also needs certificate.revoke"),
+    (ParcelImport, &[Officer], "import a survey delivery into a commune (POST /imports) and follow its imports"),
     (DossierReceive, &[Officer], "receive a dossier (POST /dossiers) naming parcels of the province"),
     (DossierRead, &[Officer, Approver], "read dossiers with applicants' names (GET /dossiers, /dossiers/{id})"),
     (DossierEvent, &[Officer, Approver], "move a dossier (appraisal, supplements, result, return, withdraw)"),
@@ -97,6 +99,7 @@ impl Action {
             ParcelChangeGeometry => "parcel.change_geometry",
             ParcelSplit => "parcel.split",
             ParcelMerge => "parcel.merge",
+            ParcelImport => "parcel.import",
             DossierReceive => "dossier.receive",
             DossierRead => "dossier.read",
             DossierEvent => "dossier.event",
@@ -240,7 +243,7 @@ mod tests {
             assert_eq!(MATRIX.iter().filter(|(b, ..)| b == a).count(), 1, "{} twice", a.as_str());
             assert!(MATRIX[..i].iter().all(|(b, ..)| b.as_str() != a.as_str()));
         }
-        assert_eq!(MATRIX.len(), 28);
+        assert_eq!(MATRIX.len(), 29);
     }
 
     #[test]

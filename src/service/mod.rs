@@ -10,6 +10,8 @@ pub mod checks;
 pub mod communes;
 pub mod dossiers;
 pub mod features;
+pub mod federation;
+pub mod imports;
 pub mod notices;
 pub mod parcels;
 pub mod planning;
@@ -182,6 +184,9 @@ pub struct Settings {
     pub mail_spool: std::path::PathBuf,
     /// Size and count limits of an online submission's files.
     pub upload_limits: domain::dossier::submission::UploadLimits,
+    /// What this server is in the province federation (`[federation]`; docs/FEDERATION.md): a
+    /// national server refuses every write (`http::federation`).
+    pub federation: store::federation::Scope,
 }
 
 /// The public base URL when none is configured: the development server (`diachinh serve`).
@@ -207,6 +212,7 @@ impl Default for Settings {
             verify_per_minute: 60,
             mail_spool: std::path::PathBuf::from("var/mail/notices.mbox"),
             upload_limits: domain::dossier::submission::UploadLimits::default(),
+            federation: store::federation::Scope::Standalone,
         }
     }
 }

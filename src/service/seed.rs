@@ -116,6 +116,24 @@ pub fn sample_dossiers_until() -> chrono::DateTime<chrono::Utc> {
 
 /// Loads reference data and the sample communes from `dir`; idempotent.
 pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow::Result<SeedReport> {
+    let mut report = load_reference(conn, dir)?;
+    for sample in &SAMPLE_COMMUNES {
+        let path = dir.join("parcels").join(format!("{}-{}.geojson", sample.province_code, sample.code));
+        let (parcels, certificates) = load_sample_file(conn, settings, &path)?;
+        report.parcels += parcels;
+        report.certificates += certificates;
+    }
+    certificate_service::sync_registry_counters(conn).map_err(|e| anyhow!("{e}: {e:?}"))?;
+    super::planning::sample::load_samples(conn, settings, dir)?;
+    report.dossiers =
+        super::dossiers::seed_samples(conn, settings, sample_dossiers_until(), SAMPLE_DOSSIERS_PER_COMMUNE)?;
+    Ok(report)
+}
+
+/// The reference data alone (administrative units, land-use types, procedures, calendar, the
+/// checks' and restrictions' tables), in one transaction; idempotent. Every node of a federation
+/// loads the same (docs/FEDERATION.md): the register refers to admin units by id.
+pub fn load_reference(conn: &mut PgConnection, dir: &Path) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
     conn.transaction::<_, anyhow::Error, _>(|conn| {
         report.land_use_types = load_land_use_types(conn, &dir.join("land-use-types.csv"))?;
@@ -128,16 +146,6 @@ pub fn seed(conn: &mut PgConnection, settings: &Settings, dir: &Path) -> anyhow:
         super::changes::load_reference(conn, dir)?;
         Ok(())
     })?;
-    for sample in &SAMPLE_COMMUNES {
-        let path = dir.join("parcels").join(format!("{}-{}.geojson", sample.province_code, sample.code));
-        let (parcels, certificates) = load_sample_file(conn, settings, &path)?;
-        report.parcels += parcels;
-        report.certificates += certificates;
-    }
-    certificate_service::sync_registry_counters(conn).map_err(|e| anyhow!("{e}: {e:?}"))?;
-    super::planning::sample::load_samples(conn, settings, dir)?;
-    report.dossiers =
-        super::dossiers::seed_samples(conn, settings, sample_dossiers_until(), SAMPLE_DOSSIERS_PER_COMMUNE)?;
     Ok(report)
 }
 

@@ -73,12 +73,17 @@ fn exec(conn: &mut PgConnection, sql: &str) -> diesel::QueryResult<usize> {
 
 /// Builds the template once across all test processes (nextest runs each test in its own).
 fn ensure_template(admin: &str) -> String {
+    ensure_template_on(&cluster(), admin)
+}
+
+/// [`ensure_template`] on `cluster` (`admin`: its maintenance database as the superuser), e.g.
+/// the replica tests' own primary.
+pub fn ensure_template_on(cluster: &diachinh::cluster::Cluster, admin: &str) -> String {
     let name = template_name();
     let mut conn = PgConnection::establish(admin).expect("connect to the test cluster");
     // Serialise template creation across processes.
     exec(&mut conn, "SELECT pg_advisory_lock(7243001)").unwrap();
     // The login the servers under test connect as (roles are the cluster's, not a database's).
-    let cluster = cluster();
     store::roles::ensure_login(&mut conn, diachinh::cluster::SERVICE_ROLE, &cluster.service_password().unwrap())
         .expect("create the service's login");
     #[derive(diesel::QueryableByName)]
@@ -140,13 +145,24 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new() -> TestDb {
-        let admin = admin_url();
-        let template = ensure_template(&admin);
+        TestDb::on(&cluster())
+    }
+
+    /// A fresh database on `cluster` (started if needed), cloned from its template.
+    pub fn on(cluster: &diachinh::cluster::Cluster) -> TestDb {
+        cluster.start().expect("start the test cluster");
+        let admin = cluster.url("postgres");
+        let template = ensure_template_on(cluster, &admin);
         let name = format!("diachinh_test_{}_{}", std::process::id(), rand_suffix());
         let mut conn = PgConnection::establish(&admin).unwrap();
         exec(&mut conn, &format!("CREATE DATABASE {name} TEMPLATE {template}")).expect("clone the template");
-        let service_url = with_db(&cluster().service_url("postgres").unwrap(), &name);
+        let service_url = with_db(&cluster.service_url("postgres").unwrap(), &name);
         TestDb { url: with_db(&admin, &name), service_url, name, admin }
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     pub fn conn(&self) -> PgConnection {
@@ -194,15 +210,19 @@ impl TestApp {
     /// A server on its own database; unless the settings name another public URL, it is
     /// configured with its own address as its public URL (printed in QR codes), as an operator
     /// would configure it.
-    pub fn spawn_with(mut settings: Settings) -> TestApp {
-        let db = TestDb::new();
+    pub fn spawn_with(settings: Settings) -> TestApp {
+        Self::spawn_on(TestDb::new(), store::Replicas::none(), settings)
+    }
+
+    /// [`TestApp::spawn_with`] on a given database, with read replicas.
+    pub fn spawn_on(db: TestDb, replicas: store::Replicas, mut settings: Settings) -> TestApp {
         let pool = store::pool(&db.service_url, 8).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         if settings.public_base_url == Settings::default().public_base_url {
             settings.public_base_url = base.clone();
         }
-        let state = diachinh::http::AppState { pool: pool.clone(), settings };
+        let state = diachinh::http::AppState { pool: pool.clone(), replicas, settings };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

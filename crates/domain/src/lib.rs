@@ -10,6 +10,7 @@ pub mod dossier;
 pub mod geohash;
 pub mod geometry;
 pub mod ids;
+pub mod import;
 pub mod parcel;
 pub mod planning;
 pub mod privacy;

@@ -17,7 +17,8 @@ pub enum StoreError {
     /// The row was expected and is not there.
     #[error("no such row")]
     NotFound,
-    /// The connection is gone or the pool has none to give.
+    /// The connection is gone or the pool has none to give, or a read replica cancelled the
+    /// read because replaying the primary's changes conflicted with it (the primary can answer).
     #[error("the database is unavailable")]
     Unavailable,
     /// Text the database cannot store: a NUL character (`\u0000` in JSON), which PostgreSQL's
@@ -55,6 +56,10 @@ impl From<DieselError> for StoreError {
                     DatabaseErrorKind::ForeignKeyViolation => StoreError::ForeignKey { constraint },
                     DatabaseErrorKind::CheckViolation => StoreError::Check { constraint },
                     DatabaseErrorKind::ClosedConnection => StoreError::Unavailable,
+                    // SQLSTATE 40001 on a hot standby: "canceling statement due to conflict with recovery".
+                    DatabaseErrorKind::SerializationFailure if info.message().contains("conflict with recovery") => {
+                        StoreError::Unavailable
+                    }
                     // SQLSTATE 22021: "invalid byte sequence for encoding "UTF8": 0x00".
                     _ if info.message().contains("invalid byte sequence") && info.message().contains("0x00") => {
                         StoreError::InvalidText
@@ -90,6 +95,16 @@ mod tests {
         assert!(matches!(StoreError::from(fk), StoreError::ForeignKey { .. }));
         let closed = DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new("gone".to_string()));
         assert!(matches!(StoreError::from(closed), StoreError::Unavailable));
+        let standby = DieselError::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("canceling statement due to conflict with recovery".to_string()),
+        );
+        assert!(matches!(StoreError::from(standby), StoreError::Unavailable));
+        let serialization = DieselError::DatabaseError(
+            DatabaseErrorKind::SerializationFailure,
+            Box::new("could not serialize".to_string()),
+        );
+        assert!(matches!(StoreError::from(serialization), StoreError::Other(_)));
         let timeout = DieselError::DatabaseError(
             DatabaseErrorKind::Unknown,
             Box::new("canceling statement due to statement timeout".to_string()),

@@ -40,12 +40,15 @@ pub mod counters;
 pub mod dossiers;
 pub mod enums;
 mod error;
+pub mod federation;
 pub mod geometry;
+pub mod imports;
 pub mod jurisdiction;
 pub mod notices;
 pub mod parcels;
 pub mod planning;
 pub mod reference;
+pub mod replicas;
 pub mod restrictions;
 pub mod rights;
 pub mod roles;
@@ -55,6 +58,7 @@ pub mod tiles;
 pub mod users;
 
 pub use error::StoreError;
+pub use replicas::Replicas;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};

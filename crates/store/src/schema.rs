@@ -258,6 +258,38 @@ diesel::table! {
     use diesel::sql_types::*;
     use postgis_diesel::sql_types::*;
 
+    import_jobs (id) {
+        id -> Int8,
+        commune_id -> Int4,
+        province_code -> Text,
+        user_id -> Nullable<Int4>,
+        requested_by -> Text,
+        source_name -> Text,
+        layer -> Text,
+        source_crs_epsg -> Int4,
+        field_map -> Jsonb,
+        mode -> Text,
+        status -> Text,
+        phase -> Text,
+        features_total -> Nullable<Int8>,
+        features_read -> Int8,
+        features_validated -> Int8,
+        features_loaded -> Int8,
+        features_rejected -> Int8,
+        audit_id -> Nullable<Int8>,
+        rejected_by_code -> Nullable<Jsonb>,
+        rejected_gpkg -> Nullable<Bytea>,
+        error -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use postgis_diesel::sql_types::*;
+
     land_use_types (code) {
         code -> Text,
         name -> Text,
@@ -666,6 +698,8 @@ diesel::joinable!(dossiers -> admin_units (commune_id));
 diesel::joinable!(dossiers -> parties (applicant_party_id));
 diesel::joinable!(dossiers -> procedures (procedure_code));
 diesel::joinable!(dossiers -> users (created_by));
+diesel::joinable!(import_jobs -> admin_units (commune_id));
+diesel::joinable!(import_jobs -> users (user_id));
 diesel::joinable!(notices -> dossiers (dossier_id));
 diesel::joinable!(notices -> online_submissions (submission_id));
 diesel::joinable!(online_submissions -> admin_units (commune_id));
@@ -712,6 +746,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_pauses,
     dossiers,
     geometry_checks,
+    import_jobs,
     issuing_authorities,
     land_use_types,
     notices,

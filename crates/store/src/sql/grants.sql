@@ -21,3 +21,10 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON spatial_ref_sys, __diesel_schema_migr
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON restriction_blocks, change_rules, issuing_authorities FROM diachinh_app;
 -- A consent, once recorded for a dossier, stands as given.
 REVOKE UPDATE, DELETE, TRUNCATE ON restriction_consents FROM diachinh_app;
+-- Federation (migration 000020): the scope is the owner's; a national node's service writes nothing.
+DO $$
+BEGIN
+    IF to_regprocedure('federation_service_rights()') IS NOT NULL THEN
+        PERFORM federation_service_rights();
+    END IF;
+END $$;

@@ -16,4 +16,8 @@ BEGIN
                    'INHERIT PASSWORD %L', login, current_setting('diachinh.password'));
     EXECUTE format('GRANT diachinh_app TO %I', login);
     EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', login, current_setting('diachinh.statement_timeout'));
+    -- A login made after a national node's scope starts read-only too (migration 000020).
+    IF to_regprocedure('federation_service_rights()') IS NOT NULL THEN
+        PERFORM federation_service_rights();
+    END IF;
 END $$;

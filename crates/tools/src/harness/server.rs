@@ -23,7 +23,7 @@ impl BenchServer {
         let pool = store::pool(url, connections)?;
         let listener = TcpListener::bind("127.0.0.1:0").context("while binding 127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let state = http::AppState { pool, settings };
+        let state = http::AppState { pool, replicas: store::Replicas::none(), settings };
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new().name(format!("{who}-server")).spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -1,0 +1,91 @@
+//! The national read-only copy (docs/FEDERATION.md): the one place a national server refuses
+//! writes. Every request that is not a read (GET, HEAD, OPTIONS) is answered 405 before any
+//! handler, token check or body read, naming the read methods the path has in `Allow`. The
+//! database refuses them too (no write grant for the service, triggers for everyone else).
+
+use std::sync::OnceLock;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::problem::{current_lang, Lang};
+use super::{fallback, request_context, AppState};
+use store::federation::Scope;
+
+/// The problem type of a write refused by the national copy.
+pub const READ_ONLY_COPY: &str = "https://diachinh.invalid/problems/read-only-copy";
+
+/// The middleware: on a national server, a write is refused here; anything else goes on.
+pub async fn read_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let national =
+        req.app_data::<web::Data<AppState>>().is_some_and(|state| state.settings.federation == Scope::National);
+    if !national || [Method::GET, Method::HEAD, Method::OPTIONS].contains(req.method()) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let response = refusal(req.method(), req.path());
+    Ok(req.into_response(response).map_into_right_body())
+}
+
+/// 405 as problem+json, in the request's language.
+fn refusal(method: &Method, path: &str) -> HttpResponse {
+    let (title, detail) = match current_lang() {
+        Lang::Vi => (
+            "Bản sao quốc gia chỉ để tra cứu",
+            format!(
+                "Đây là bản sao quốc gia của cơ sở dữ liệu đất đai, chỉ để tra cứu: không nhận {method} {path}. \
+                 Việc đăng ký, nộp hồ sơ và mọi thay đổi thực hiện trên hệ thống của tỉnh, thành phố."
+            ),
+        ),
+        Lang::En => (
+            "National read-only copy",
+            format!(
+                "this is the national read-only copy of the land register: {method} {path} is refused here; \
+                 registrations, dossiers and every other write go to the province's own server"
+            ),
+        ),
+    };
+    let mut body = json!({
+        "type": READ_ONLY_COPY,
+        "title": title,
+        "status": 405,
+        "detail": detail,
+    });
+    if let Some(id) = request_context::current() {
+        body["request_id"] = json!(id);
+    }
+    let mut response = HttpResponse::build(StatusCode::METHOD_NOT_ALLOWED);
+    response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+    response.insert_header((header::CONTENT_LANGUAGE, if current_lang() == Lang::Vi { "vi" } else { "en" }));
+    if let Ok(allow) = header::HeaderValue::from_str(&read_methods(path)) {
+        response.insert_header((header::ALLOW, allow));
+    }
+    response.body(body.to_string())
+}
+
+/// The read methods of the documented path `path` matches ("" when it has none).
+fn read_methods(path: &str) -> String {
+    static DEFS: OnceLock<Vec<(ResourceDef, String)>> = OnceLock::new();
+    let defs = DEFS.get_or_init(|| {
+        fallback::allowed_methods().iter().map(|(p, methods)| (ResourceDef::new(p.as_str()), methods.clone())).collect()
+    });
+    let methods = defs.iter().find(|(d, _)| d.is_match(path)).map_or("", |(_, m)| m.as_str());
+    let reads: Vec<&str> = methods.split(", ").filter(|m| ["GET", "HEAD"].contains(m)).collect();
+    reads.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn allow_names_the_read_methods_of_the_path() {
+        assert_eq!(super::read_methods("/parcels/lookup"), "GET");
+        assert_eq!(super::read_methods("/parcels/merge"), "");
+        assert_eq!(super::read_methods("/dossiers"), "GET");
+    }
+}
