@@ -3,9 +3,13 @@
 #   make run        build the release binary, start the private PostGIS cluster (./var/pg), migrate, seed, serve
 #   make test       start the throw-away test cluster (./var/pg-test) and run the test suite
 #   make lint       cargo fmt --check and cargo clippy -D warnings over the workspace (part of make test)
-#   make bench      load-test the release build (wrk, pgbench); writes BENCHMARKS.md
+#   make bench      every benchmark below, in this order, at 1,000,000 parcels (writes BENCHMARKS.md;
+#                   installs wrk, pgbench, GDAL and the peers Martin, tipg, pygeoapi under var/bench/ first)
+#   make bench-reads  parcel by id and bbox pages of 100 (wrk) next to the same SQL (pgbench)
 #   make bench-tiles  the same for vector tiles (z14–z17 parcel tiles); its own section of BENCHMARKS.md
 #   make bench-check  latency of the certificate check (200-vertex requests); its own section of BENCHMARKS.md
+#   make bench-peers  ours next to tipg, pygeoapi, Martin, GDAL ogr2ogr and pgbench, one table
+#   make bench-import the bulk import (diachinh import) next to a plain ogr2ogr load of the same file
 #   make db-stop    stop both clusters;  make clean-db  also deletes their data
 #
 # The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
@@ -24,6 +28,8 @@ TOOLS_RELEASE = target/release/diachinh-tools
 
 PG_DIR = var/pg
 TEST_PG_DIR = var/pg-test
+# The replica tests' own primary and streaming replica (tests/api/replicas.rs; stopped by each test).
+TEST_REPLICATION_DIRS = var/pg-test-primary var/pg-test-replica
 DB_ENV = DIACHINH_PG_DIR=$(PG_DIR) DIACHINH_PG_PORT=$(PG_PORT)
 TEST_DB_ENV = DIACHINH_PG_DIR=$(TEST_PG_DIR) DIACHINH_PG_PORT=$(TEST_PG_PORT) DIACHINH_PG_DURABLE=0
 
@@ -32,14 +38,19 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs build build-release test-build lint db run test bench bench-tiles bench-check db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs bench-prereqs-base build build-release test-build lint db run test bench bench-reads bench-tiles bench-check bench-peers bench-import bench-build db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
 
-# wrk and pgbench, for `make bench` only.
+# wrk, pgbench, GDAL and the peer servers (Martin built from its crate, ~6 min the first time;
+# tipg and pygeoapi in venvs under var/bench/), for `make bench` only — never for `make test`.
 bench-prereqs:
 	bash scripts/bench-prereqs.sh
+
+# wrk, pgbench and GDAL only: what the benchmarks without peers need.
+bench-prereqs-base:
+	BENCH_PEERS=0 bash scripts/bench-prereqs.sh
 
 build: prereqs
 	$(CARGO) build --bins
@@ -75,24 +86,42 @@ test: test-build lint
 	    $(CARGO) test --workspace --no-fail-fast; \
 	fi
 
-# Load test against the private cluster; results go to BENCHMARKS.md. Options, e.g.
-#   make bench BENCH_ARGS="--parcels 0 --seconds 5 --repeats 1"
+# The benchmarks run against the private cluster; each writes its own section of BENCHMARKS.md.
+# `make bench` runs all four (about 30 minutes at 1,000,000 parcels once the dataset is loaded;
+# the first run loads it: 7–20 min on 2 cores). Options per benchmark, e.g.
+#   make bench BENCH_ARGS="--parcels 0 --seconds 5 --repeats 1" BENCH_TILES_ARGS="--parcels 0 --seconds 5" \
+#     BENCH_CHECK_ARGS="--parcels 0 --requests 50" BENCH_PEERS_ARGS="--parcels 0 --seconds 5 --repeats 1"
 BENCH_ARGS ?=
-bench: prereqs bench-prereqs
+BENCH_TILES_ARGS ?=
+BENCH_CHECK_ARGS ?=
+BENCH_PEERS_ARGS ?=
+BENCH_IMPORT_ARGS ?=
+
+bench-build: prereqs
 	$(CARGO) build --release --workspace --bins
+
+bench: bench-prereqs bench-build
+	$(DB_ENV) $(TOOLS_RELEASE) bench $(BENCH_ARGS)
+	$(DB_ENV) $(TOOLS_RELEASE) bench-tiles $(BENCH_TILES_ARGS)
+	$(DB_ENV) $(TOOLS_RELEASE) bench-check $(BENCH_CHECK_ARGS)
+	$(DB_ENV) $(TOOLS_RELEASE) bench-peers $(BENCH_PEERS_ARGS)
+	$(DB_ENV) $(TOOLS_RELEASE) bench-import $(BENCH_IMPORT_ARGS)
+
+# Parcel by id and bbox pages (wrk) next to the same SQL (pgbench).
+bench-reads: bench-prereqs-base bench-build
 	$(DB_ENV) $(TOOLS_RELEASE) bench $(BENCH_ARGS)
 
-# Vector tiles on the same datasets, e.g. make bench-tiles BENCH_TILES_ARGS="--parcels 0 --seconds 5"
-BENCH_TILES_ARGS ?=
-bench-tiles: prereqs bench-prereqs
-	$(CARGO) build --release --workspace --bins
+# Vector tiles on the same datasets.
+bench-tiles: bench-prereqs-base bench-build
 	$(DB_ENV) $(TOOLS_RELEASE) bench-tiles $(BENCH_TILES_ARGS)
 
-# Certificate checks on the same datasets, e.g. make bench-check BENCH_CHECK_ARGS="--parcels 0 --requests 50"
-BENCH_CHECK_ARGS ?=
-bench-check: prereqs bench-prereqs
-	$(CARGO) build --release --workspace --bins
+# Certificate checks on the same datasets.
+bench-check: bench-prereqs-base bench-build
 	$(DB_ENV) $(TOOLS_RELEASE) bench-check $(BENCH_CHECK_ARGS)
+
+# Ours next to tipg, pygeoapi (bbox pages), Martin (tiles), GDAL (a whole harvest) and pgbench.
+bench-peers: bench-prereqs bench-build
+	$(DB_ENV) $(TOOLS_RELEASE) bench-peers $(BENCH_PEERS_ARGS)
 
 # stop_cluster(dir, env): `diachinh db stop` (the debug or the release binary), or pg_ctl
 # directly when neither is built or it fails. Fine when the cluster is not running or does not exist.
@@ -112,14 +141,21 @@ db-stop-dev:
 
 db-stop-test:
 	$(call stop_cluster,$(TEST_PG_DIR),$(TEST_DB_ENV))
+	$(call stop_cluster,var/pg-test-replica,DIACHINH_PG_DIR=var/pg-test-replica)
+	$(call stop_cluster,var/pg-test-primary,DIACHINH_PG_DIR=var/pg-test-primary)
 
 # When the checkout is somewhere the postgres user cannot enter, var/pg* are symlinks to
 # /var/tmp/diachinh-<hash>/ (see src/cluster.rs): delete the real data too.
 clean-db: db-stop
-	@for d in $(PG_DIR) $(TEST_PG_DIR); do \
+	@for d in $(PG_DIR) $(TEST_PG_DIR) $(TEST_REPLICATION_DIRS); do \
 	  if [ -L "$$d" ]; then \
 	    real=$$(readlink -f "$$d"); \
 	    echo "rm -rf $$real"; rm -rf "$$real"; rmdir --ignore-fail-on-non-empty "$$(dirname "$$real")" 2>/dev/null || true; \
 	  fi; \
 	  echo "rm -rf $$d $$d-secrets"; rm -rf "$$d" "$$d-secrets" "$$(dirname $$d)/.$$(basename $$d).lock"; \
 	done
+
+# The bulk import of N synthetic parcels (a GeoPackage) next to `ogr2ogr -f PostgreSQL` of the
+# same file into an unvalidated table, e.g. make bench-import BENCH_IMPORT_ARGS="--parcels 100000"
+bench-import: bench-prereqs-base bench-build
+	$(DB_ENV) $(TOOLS_RELEASE) bench-import $(BENCH_IMPORT_ARGS)

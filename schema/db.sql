@@ -93,6 +93,345 @@ END $$;
 
 
 --
+-- Name: federation_apply_scope(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_apply_scope(p_mode text, p_province text) RETURNS text
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    scope federation_scope%ROWTYPE;
+    t record;
+    s record;
+    base bigint;
+    size bigint;
+    found_rows boolean;
+BEGIN
+    IF p_mode NOT IN ('province', 'national') OR (p_mode = 'province') <> (p_province IS NOT NULL)
+       OR p_province !~ '^[0-9]{2}$' THEN
+        RAISE EXCEPTION 'a federation scope is province with a 2-digit code, or national (got %, %)', p_mode, p_province;
+    END IF;
+    SELECT * INTO STRICT scope FROM federation_scope FOR UPDATE;
+    IF scope.mode <> 'standalone' THEN
+        IF scope.mode <> p_mode OR scope.province_code IS DISTINCT FROM p_province THEN
+            RAISE EXCEPTION 'this database is already the % node%; it cannot become % %', scope.mode,
+                coalesce(' of province ' || scope.province_code, ''), p_mode, coalesce(p_province, '');
+        END IF;
+    ELSE
+        FOR t IN SELECT table_name FROM federation_tables
+                  WHERE kind = 'register' AND to_regclass(table_name) IS NOT NULL ORDER BY 1 LOOP
+            EXECUTE format('SELECT EXISTS (SELECT FROM %I)', t.table_name) INTO found_rows;
+            IF found_rows THEN
+                RAISE EXCEPTION 'table % already has rows: a database becomes a % node before it holds any register records',
+                    t.table_name, p_mode;
+            END IF;
+        END LOOP;
+        IF p_mode = 'province' THEN
+            -- Every key of the register from the province's range; exhausting it is an error,
+            -- never a step into the next province's.
+            FOR s IN SELECT q.seqrelid::regclass AS seq, q.seqtypid = 'bigint'::regtype AS big
+                       FROM federation_tables f
+                       JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass
+                                       AND d.refobjid = to_regclass(f.table_name) AND d.deptype IN ('a', 'i')
+                       JOIN pg_sequence q ON q.seqrelid = d.objid AND d.classid = 'pg_class'::regclass
+                      WHERE f.kind = 'register' LOOP
+                base := federation_id_base(p_province, s.big);
+                size := CASE WHEN s.big THEN 10000000000000 ELSE 10000000 END;
+                EXECUTE format('ALTER SEQUENCE %s MINVALUE %s MAXVALUE %s START WITH %s RESTART WITH %s NO CYCLE',
+                               s.seq, base + 1, base + size - 1, base + 1, base + 1);
+            END LOOP;
+            -- The audit chain assigns its own ids: the province's chain starts at its range.
+            base := federation_id_base(p_province, true);
+            UPDATE audit_chain_head SET last_id = base, dense_after = base;
+        END IF;
+        UPDATE federation_scope SET mode = p_mode, province_code = p_province, applied_at = now();
+    END IF;
+    PERFORM federation_install_guards();
+    PERFORM federation_service_rights();
+    RETURN federation_node();
+END $_$;
+
+
+--
+-- Name: federation_check_province(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_check_province() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    own text := (SELECT province_code FROM federation_scope);
+    code text;
+BEGIN
+    IF TG_ARGV[0] = 'province_code' THEN
+        code := NEW.province_code;
+    ELSE
+        EXECUTE format('SELECT province_code FROM admin_units WHERE id = ($1).%I', TG_ARGV[0]) INTO code USING NEW;
+    END IF;
+    IF code IS NOT NULL AND code IS DISTINCT FROM own THEN
+        RAISE EXCEPTION 'this server keeps the register of province % only; % belongs to province %',
+            own, TG_TABLE_NAME, code
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'federation_scope';
+    END IF;
+    RETURN NEW;
+END $_$;
+
+
+--
+-- Name: federation_id_base(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_id_base(p_province text, p_bigint boolean) RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT p_province::bigint * CASE WHEN p_bigint THEN 10000000000000 ELSE 10000000 END
+$$;
+
+
+--
+-- Name: federation_install_guards(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_install_guards() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    scope federation_scope%ROWTYPE;
+    t record;
+BEGIN
+    SELECT * INTO STRICT scope FROM federation_scope;
+    FOR t IN SELECT f.table_name, f.kind, f.province_key, to_regclass(f.table_name) AS rel
+               FROM federation_tables f WHERE to_regclass(f.table_name) IS NOT NULL ORDER BY 1 LOOP
+        IF t.kind = 'register' THEN
+            IF scope.mode = 'national'
+               AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = t.rel AND tgname = 'federation_read_only') THEN
+                EXECUTE format('CREATE TRIGGER federation_read_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
+                               'FOR EACH STATEMENT EXECUTE FUNCTION federation_refuse_write()', t.table_name);
+            END IF;
+            IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = t.rel AND tgname = 'federation_read_only') THEN
+                EXECUTE format('ALTER TABLE %I %s TRIGGER federation_read_only', t.table_name,
+                               CASE WHEN scope.mode = 'national' THEN 'ENABLE' ELSE 'DISABLE' END);
+            END IF;
+        END IF;
+        IF t.province_key IS NOT NULL THEN
+            IF scope.mode = 'province'
+               AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = t.rel AND tgname = 'federation_province') THEN
+                EXECUTE format('CREATE TRIGGER federation_province BEFORE INSERT OR UPDATE ON %I '
+                               'FOR EACH ROW EXECUTE FUNCTION federation_check_province(%L)',
+                               t.table_name, t.province_key);
+            END IF;
+            IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = t.rel AND tgname = 'federation_province') THEN
+                EXECUTE format('ALTER TABLE %I %s TRIGGER federation_province', t.table_name,
+                               CASE WHEN scope.mode = 'province' THEN 'ENABLE' ELSE 'DISABLE' END);
+            END IF;
+        END IF;
+    END LOOP;
+END $$;
+
+
+--
+-- Name: federation_node(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_node() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+    SELECT json_build_object(
+        'mode', s.mode, 'province_code', s.province_code,
+        'schema_version', (SELECT max(version) FROM __diesel_schema_migrations),
+        'reference_fingerprint', federation_reference_fingerprint())::text
+      FROM federation_scope s
+$$;
+
+
+--
+-- Name: federation_publish(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_publish(p_login text, p_password text) RETURNS text[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    scope federation_scope%ROWTYPE;
+    pub text;
+    tables text[];
+    missing text;
+BEGIN
+    SELECT * INTO STRICT scope FROM federation_scope;
+    IF scope.mode <> 'province' THEN
+        RAISE EXCEPTION 'only a province node publishes (this one is %)', scope.mode;
+    END IF;
+    SELECT string_agg(u, ', ') INTO missing FROM federation_unclassified() u;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'tables not classified for federation (add them to federation_tables): %', missing;
+    END IF;
+    -- Without a replica identity, an UPDATE of a published table would fail on the province.
+    SELECT string_agg(table_name, ', ') INTO missing FROM federation_tables f
+     WHERE kind = 'register' AND NOT EXISTS (
+         SELECT FROM pg_index i WHERE i.indrelid = to_regclass(f.table_name) AND i.indisprimary);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'published tables need a primary key: %', missing;
+    END IF;
+    SELECT array_agg(table_name ORDER BY table_name) INTO tables FROM federation_tables WHERE kind = 'register';
+    pub := 'diachinh_' || scope.province_code;
+    IF EXISTS (SELECT FROM pg_publication WHERE pubname = pub) THEN
+        EXECUTE format('ALTER PUBLICATION %I SET TABLE %s', pub,
+                       (SELECT string_agg(quote_ident(t), ', ') FROM unnest(tables) t));
+    ELSE
+        EXECUTE format('CREATE PUBLICATION %I FOR TABLE %s', pub,
+                       (SELECT string_agg(quote_ident(t), ', ') FROM unnest(tables) t));
+    END IF;
+    IF p_login IS NOT NULL THEN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = p_login) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN', p_login);
+        END IF;
+        EXECUTE format('ALTER ROLE %I WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD %L',
+                       p_login, p_password);
+        EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', p_login);
+        EXECUTE format('GRANT SELECT ON %s TO %I', (SELECT string_agg(quote_ident(t), ', ') FROM unnest(tables) t), p_login);
+    END IF;
+    RETURN tables;
+END $$;
+
+
+--
+-- Name: federation_reference_fingerprint(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_reference_fingerprint() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+    SELECT md5(concat_ws('|',
+        (SELECT string_agg(concat_ws(',', id, level, code, province_code, parent_id, valid_from, valid_to), ';' ORDER BY id)
+           FROM admin_units),
+        (SELECT string_agg(concat_ws(',', unit_id, predecessor_id), ';' ORDER BY unit_id, predecessor_id)
+           FROM admin_unit_predecessors),
+        (SELECT string_agg(code, ';' ORDER BY code) FROM land_use_types),
+        (SELECT string_agg(code, ';' ORDER BY code) FROM procedures)))
+$$;
+
+
+--
+-- Name: federation_refuse_write(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_refuse_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'this is the national read-only copy of the register: % on % belongs on the province''s own server',
+        TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'read_only_sql_transaction';
+END $$;
+
+
+--
+-- Name: federation_service_rights(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_service_rights() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    member text;
+BEGIN
+    IF to_regrole('diachinh_app') IS NULL THEN
+        RETURN;
+    END IF;
+    REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON federation_scope, federation_tables FROM diachinh_app;
+    IF (SELECT mode FROM federation_scope) = 'national' THEN
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public FROM diachinh_app;
+        REVOKE USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA public FROM diachinh_app;
+        FOR member IN SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+                       WHERE m.roleid = 'diachinh_app'::regrole LOOP
+            EXECUTE format('ALTER ROLE %I IN DATABASE %I SET default_transaction_read_only = on',
+                           member, current_database());
+        END LOOP;
+    END IF;
+END $$;
+
+
+--
+-- Name: federation_status(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_status() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'mode', s.mode,
+        'province_code', s.province_code,
+        'applied_at', s.applied_at,
+        'unclassified_tables', (SELECT coalesce(json_agg(u), '[]') FROM federation_unclassified() u),
+        'publications', (SELECT coalesce(json_agg(json_build_object(
+                             'name', p.pubname,
+                             'tables', (SELECT count(*) FROM pg_publication_tables t WHERE t.pubname = p.pubname))
+                           ORDER BY p.pubname), '[]')
+                           FROM pg_publication p WHERE p.pubname LIKE 'diachinh\_%'),
+        'slots', (SELECT coalesce(json_agg(json_build_object(
+                      'name', r.slot_name, 'active', r.active,
+                      'lag_bytes', pg_wal_lsn_diff(pg_current_wal_lsn(), r.confirmed_flush_lsn))
+                    ORDER BY r.slot_name), '[]')
+                    FROM pg_replication_slots r WHERE r.slot_type = 'logical' AND r.database = current_database()),
+        'subscriptions', (SELECT coalesce(json_agg(json_build_object(
+                              'name', b.subname, 'enabled', b.subenabled,
+                              'worker_running', st.pid IS NOT NULL,
+                              'received_lsn', st.received_lsn::text,
+                              'last_message_at', st.last_msg_receipt_time)
+                            ORDER BY b.subname), '[]')
+                            FROM pg_subscription b
+                            LEFT JOIN pg_stat_subscription st ON st.subid = b.oid AND st.relid IS NULL
+                           WHERE b.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())))::text
+      FROM federation_scope s
+$$;
+
+
+--
+-- Name: federation_subscription_statements(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_subscription_statements(p_province text, p_conninfo text) RETURNS text[]
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    name text := 'diachinh_' || p_province;
+BEGIN
+    IF (SELECT mode FROM federation_scope) <> 'national' THEN
+        RAISE EXCEPTION 'only the national node subscribes to provinces';
+    END IF;
+    IF p_province !~ '^[0-9]{2}$' THEN
+        RAISE EXCEPTION 'a province code has two digits (got %)', p_province;
+    END IF;
+    IF EXISTS (SELECT FROM pg_subscription WHERE subname = name AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())) THEN
+        RETURN ARRAY[
+            format('ALTER SUBSCRIPTION %I CONNECTION %L', name, p_conninfo),
+            format('ALTER SUBSCRIPTION %I ENABLE', name),
+            format('ALTER SUBSCRIPTION %I REFRESH PUBLICATION', name)];
+    END IF;
+    -- An apply error (a conflicting row) stops the subscription where `federation status` shows
+    -- it, instead of retrying for ever.
+    RETURN ARRAY[format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %I WITH (disable_on_error = true)',
+                        name, p_conninfo, name)];
+END $_$;
+
+
+--
+-- Name: federation_unclassified(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.federation_unclassified() RETURNS SETOF text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.relname::text FROM pg_class c
+     WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND c.relname NOT IN (SELECT table_name FROM federation_tables)
+     ORDER BY 1
+$$;
+
+
+--
 -- Name: parcel_public(text, text, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -214,7 +553,7 @@ BEGIN
         JOIN parcels p ON p.id = v.parcel_id
         JOIN admin_units c ON c.id = v.commune_id
         JOIN admin_units rc ON rc.id = v.registered_commune_id
-       WHERE v.valid_to IS NULL AND v.parcel_id > $5
+       WHERE v.valid_to IS NULL AND v.parcel_id > $5 AND p.id > $5
        ORDER BY v.parcel_id
        LIMIT $6
     ;
@@ -238,7 +577,7 @@ BEGIN
         JOIN admin_units rc ON rc.id = v.registered_commune_id
        WHERE v.valid_to IS NULL
          AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-         AND v.parcel_id > $5
+         AND v.parcel_id > $5 AND p.id > $5
        ORDER BY v.parcel_id
        LIMIT $6
     ;
@@ -497,7 +836,7 @@ CREATE TABLE public.audit_chain_head (
     last_id bigint NOT NULL,
     last_hash bytea,
     dense_after bigint NOT NULL,
-    CONSTRAINT audit_chain_head_check CHECK (((last_id = 0) = (last_hash IS NULL))),
+    CONSTRAINT audit_chain_head_check CHECK (((last_hash IS NULL) = (last_id = dense_after))),
     CONSTRAINT audit_chain_head_dense_after_check CHECK ((dense_after >= 0)),
     CONSTRAINT audit_chain_head_last_hash_check CHECK ((length(last_hash) = 32)),
     CONSTRAINT audit_chain_head_last_id_check CHECK ((last_id >= 0)),
@@ -821,6 +1160,35 @@ ALTER SEQUENCE public.dossiers_id_seq OWNED BY public.dossiers.id;
 
 
 --
+-- Name: federation_scope; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.federation_scope (
+    one boolean DEFAULT true NOT NULL,
+    mode text NOT NULL,
+    province_code text,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT federation_scope_check CHECK (((mode = 'province'::text) = (province_code IS NOT NULL))),
+    CONSTRAINT federation_scope_mode_check CHECK ((mode = ANY (ARRAY['standalone'::text, 'province'::text, 'national'::text]))),
+    CONSTRAINT federation_scope_one_check CHECK (one),
+    CONSTRAINT federation_scope_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text))
+);
+
+
+--
+-- Name: federation_tables; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.federation_tables (
+    table_name text NOT NULL,
+    kind text NOT NULL,
+    province_key text,
+    CONSTRAINT federation_tables_check CHECK (((province_key IS NULL) OR (kind <> 'reference'::text))),
+    CONSTRAINT federation_tables_kind_check CHECK ((kind = ANY (ARRAY['register'::text, 'reference'::text, 'node'::text])))
+);
+
+
+--
 -- Name: geometry_checks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -852,6 +1220,67 @@ CREATE SEQUENCE public.geometry_checks_id_seq
 --
 
 ALTER SEQUENCE public.geometry_checks_id_seq OWNED BY public.geometry_checks.id;
+
+
+--
+-- Name: import_jobs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.import_jobs (
+    id bigint NOT NULL,
+    commune_id integer NOT NULL,
+    province_code text NOT NULL,
+    user_id integer,
+    requested_by text NOT NULL,
+    source_name text NOT NULL,
+    layer text NOT NULL,
+    source_crs_epsg integer NOT NULL,
+    field_map jsonb NOT NULL,
+    mode text NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    phase text DEFAULT 'queued'::text NOT NULL,
+    features_total bigint,
+    features_read bigint DEFAULT 0 NOT NULL,
+    features_validated bigint DEFAULT 0 NOT NULL,
+    features_loaded bigint DEFAULT 0 NOT NULL,
+    features_rejected bigint DEFAULT 0 NOT NULL,
+    audit_id bigint,
+    rejected_by_code jsonb,
+    rejected_gpkg bytea,
+    error jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    CONSTRAINT import_jobs_check CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text])) = (finished_at IS NOT NULL))),
+    CONSTRAINT import_jobs_features_loaded_check CHECK ((features_loaded >= 0)),
+    CONSTRAINT import_jobs_features_read_check CHECK ((features_read >= 0)),
+    CONSTRAINT import_jobs_features_rejected_check CHECK ((features_rejected >= 0)),
+    CONSTRAINT import_jobs_features_total_check CHECK ((features_total >= 0)),
+    CONSTRAINT import_jobs_features_validated_check CHECK ((features_validated >= 0)),
+    CONSTRAINT import_jobs_mode_check CHECK ((mode = ANY (ARRAY['all_or_nothing'::text, 'load_valid'::text]))),
+    CONSTRAINT import_jobs_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
+    CONSTRAINT import_jobs_requested_by_check CHECK ((length(requested_by) > 0)),
+    CONSTRAINT import_jobs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'succeeded'::text, 'failed'::text])))
+);
+
+
+--
+-- Name: import_jobs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.import_jobs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: import_jobs_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.import_jobs_id_seq OWNED BY public.import_jobs.id;
 
 
 --
@@ -1631,6 +2060,13 @@ ALTER TABLE ONLY public.geometry_checks ALTER COLUMN id SET DEFAULT nextval('pub
 
 
 --
+-- Name: import_jobs id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_jobs ALTER COLUMN id SET DEFAULT nextval('public.import_jobs_id_seq'::regclass);
+
+
+--
 -- Name: notices id; Type: DEFAULT; Schema: public; Owner: -
 --
 
@@ -1875,11 +2311,35 @@ ALTER TABLE ONLY public.dossiers
 
 
 --
+-- Name: federation_scope federation_scope_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.federation_scope
+    ADD CONSTRAINT federation_scope_pkey PRIMARY KEY (one);
+
+
+--
+-- Name: federation_tables federation_tables_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.federation_tables
+    ADD CONSTRAINT federation_tables_pkey PRIMARY KEY (table_name);
+
+
+--
 -- Name: geometry_checks geometry_checks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.geometry_checks
     ADD CONSTRAINT geometry_checks_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: import_jobs import_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_jobs
+    ADD CONSTRAINT import_jobs_pkey PRIMARY KEY (id);
 
 
 --
@@ -2253,6 +2713,13 @@ CREATE INDEX geometry_checks_dossier ON public.geometry_checks USING btree (doss
 --
 
 CREATE INDEX geometry_checks_parcel ON public.geometry_checks USING btree (parcel_id);
+
+
+--
+-- Name: import_jobs_province; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_jobs_province ON public.import_jobs USING btree (province_code, id);
 
 
 --
@@ -2650,6 +3117,22 @@ ALTER TABLE ONLY public.geometry_checks
 
 ALTER TABLE ONLY public.geometry_checks
     ADD CONSTRAINT geometry_checks_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: import_jobs import_jobs_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_jobs
+    ADD CONSTRAINT import_jobs_commune_id_fkey FOREIGN KEY (commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: import_jobs import_jobs_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_jobs
+    ADD CONSTRAINT import_jobs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE SET NULL;
 
 
 --

@@ -59,7 +59,7 @@ const SAMPLE_SIZE: i64 = 1_000;
 /// Half the side of a bbox request, metres.
 const BOX_HALF_SIDE_M: f64 = 100.0;
 /// Page size of the bbox requests.
-const PAGE_LIMIT: i64 = 100;
+pub(crate) const PAGE_LIMIT: i64 = 100;
 /// Requests of the list that pgbench runs (one script file each; pgbench's limit is 128).
 const PGBENCH_SCRIPTS: usize = 100;
 
@@ -87,7 +87,7 @@ pub fn run(opts: &LoadTestOptions) -> Result<()> {
     let settings = diachinh::config::Config::load(None)?.settings()?;
 
     let mut datasets = Vec::new();
-    for spec in DatasetSpec::sample_and(opts.parcels) {
+    for spec in DatasetSpec::chosen(opts.parcels, opts.no_sample) {
         datasets.push(
             prepare_dataset(&base_url, &spec, opts, &settings)
                 .with_context(|| format!("while preparing database {}", spec.db_name))?,
@@ -132,11 +132,11 @@ struct Dataset {
 
 /// One sampled current parcel.
 #[derive(Debug, Clone)]
-struct Sample {
-    national_id: String,
-    parcel_id: i64,
+pub(crate) struct Sample {
+    pub(crate) national_id: String,
+    pub(crate) parcel_id: i64,
     /// minLon, minLat, maxLon, maxLat around a point on the parcel's surface.
-    bbox: [f64; 4],
+    pub(crate) bbox: [f64; 4],
 }
 
 /// How many current parcels the bbox requests match.
@@ -174,7 +174,7 @@ fn prepare_dataset(base_url: &str, spec: &DatasetSpec, opts: &LoadTestOptions, s
 
 /// Up to SAMPLE_SIZE random current parcels, each with a box around a point inside it.
 /// Serial plan + fixed seed: the same database gives the same list.
-fn draw_samples(conn: &mut PgConnection) -> Result<Vec<Sample>> {
+pub(crate) fn draw_samples(conn: &mut PgConnection) -> Result<Vec<Sample>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]
@@ -211,7 +211,7 @@ fn draw_samples(conn: &mut PgConnection) -> Result<Vec<Sample>> {
 /// `bench_params(i, national_id, parcel_id, x0, y0, x1, y1)`, i = 1..n: the request list,
 /// where the prepared pgbench runs draw their parameters from. A plain (unlogged) table,
 /// since pgbench's sessions cannot see another session's temporary table.
-fn write_params_table(conn: &mut PgConnection, samples: &[Sample]) -> Result<()> {
+pub(crate) fn write_params_table(conn: &mut PgConnection, samples: &[Sample]) -> Result<()> {
     exec(conn, "DROP TABLE IF EXISTS bench_params")?;
     exec(
         conn,
@@ -265,7 +265,7 @@ fn bbox_stats(conn: &mut PgConnection, samples: &[Sample]) -> Result<BboxStats> 
 // Measuring
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+pub(crate) enum Endpoint {
     ById,
     Bbox,
 }
@@ -287,7 +287,7 @@ impl Endpoint {
         }
     }
 
-    fn http_path(self, s: &Sample) -> String {
+    pub(crate) fn http_path(self, s: &Sample) -> String {
         match self {
             Endpoint::ById => format!("/collections/parcels/items/{}", s.national_id),
             Endpoint::Bbox => {
@@ -373,7 +373,12 @@ fn draw_params(columns: &[&str], rows: usize) -> String {
 }
 
 /// One script: draw a request of the list from bench_params, run the endpoint's statements.
-fn write_prepared_input(work: &WorkDir, stem: &str, endpoint: Endpoint, rows: usize) -> Result<PgbenchInput> {
+pub(crate) fn write_prepared_input(
+    work: &WorkDir,
+    stem: &str,
+    endpoint: Endpoint,
+    rows: usize,
+) -> Result<PgbenchInput> {
     let text = format!("{}{}", draw_params(endpoint.param_columns(), rows), endpoint.pgbench_statements(""));
     let script = work.write(&format!("{stem}.prepared.sql"), &text)?;
     Ok(PgbenchInput { mode: PgMode::Prepared, scripts: vec![script], variables: endpoint.pgbench_constants() })
@@ -550,9 +555,9 @@ fn render_section(opts: &LoadTestOptions, facts: &Facts, datasets: &[Dataset], r
     let _ = writeln!(s, "{}\n", facts.summary());
     let _ = writeln!(
         s,
-        "`diachinh-tools bench --parcels {} --seconds {} --connections {} --repeats {}`: {} connections (wrk) = clients (pgbench) = pool size, \
+        "`diachinh-tools bench --parcels {}{} --seconds {} --connections {} --repeats {}`: {} connections (wrk) = clients (pgbench) = pool size, \
          {} s per measurement, median of {}.\n",
-        opts.parcels, opts.seconds, opts.connections, opts.repeats, opts.connections, opts.seconds, opts.repeats
+        opts.parcels, if opts.no_sample { " --no-sample" } else { "" }, opts.seconds, opts.connections, opts.repeats, opts.connections, opts.seconds, opts.repeats
     );
     let _ = writeln!(
         s,

@@ -35,8 +35,7 @@
 //!    `--clients` clients (the raw-SQL limit) and with one (its latency).
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -60,6 +59,7 @@ use store::{admin_units as admin, checks as check_db, parcels as parcel_db, user
 
 use crate::harness::dataset::{self, count_current_parcels, DatasetSpec};
 use crate::harness::db::{exec, scalar_i64, with_fixed_seed};
+use crate::harness::http::{Client, Response};
 use crate::harness::machine::{load_average, wait_for_quiet_machine, Facts};
 use crate::harness::pgbench::{PgMode, Pgbench, PgbenchInput, PgbenchRun};
 use crate::harness::process::WorkDir;
@@ -75,6 +75,8 @@ const WHO: &str = "bench-check";
 pub struct Options {
     /// Synthetic parcels in the large dataset; 0 = the sample dataset only.
     pub parcels: usize,
+    /// Only the large dataset, not the sample data too.
+    pub no_sample: bool,
     /// Random parcels, i.e. distinct requests, per dataset.
     pub requests: usize,
     /// Concurrent clients of the throughput run = pgbench clients = pool size.
@@ -97,8 +99,7 @@ const USERNAME: &str = "bench-checker";
 const PASSWORD: &str = "bench-checker-local-only";
 /// Seed of the parcel draw (`setseed`).
 const SEED: f64 = 0.2718;
-/// Bounds: one HTTP request; the sequential phases; the throughput run's request count.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bounds: the sequential phases; the throughput run's request count.
 const PHASE_LIMIT: Duration = Duration::from_secs(1_200);
 const MAX_CONCURRENT_REQUESTS: usize = 200_000;
 /// Extra time a pgbench run may take beyond its duration before it is killed.
@@ -140,7 +141,7 @@ pub fn run(opts: &Options) -> Result<()> {
     let settings = diachinh::config::Config::load(None)?.settings()?;
     let work = WorkDir::create(WHO)?;
     let mut results = Vec::new();
-    for spec in DatasetSpec::sample_and(opts.parcels) {
+    for spec in DatasetSpec::chosen(opts.parcels, opts.no_sample) {
         let db_name = &spec.db_name;
         let prepared =
             prepare(&base_url, &spec, opts, &settings).with_context(|| format!("while preparing {db_name}"))?;
@@ -338,123 +339,6 @@ fn write_params_table(conn: &mut PgConnection, requests: &[Request]) -> Result<(
     .execute(conn)
     .context("while writing bench_check_params")?;
     exec(conn, "ANALYZE bench_check_params")
-}
-
-// ---------------------------------------------------------------------------------------
-// A minimal HTTP/1.1 client (keep-alive, Content-Length or chunked bodies).
-
-struct Client {
-    addr: SocketAddr,
-    stream: Option<BufReader<TcpStream>>,
-}
-
-struct Response {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Client {
-    fn new(addr: SocketAddr) -> Client {
-        Client { addr, stream: None }
-    }
-
-    fn post(&mut self, path: &str, token: Option<&str>, body: &str) -> Result<Response> {
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        );
-        // One retry, on a fresh connection, when a kept-alive one was closed by the server.
-        for attempt in 0..2 {
-            let fresh = self.stream.is_none();
-            if fresh {
-                let s = TcpStream::connect_timeout(&self.addr, Duration::from_secs(10))?;
-                s.set_nodelay(true)?;
-                s.set_read_timeout(Some(REQUEST_TIMEOUT))?;
-                s.set_write_timeout(Some(REQUEST_TIMEOUT))?;
-                self.stream = Some(BufReader::new(s));
-            }
-            let stream = self.stream.as_mut().expect("connected above");
-            let result = stream.get_mut().write_all(request.as_bytes()).and_then(|_| read_response(stream));
-            match result {
-                Ok((response, keep_alive)) => {
-                    if !keep_alive {
-                        self.stream = None;
-                    }
-                    return Ok(response);
-                }
-                Err(e) => {
-                    self.stream = None;
-                    if fresh || attempt == 1 {
-                        return Err(e).with_context(|| format!("POST {path}"));
-                    }
-                }
-            }
-        }
-        unreachable!("the loop returns")
-    }
-}
-
-fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<(Response, bool)> {
-    use std::io::{Error, ErrorKind};
-    let bad = |m: &str| Error::new(ErrorKind::InvalidData, m.to_string());
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Err(Error::new(ErrorKind::UnexpectedEof, "connection closed"));
-    }
-    let status: u16 =
-        line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status line"))?;
-    let (mut length, mut chunked, mut keep_alive) = (None, false, !line.starts_with("HTTP/1.0"));
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            return Err(Error::new(ErrorKind::UnexpectedEof, "connection closed in the headers"));
-        }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_ascii_lowercase());
-            match name.as_str() {
-                "content-length" => length = Some(value.parse::<usize>().map_err(|_| bad("bad content-length"))?),
-                "transfer-encoding" => chunked = value.contains("chunked"),
-                "connection" => keep_alive = value != "close",
-                _ => {}
-            }
-        }
-    }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            r.read_line(&mut line)?;
-            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-                .map_err(|_| bad("bad chunk size"))?;
-            if size == 0 {
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line)? == 0 || line.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..])?;
-            let mut crlf = [0u8; 2];
-            r.read_exact(&mut crlf)?;
-        }
-    } else if let Some(n) = length {
-        body.resize(n, 0);
-        r.read_exact(&mut body)?;
-    } else {
-        r.read_to_end(&mut body)?;
-        keep_alive = false;
-    }
-    Ok((Response { status, body }, keep_alive))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1042,14 +926,15 @@ fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
     let _ = writeln!(s, "{}\n", facts.summary());
     let _ = writeln!(
         s,
-        "`diachinh-tools bench-check --parcels {} --requests {} --clients {} --seconds {}`: `POST /certificate-checks` for {} random current parcels \
+        "`diachinh-tools bench-check --parcels {}{} --requests {} --clients {} --seconds {}`: `POST /certificate-checks` for {} random current parcels \
          (fixed seed), each sent as its own boundary resampled to exactly {VERTICES} distinct vertices in its own VN-2000 zone (metres, \
          every original vertex kept), map scale 1:{MAP_SCALE}, declared area = legal area, one holder. Our release build in-process on \
          127.0.0.1 (pool of {}), a keep-alive HTTP/1.1 client; {WARM_UP} warm-up requests, then every request once from one client \
          (latency), then {} clients for {} s (req/s). *Rules-only*: `domain::checks::run` on the same requests' inputs, prepared once \
          per request, warm. *SQL limit*: pgbench `-M prepared`, {} clients, running the registered parcel, neighbour and zone queries \
          the check runs with each request's parameters.\n",
-        opts.parcels, opts.requests, opts.clients, opts.seconds, opts.requests, opts.clients, opts.clients, opts.seconds, opts.clients
+        opts.parcels,
+        if opts.no_sample { " --no-sample" } else { "" }, opts.requests, opts.clients, opts.seconds, opts.requests, opts.clients, opts.clients, opts.seconds, opts.clients
     );
     let _ = writeln!(s, "| dataset | requests | p50 ms | p95 ms | p99 ms | max ms | req/s ({} clients) | rules-only p50 ms | SQL limit TPS ({} clients) |", opts.clients, opts.clients);
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");

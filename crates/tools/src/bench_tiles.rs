@@ -42,7 +42,7 @@ use crate::harness::wrk::{Wrk, WARM_UP_SECONDS};
 /// The benchmark's name: its messages' prefix.
 const WHO: &str = "bench-tiles";
 
-const ZOOMS: [u8; 4] = [14, 15, 16, 17];
+pub(crate) const ZOOMS: [u8; 4] = [14, 15, 16, 17];
 /// Random parcels whose tiles enter the set, per zoom.
 const PARCELS_PER_ZOOM: i64 = 250;
 /// Tiles per zoom whose size and feature count the report lists.
@@ -82,7 +82,7 @@ pub fn run(opts: &LoadTestOptions) -> Result<()> {
 }
 
 /// The tile set, also written to the table `bench_tiles(i, z, x, y)` for pgbench.
-fn draw_tiles(conn: &mut PgConnection) -> Result<Vec<TileCoord>> {
+pub(crate) fn draw_tiles(conn: &mut PgConnection) -> Result<Vec<TileCoord>> {
     #[derive(QueryableByName)]
     struct P {
         #[diesel(sql_type = Double)]
@@ -201,7 +201,7 @@ fn measure(
     })
 }
 
-fn strip_comments(sql: &str) -> String {
+pub(crate) fn strip_comments(sql: &str) -> String {
     sql.lines()
         .map(|l| l.split("--").next().unwrap_or(""))
         .filter(|l| !l.trim().is_empty())

@@ -3,6 +3,8 @@
 
 mod bench;
 mod bench_check;
+mod bench_import;
+mod bench_peers;
 mod bench_tiles;
 mod harness;
 mod planning_samples;
@@ -46,6 +48,23 @@ enum Command {
     /// Load-test vector tiles: z14–z17 parcel tiles through our server (wrk) next to pgbench
     /// running the same ST_AsMVT SQL; shares `bench`'s datasets. Writes its section of --out.
     BenchTiles(LoadTestOptions),
+    /// `diachinh import` of N synthetic parcels (a GeoPackage) next to a plain
+    /// `ogr2ogr -f PostgreSQL` of the same file; prints the ratio.
+    BenchImport(bench_import::Options),
+    /// Ours next to the peers on the same database and parcels: tipg and pygeoapi (bbox pages),
+    /// Martin (tiles), GDAL's ogr2ogr (a whole harvest) and pgbench; needs
+    /// scripts/bench-prereqs.sh. Writes its section of --out.
+    BenchPeers(bench_peers::Options),
+    /// Load (or find complete) the benchmark database of `--parcels` synthetic parcels
+    /// (`diachinh_bench_<N>`, or `diachinh_bench_sample` for 0) and nothing else: the slow part
+    /// of a first benchmark run, on its own.
+    BenchDataset {
+        /// Synthetic parcels (0 = the sample data only).
+        #[arg(long, default_value_t = 1_000_000)]
+        parcels: usize,
+        #[arg(long, default_value = "sample-data")]
+        dir: PathBuf,
+    },
     /// Latency of the certificate check (POST /certificate-checks) for 200-vertex requests:
     /// p50/p95/p99 from one client, req/s from several, the rules alone and the SQL alone
     /// (pgbench); shares `bench`'s datasets. Writes its section of --out.
@@ -53,6 +72,9 @@ enum Command {
         /// Synthetic parcels in the large dataset (0 = sample data only).
         #[arg(long, default_value_t = 1_000_000)]
         parcels: usize,
+        /// Only the large dataset, not the sample data too.
+        #[arg(long)]
+        no_sample: bool,
         /// Random parcels (distinct requests) per dataset.
         #[arg(long, default_value_t = 300)]
         requests: usize,
@@ -99,8 +121,25 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(opts) => bench::run(&opts)?,
         Command::BenchTiles(opts) => bench_tiles::run(&opts)?,
-        Command::BenchCheck { parcels, requests, clients, seconds, out, dir } => {
-            bench_check::run(&bench_check::Options { parcels, requests, clients, seconds, out, sample_dir: dir })?;
+        Command::BenchImport(opts) => bench_import::run(&opts)?,
+        Command::BenchPeers(opts) => bench_peers::run(&opts)?,
+        Command::BenchDataset { parcels, dir } => {
+            let base_url = diachinh::config::owner_database_url()?;
+            let settings = diachinh::config::Config::load(None)?.settings()?;
+            let spec = harness::dataset::DatasetSpec::for_parcels(parcels);
+            let opened = harness::dataset::open("bench-dataset", &base_url, &spec, &dir, &settings)?;
+            println!("{}: {}", spec.db_name, opened.load.describe());
+        }
+        Command::BenchCheck { parcels, no_sample, requests, clients, seconds, out, dir } => {
+            bench_check::run(&bench_check::Options {
+                parcels,
+                no_sample,
+                requests,
+                clients,
+                seconds,
+                out,
+                sample_dir: dir,
+            })?;
         }
     }
     Ok(())

@@ -1,7 +1,8 @@
--- Branch of parcels_page() (migration 000018) without a bbox: current parcels with an id
+-- Branch of parcels_page() (migrations 000018, 000021) without a bbox: current parcels with an id
 -- above $5, $6 of them, each as the JSON text of its public row (geometry embedded as is).
 -- `valid_to IS NULL` is spelled out so that a cached generic plan walks the partial index
 -- on current versions (parcel_versions_one_current) in id order and stops at the limit.
+-- `p.id > $5` repeats the cursor on parcels so that the join starts there too (migration 000021).
 -- A change here needs a new migration replacing the function (a test compares them).
 SELECT json_build_object(
          'parcel_id', v.parcel_id, 'national_id', p.national_id, 'province_code', p.province_code,
@@ -19,6 +20,6 @@ SELECT json_build_object(
   JOIN parcels p ON p.id = v.parcel_id
   JOIN admin_units c ON c.id = v.commune_id
   JOIN admin_units rc ON rc.id = v.registered_commune_id
- WHERE v.valid_to IS NULL AND v.parcel_id > $5
+ WHERE v.valid_to IS NULL AND v.parcel_id > $5 AND p.id > $5
  ORDER BY v.parcel_id
  LIMIT $6

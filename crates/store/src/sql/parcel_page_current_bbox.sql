@@ -1,4 +1,4 @@
--- Branch of parcels_page() (migration 000018) with a bbox ($1..$4, WGS 84): current parcels
+-- Branch of parcels_page() (migrations 000018, 000021) with a bbox ($1..$4, WGS 84): current parcels
 -- meeting it with an id above $5, $6 of them, each as the JSON text of its public row.
 -- `valid_to IS NULL` without a CASE around it lets the cached generic plan use the partial
 -- GiST index on current versions (parcel_versions_current_geom).
@@ -21,6 +21,6 @@ SELECT json_build_object(
   JOIN admin_units rc ON rc.id = v.registered_commune_id
  WHERE v.valid_to IS NULL
    AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-   AND v.parcel_id > $5
+   AND v.parcel_id > $5 AND p.id > $5
  ORDER BY v.parcel_id
  LIMIT $6

@@ -40,6 +40,15 @@ impl DatasetSpec {
         }
     }
 
+    /// [`DatasetSpec::sample_and`], or only the large dataset when `no_sample` (and `parcels` > 0).
+    pub fn chosen(parcels: usize, no_sample: bool) -> Vec<DatasetSpec> {
+        if no_sample && parcels > 0 {
+            vec![DatasetSpec::for_parcels(parcels)]
+        } else {
+            DatasetSpec::sample_and(parcels)
+        }
+    }
+
     /// The sample dataset, then the one with `parcels` synthetic parcels unless that is 0.
     pub fn sample_and(parcels: usize) -> Vec<DatasetSpec> {
         let mut specs = vec![DatasetSpec::for_parcels(0)];
@@ -191,6 +200,9 @@ mod tests {
         );
         assert_eq!(DatasetSpec::sample_and(0), [DatasetSpec::for_parcels(0)]);
         assert_eq!(DatasetSpec::sample_and(7), [DatasetSpec::for_parcels(0), DatasetSpec::for_parcels(7)]);
+        assert_eq!(DatasetSpec::chosen(7, true), [DatasetSpec::for_parcels(7)]);
+        assert_eq!(DatasetSpec::chosen(0, true), [DatasetSpec::for_parcels(0)]);
+        assert_eq!(DatasetSpec::chosen(7, false), DatasetSpec::sample_and(7));
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub struct LoadTestOptions {
     /// Synthetic parcels in the large dataset (0 = sample data only).
     #[arg(long, default_value_t = 1_000_000)]
     pub parcels: usize,
+    /// Only the large dataset, not the sample data too (`bench`; `bench-tiles` uses one anyway).
+    #[arg(long)]
+    pub no_sample: bool,
     /// Seconds per measurement.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
@@ -50,6 +53,7 @@ mod tests {
     fn options(seconds: u64, connections: u32, repeats: usize) -> LoadTestOptions {
         LoadTestOptions {
             parcels: 0,
+            no_sample: false,
             seconds,
             connections,
             repeats,

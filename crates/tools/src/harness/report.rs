@@ -20,6 +20,8 @@ pub const BENCH: Markers = Markers { start: "<!-- bench:start -->", end: "<!-- b
 pub const BENCH_TILES: Markers = Markers { start: "<!-- bench-tiles:start -->", end: "<!-- bench-tiles:end -->" };
 /// `diachinh-tools bench-check`'s section.
 pub const BENCH_CHECK: Markers = Markers { start: "<!-- bench-check:start -->", end: "<!-- bench-check:end -->" };
+/// `diachinh-tools bench-peers`'s section: the side-by-side table with the peer servers.
+pub const BENCH_PEERS: Markers = Markers { start: "<!-- bench-peers:start -->", end: "<!-- bench-peers:end -->" };
 
 /// The head of a BENCHMARKS.md written from scratch.
 pub const INTRO: &str = "# Benchmarks
