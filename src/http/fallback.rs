@@ -2,11 +2,13 @@
 //! that exists (the paths and their methods come from the OpenAPI document, so the two cannot
 //! disagree), as an RFC 9457 problem.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use actix_web::dev::ResourceDef;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
-use actix_web::{guard, web, HttpRequest, HttpResponse};
+use actix_web::middleware::Next;
+use actix_web::HttpResponse;
 use serde_json::json;
 
 use super::{openapi, request_context};
@@ -61,37 +63,87 @@ fn problem(status: StatusCode, title: &str, kind: &str, detail: String) -> HttpR
     HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/problem+json")).body(body.to_string())
 }
 
-/// Registers, before every route, one resource per documented path that takes the requests
-/// whose path is that documented path and whose method it does not answer. A path is the first
-/// documented path that matches it (fixed segments first), so `GET /parcels/merge` is another
-/// method on `/parcels/merge` (405), not a parcel id for `GET /parcels/{id}`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let defs: Arc<Vec<ResourceDef>> =
-        Arc::new(allowed_methods().iter().map(|(p, _)| ResourceDef::new(p.as_str())).collect());
-    for (i, (path, allow)) in allowed_methods().iter().enumerate() {
-        let methods: Vec<Method> = allow.split(", ").filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect();
-        let defs = defs.clone();
-        let other_method = guard::fn_guard(move |ctx| {
-            let path = ctx.head().uri.path();
-            defs.iter().position(|d| d.is_match(path)) == Some(i) && !methods.contains(&ctx.head().method)
-        });
-        let allow = allow.clone();
-        cfg.service(web::resource(path.as_str()).guard(other_method).to(move |req: HttpRequest| {
-            let allow = allow.clone();
-            async move {
-                let mut response = problem(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "Method not allowed",
-                    "method-not-allowed",
-                    format!("{} is not allowed on {}; allowed: {allow}", req.method(), req.path()),
-                );
-                if let Ok(value) = header::HeaderValue::from_str(&allow) {
-                    response.headers_mut().insert(header::ALLOW, value);
-                }
-                response
+/// One segment of a documented path: fixed text, or `prefix{name}suffix` (one parameter,
+/// matching a non-empty run without `/`, as actix's `{name}` does).
+enum Segment {
+    Fixed(&'static str),
+    Parameter { prefix: &'static str, suffix: &'static str },
+}
+
+impl Segment {
+    fn parse(text: &'static str) -> Segment {
+        match (text.find('{'), text.rfind('}')) {
+            (Some(open), Some(close)) if open < close => {
+                Segment::Parameter { prefix: &text[..open], suffix: &text[close + 1..] }
             }
-        }));
+            _ => Segment::Fixed(text),
+        }
     }
+
+    fn matches(&self, segment: &str) -> bool {
+        match self {
+            Segment::Fixed(text) => *text == segment,
+            Segment::Parameter { prefix, suffix } => {
+                segment.len() > prefix.len() + suffix.len() && segment.starts_with(prefix) && segment.ends_with(suffix)
+            }
+        }
+    }
+}
+
+/// A documented path, ready to match, with the methods it answers.
+pub struct DocumentedPath {
+    segments: Vec<Segment>,
+    methods: Vec<Method>,
+    /// The `Allow` header's value.
+    pub allow: &'static str,
+}
+
+fn documented_paths() -> &'static [DocumentedPath] {
+    static PATHS: OnceLock<Vec<DocumentedPath>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        allowed_methods()
+            .iter()
+            .map(|(path, allow)| DocumentedPath {
+                segments: path.split('/').map(Segment::parse).collect(),
+                methods: allow.split(", ").filter_map(|m| Method::from_bytes(m.as_bytes()).ok()).collect(),
+                allow: allow.as_str(),
+            })
+            .collect()
+    })
+}
+
+/// The first documented path (fixed segments first) that `path` is an instance of. Segment by
+/// segment with string comparisons: this runs on every request, and the router's regular
+/// expressions, tried path after path, cost a sixth of a worker's time (BENCHMARKS.md).
+pub fn documented(path: &str) -> Option<&'static DocumentedPath> {
+    let count = path.split('/').count();
+    documented_paths()
+        .iter()
+        .find(|d| d.segments.len() == count && d.segments.iter().zip(path.split('/')).all(|(t, s)| t.matches(s)))
+}
+
+/// The middleware, inside the others: a request whose path is a documented path and whose
+/// method that path does not answer gets 405 with `Allow` before any route sees it — so
+/// `GET /parcels/merge` is another method on `/parcels/merge`, not a parcel id for
+/// `GET /parcels/{id}`. Anything else goes on to the routes.
+pub async fn other_method(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let refused = documented(req.path()).filter(|d| !d.methods.contains(req.method()));
+    let Some(documented) = refused else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let mut response = problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "method-not-allowed",
+        format!("{} is not allowed on {}; allowed: {}", req.method(), req.path(), documented.allow),
+    );
+    if let Ok(value) = header::HeaderValue::from_str(documented.allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    Ok(req.into_response(response).map_into_right_body())
 }
 
 #[cfg(test)]
@@ -103,5 +155,49 @@ mod tests {
         assert!(pos("/parcels/lookup") < pos("/parcels/{id}"));
         assert!(pos("/certificates/keys") < pos("/certificates/{serial}"));
         assert!(pos("/dossiers/track/{receipt_no}") < pos("/dossiers/{id}/checks"));
+    }
+
+    /// The segment matcher agrees with actix's `ResourceDef` on every documented path, for
+    /// instances of each path and for near misses.
+    #[test]
+    fn documented_finds_what_the_router_would_match() {
+        use actix_web::dev::ResourceDef;
+        let defs: Vec<ResourceDef> =
+            super::allowed_methods().iter().map(|(p, _)| ResourceDef::new(p.as_str())).collect();
+        let mut probes: Vec<String> = Vec::new();
+        for (path, _) in super::allowed_methods() {
+            let instance: String = path
+                .split('/')
+                .map(|s| if s.contains('{') { s.replace(|c: char| c == '{' || c == '}', "x") } else { s.to_string() })
+                .collect::<Vec<_>>()
+                .join("/");
+            probes.push(instance.clone());
+            probes.push(format!("{instance}/"));
+            probes.push(format!("{instance}/more"));
+            probes.push(instance.replace("/x", "/"));
+            probes.push(path.replace("{", "").replace("}", ""));
+        }
+        probes.extend(
+            [
+                "/",
+                "",
+                "/parcels/lookup",
+                "/parcels/merge",
+                "/tiles/parcels/1/2/3.mvt",
+                "/tiles/parcels/1/2/.mvt",
+                "/tiles/parcels.json",
+                "/tiles/.json",
+            ]
+            .map(String::from),
+        );
+        for probe in &probes {
+            let router = defs.iter().position(|d| d.is_match(probe)).map(|i| super::allowed_methods()[i].0.as_str());
+            let ours = super::documented(probe).map(|d| {
+                let i = super::documented_paths().iter().position(|x| std::ptr::eq(x, d)).unwrap();
+                super::allowed_methods()[i].0.as_str()
+            });
+            assert_eq!(ours, router, "{probe}");
+        }
+        assert!(probes.len() > 300);
     }
 }

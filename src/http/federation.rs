@@ -3,10 +3,8 @@
 //! handler, token check or body read, naming the read methods the path has in `Allow`. The
 //! database refuses them too (no write grant for the service, triggers for everyone else).
 
-use std::sync::OnceLock;
-
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
@@ -71,11 +69,7 @@ fn refusal(method: &Method, path: &str) -> HttpResponse {
 
 /// The read methods of the documented path `path` matches ("" when it has none).
 fn read_methods(path: &str) -> String {
-    static DEFS: OnceLock<Vec<(ResourceDef, String)>> = OnceLock::new();
-    let defs = DEFS.get_or_init(|| {
-        fallback::allowed_methods().iter().map(|(p, methods)| (ResourceDef::new(p.as_str()), methods.clone())).collect()
-    });
-    let methods = defs.iter().find(|(d, _)| d.is_match(path)).map_or("", |(_, m)| m.as_str());
+    let methods = fallback::documented(path).map_or("", |d| d.allow);
     let reads: Vec<&str> = methods.split(", ").filter(|m| ["GET", "HEAD"].contains(m)).collect();
     reads.join(", ")
 }

@@ -180,8 +180,6 @@ fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web:
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(json_config(STAFF_JSON_LIMIT))
         .app_data(web::PathConfig::default().error_handler(path_error))
-        // First: another method on a documented path answers 405 with `Allow`.
-        .configure(fallback::routes)
         .configure(health::routes)
         .configure(audit::routes)
         .configure(ogc::routes)
@@ -240,7 +238,10 @@ pub fn serve(listener: TcpListener, state: AppState, workers: Option<usize>) -> 
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            // Innermost, inside the request's language and id: a national copy refuses writes here.
+            // Innermost, inside the request's language and id: another method on a documented
+            // path answers 405 with `Allow` before any route sees it.
+            .wrap(actix_web::middleware::from_fn(fallback::other_method))
+            // Then a national copy refuses writes.
             .wrap(actix_web::middleware::from_fn(federation::read_only))
             .wrap(actix_web::middleware::from_fn(problem::language))
             .wrap(actix_web::middleware::Compress::default())

@@ -2,10 +2,11 @@
 //!
 //! A delivery is read by GDAL (`gdal`), never parsed here. Each feature goes through the rules
 //! of one registration (`POST /parcels`): its attributes and geometry in Rust, on worker
-//! threads, as the features stream out of `ogr2ogr` (`domain::import`, `parcel::measure`); then
-//! everything that needs the register — inside the commune, overlaps with the register and
-//! within the file, sheet and parcel numbers, land-use codes — set-wise in SQL over a staging
-//! table filled by one COPY (`store::imports`). The good features become parcels in one
+//! threads, as the features stream out of `ogr2ogr` (`domain::import`, `parcel::measure`), and
+//! the overlaps within the file on an R-tree (`domain::import::overlapping_pairs`); then
+//! everything that needs the register — inside the commune, overlaps with the register, sheet
+//! and parcel numbers, land-use codes — set-wise in SQL over a staging table filled by one COPY
+//! (`store::imports`). The good features become parcels in one
 //! statement, under the commune's placement lock, with one audit entry for the import. In
 //! all-or-nothing mode one rejection loads nothing. The rejected features go back to the
 //! sender as a GeoPackage in the file's own CRS with their reasons.

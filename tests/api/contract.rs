@@ -127,3 +127,25 @@ fn committed_schema_dump_matches_the_migrations() {
         }
     }
 }
+
+/// Another method on a documented path is 405 with `Allow`, before any route can take the path
+/// for a parameter (`GET /parcels/merge` is not the parcel "merge"); the documented method
+/// still reaches its route.
+#[test]
+fn another_method_on_a_documented_path_is_405_with_allow() {
+    let app = crate::common::TestApp::spawn();
+    let client = reqwest::blocking::Client::new();
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/parcels/merge", "POST"),
+        (reqwest::Method::DELETE, "/collections/parcels/items", "GET"),
+        (reqwest::Method::PUT, "/tiles/parcels/16/52270/30735.mvt", "GET"),
+        (reqwest::Method::GET, "/imports", "POST"),
+    ] {
+        let r = client.request(method.clone(), app.url(path)).send().unwrap();
+        assert_eq!(r.status(), 405, "{method} {path}");
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(r.headers()["content-type"], "application/problem+json", "{method} {path}");
+    }
+    assert_eq!(app.get("/collections/parcels/items?limit=1").status(), 200);
+    assert_eq!(app.get("/parcels/merge/").status(), 404, "not a documented path: no 405");
+}
