@@ -54,11 +54,7 @@ pub async fn check_dossier(
     state: web::Data<AppState>,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))?;
+    let id = super::query::path_id(&path, "a dossier")?;
     let (body, now) = (body.into_inner(), chrono::Utc::now());
     let _slot = check_slot().await?;
     let report =

@@ -38,10 +38,7 @@ fn html(body: String) -> HttpResponse {
 }
 
 fn dossier_id(text: &str) -> Result<i64, Problem> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Problem(Error::bad_parameter("id", "a dossier id is a positive integer")))
+    super::query::path_id(text, "a dossier")
 }
 
 /// Receives a dossier (officer): returns the receipt number and the promised date, computed in

@@ -168,7 +168,7 @@ mod tests {
         for (path, _) in super::allowed_methods() {
             let instance: String = path
                 .split('/')
-                .map(|s| if s.contains('{') { s.replace(|c: char| c == '{' || c == '}', "x") } else { s.to_string() })
+                .map(|s| if s.contains('{') { s.replace(['{', '}'], "x") } else { s.to_string() })
                 .collect::<Vec<_>>()
                 .join("/");
             probes.push(instance.clone());

@@ -148,10 +148,7 @@ pub async fn start(
 }
 
 fn import_id(text: &str) -> Result<i64, Problem> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Problem(Error::bad_parameter("id", "an import id is a positive integer")))
+    super::query::path_id(text, "an import")
 }
 
 /// An import: status (queued, running, succeeded, failed), phase, progress (features read,

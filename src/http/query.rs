@@ -116,6 +116,15 @@ fn quoted_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
     rest.split('`').next()
 }
 
+/// A path's `{id}` segment as a row id: a positive integer, else 400 naming `id` ("a dossier id is a
+/// positive integer", with `what` = "a dossier").
+pub fn path_id(text: &str, what: &str) -> Result<i64, Problem> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| Problem(Error::bad_parameter("id", format!("{what} id is a positive integer"))))
+}
+
 /// `limit`, defaulting and capped as OGC API – Features expects (out of range → 400).
 pub fn limit(value: Option<i64>, default: i64, max: i64) -> Result<i64, Error> {
     match value {

@@ -192,10 +192,7 @@ pub async fn list(actor: Actor, query: Query<ListParams>, state: web::Data<AppSt
 }
 
 fn submission_id(text: &str) -> Result<i64, Problem> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| Problem(Error::bad_parameter("id", "a submission id is a positive integer")))
+    super::query::path_id(text, "a submission")
 }
 
 /// One online submission (staff of its province): applicant, return, files (names, types,
