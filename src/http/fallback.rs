@@ -4,14 +4,11 @@
 
 use std::sync::OnceLock;
 
+use super::{openapi, problem};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::HttpResponse;
-use serde_json::json;
-
-use super::{openapi, request_context};
 
 /// The documented paths, fixed segments before parameters (so `/parcels/lookup` is tried
 /// before `/parcels/{id}`), each with the methods it answers.
@@ -48,19 +45,6 @@ pub fn allowed_methods() -> &'static [(String, String)] {
 /// Segment by segment: a literal sorts before a parameter.
 fn route_order(path: &str) -> Vec<u8> {
     path.split('/').map(|s| u8::from(s.contains('{'))).collect()
-}
-
-fn problem(status: StatusCode, title: &str, kind: &str, detail: String) -> HttpResponse {
-    let mut body = json!({
-        "type": format!("https://diachinh.invalid/problems/{kind}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let Some(id) = request_context::current() {
-        body["request_id"] = json!(id);
-    }
-    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/problem+json")).body(body.to_string())
 }
 
 /// One segment of a documented path: fixed text, or `prefix{name}suffix` (one parameter,
@@ -134,10 +118,10 @@ pub async fn other_method(
     let Some(documented) = refused else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let mut response = problem(
+    let mut response = problem::answer(
         StatusCode::METHOD_NOT_ALLOWED,
-        "Method not allowed",
         "method-not-allowed",
+        "Method not allowed",
         format!("{} is not allowed on {}; allowed: {}", req.method(), req.path(), documented.allow),
     );
     if let Ok(value) = header::HeaderValue::from_str(documented.allow) {

@@ -3,19 +3,18 @@
 //! handler, token check or body read, naming the read methods the path has in `Allow`. The
 //! database refuses them too (no write grant for the service, triggers for everyone else).
 
+use super::problem::{self, current_lang, Lang};
+use super::{fallback, AppState};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
-
-use super::problem::{current_lang, Lang};
-use super::{fallback, request_context, AppState};
 use store::federation::Scope;
 
 /// The problem type of a write refused by the national copy.
 pub const READ_ONLY_COPY: &str = "https://diachinh.invalid/problems/read-only-copy";
+const READ_ONLY_KIND: &str = "read-only-copy";
 
 /// The middleware: on a national server, a write is refused here; anything else goes on.
 pub async fn read_only(
@@ -49,22 +48,21 @@ fn refusal(method: &Method, path: &str) -> HttpResponse {
             ),
         ),
     };
-    let mut body = json!({
-        "type": READ_ONLY_COPY,
-        "title": title,
-        "status": 405,
-        "detail": detail,
-    });
-    if let Some(id) = request_context::current() {
-        body["request_id"] = json!(id);
-    }
-    let mut response = HttpResponse::build(StatusCode::METHOD_NOT_ALLOWED);
-    response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
-    response.insert_header((header::CONTENT_LANGUAGE, if current_lang() == Lang::Vi { "vi" } else { "en" }));
+    let mut response = problem::answer(StatusCode::METHOD_NOT_ALLOWED, READ_ONLY_KIND, title, detail);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LANGUAGE, header::HeaderValue::from_static(lang_tag(current_lang())));
     if let Ok(allow) = header::HeaderValue::from_str(&read_methods(path)) {
-        response.insert_header((header::ALLOW, allow));
+        headers.insert(header::ALLOW, allow);
     }
-    response.body(body.to_string())
+    response
+}
+
+fn lang_tag(lang: Lang) -> &'static str {
+    if lang == Lang::Vi {
+        "vi"
+    } else {
+        "en"
+    }
 }
 
 /// The read methods of the documented path `path` matches ("" when it has none).

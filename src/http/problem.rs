@@ -237,6 +237,21 @@ fn to_vietnamese(body: &mut serde_json::Value, kind: &str, retry_after: Option<u
     body["detail"] = json!(first.unwrap_or_else(|| catalogue::detail(kind, first_field.as_deref(), retry_after)));
 }
 
+/// A problem answered before any handler runs (a middleware's refusal): `type` from `kind`,
+/// the title and detail as given, the request's id; the caller adds its own headers.
+pub fn answer(status: StatusCode, kind: &str, title: &str, detail: String) -> HttpResponse {
+    let mut body = json!({
+        "type": format!("https://diachinh.invalid/problems/{kind}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let Some(id) = super::request_context::current() {
+        body["request_id"] = json!(id);
+    }
+    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/problem+json")).body(body.to_string())
+}
+
 impl ResponseError for Problem {
     fn status_code(&self) -> StatusCode {
         classify(&self.0).0
