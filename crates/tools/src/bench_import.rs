@@ -10,18 +10,17 @@
 //! Repeats alternate the two loads (the imported parcels are removed in between) and the
 //! medians are compared.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use diesel::{Connection, PgConnection};
-use geo_types::{Coord, MultiPolygon};
+use geo_types::Coord;
 
+use crate::deliveries;
 use crate::harness::db;
 use crate::synthetic::{self, Layout};
-use diachinh::service::imports::{self, ImportRequest, ProgressSink, ProgressUpdate, Requester};
 use domain::crs::Crs;
 use domain::import::Mode;
 
@@ -43,23 +42,6 @@ pub struct Options {
 const DB_NAME: &str = "diachinh_bench_import";
 /// A commune of Cần Thơ without sample parcels; its province's zone is EPSG:5897 (105°00′).
 const COMMUNE: &str = "31120";
-
-/// The phases an import went through, with when each began (from its progress reports).
-struct PhaseClock {
-    started: Instant,
-    phases: Vec<(&'static str, Duration)>,
-}
-
-impl ProgressSink for PhaseClock {
-    fn interval(&self) -> Duration {
-        Duration::from_millis(100)
-    }
-    fn report(&mut self, u: &ProgressUpdate) {
-        if self.phases.last().map(|(p, _)| *p) != Some(u.phase) {
-            self.phases.push((u.phase, self.started.elapsed()));
-        }
-    }
-}
 
 pub fn run(o: &Options) -> Result<()> {
     if o.parcels == 0 || o.repeats == 0 {
@@ -93,7 +75,14 @@ pub fn run(o: &Options) -> Result<()> {
         gpkg.display(),
         started.elapsed().as_secs_f64()
     );
-    set_boundary(&mut conn, crs, bbox)?;
+    deliveries::set_synthetic_boundary(
+        &mut conn,
+        COMMUNE,
+        crs,
+        bbox,
+        50.0,
+        "synthetic benchmark boundary (diachinh-tools bench-import)",
+    )?;
     db::exec(&mut conn, "VACUUM ANALYZE")?;
 
     let (mut plain, mut import) = (Vec::new(), Vec::new());
@@ -102,16 +91,17 @@ pub fn run(o: &Options) -> Result<()> {
         eprintln!("bench-import: round {}: ogr2ogr -f PostgreSQL {:.2} s", round + 1, t);
         plain.push(t);
         db::exec(&mut conn, "DROP TABLE IF EXISTS bench_import_plain")?;
-        let (t, clock, outcome) = import_once(&mut conn, &settings, &gpkg)?;
-        let phases: Vec<String> =
-            clock.phases.windows(2).map(|w| format!("{} {:.1} s", w[0].0, (w[1].1 - w[0].1).as_secs_f64())).collect();
+        let started = Instant::now();
+        let (outcome, clock) =
+            deliveries::import(&mut conn, &settings, "bench-import", COMMUNE, crs, &gpkg, Mode::LoadValid)?;
+        let t = started.elapsed().as_secs_f64();
         eprintln!(
             "bench-import: round {}: diachinh import {:.2} s ({} loaded, {} rejected; {})",
             round + 1,
             t,
             outcome.loaded,
             outcome.rejected,
-            phases.join(", ")
+            clock.describe()
         );
         if outcome.loaded != o.parcels as i64 {
             bail!("the import loaded {} of {} parcels: {:?}", outcome.loaded, o.parcels, outcome.rejected_by_code);
@@ -143,32 +133,15 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// Writes the delivery: GeoJSON text sequences from the generator, then a GeoPackage by
+/// Writes the delivery: a GeoJSON text sequence from the generator, then a GeoPackage by
 /// ogr2ogr. Returns the parcels' bounding box in the plane.
 fn write_delivery(gpkg: &Path, n: usize, crs: Crs) -> Result<[f64; 4]> {
-    // Near Cần Thơ, as the synthetic loader places the province's communes.
+    // Near Cần Thơ, as the sample data places the province's communes.
     let origin = crs.point_from_wgs84(Coord { x: 105.50, y: 9.55 })?;
     let layout =
         Layout { origin: (origin.x, origin.y), setting: synthetic::Setting::Urban, seed: 15, residential_code: "ODT" };
     let seq = gpkg.with_extension("geojsonl");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&seq)?);
-    let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-    for p in synthetic::generate(&layout).take(n) {
-        for c in p.polygon.exterior().0.iter() {
-            bbox = [bbox[0].min(c.x), bbox[1].min(c.y), bbox[2].max(c.x), bbox[3].max(c.y)];
-        }
-        let area = domain::geometry::planar_area(&MultiPolygon(vec![p.polygon.clone()]));
-        let ring: Vec<[f64; 2]> = p.polygon.exterior().0.iter().map(|c| [c.x, c.y]).collect();
-        let feature = serde_json::json!({
-            "type": "Feature",
-            "properties": {"SoTo": p.sheet, "SoThua": p.parcel_no, "LoaiDat": p.land_use,
-                           "DienTich": (area * 10.0).round() / 10.0},
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-        });
-        writeln!(out, "{feature}")?;
-    }
-    out.flush()?;
-    drop(out);
+    let delivery = deliveries::write_sequence(&seq, synthetic::generate(&layout).take(n))?;
     let _ = std::fs::remove_file(gpkg);
     let srs = format!("EPSG:{}", crs.epsg());
     let status = Command::new("ogr2ogr")
@@ -179,24 +152,7 @@ fn write_delivery(gpkg: &Path, n: usize, crs: Crs) -> Result<[f64; 4]> {
         bail!("ogr2ogr could not write {}", gpkg.display());
     }
     let _ = std::fs::remove_file(&seq);
-    Ok(bbox)
-}
-
-/// A synthetic rectangular boundary 50 m around the parcels, for the commune.
-fn set_boundary(conn: &mut PgConnection, crs: Crs, [x0, y0, x1, y1]: [f64; 4]) -> Result<()> {
-    let m = 50.0;
-    let ring: Vec<(f64, f64)> =
-        vec![(x0 - m, y0 - m), (x1 + m, y0 - m), (x1 + m, y1 + m), (x0 - m, y1 + m), (x0 - m, y0 - m)];
-    let plane = MultiPolygon(vec![geo_types::Polygon::new(geo_types::LineString::from(ring), vec![])]);
-    let wgs84 = crs.to_wgs84(&plane)?;
-    store::reference::set_boundary(
-        conn,
-        "commune",
-        COMMUNE,
-        &geojson::Geometry::from(&wgs84).to_string(),
-        "synthetic benchmark boundary (diachinh-tools bench-import)",
-    )?;
-    Ok(())
+    Ok(delivery.bbox)
 }
 
 /// The plain load: ogr2ogr's PostgreSQL driver (COPY, a GiST index) into a new table.
@@ -211,30 +167,6 @@ fn plain_load(url: &str, gpkg: &Path) -> Result<f64> {
         bail!("ogr2ogr -f PostgreSQL failed");
     }
     Ok(started.elapsed().as_secs_f64())
-}
-
-/// One `diachinh import` of the file, in this process (the library the command calls).
-fn import_once(
-    conn: &mut PgConnection,
-    settings: &diachinh::service::Settings,
-    gpkg: &Path,
-) -> Result<(f64, PhaseClock, imports::Outcome)> {
-    let started = Instant::now();
-    let requester = Requester::Command("bench-import");
-    let req = ImportRequest {
-        commune: COMMUNE.into(),
-        crs: None,
-        map: None,
-        mode: Mode::LoadValid,
-        synthetic: true,
-        source_name: gpkg.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
-    };
-    let failed = |e: diachinh::service::Error| anyhow::anyhow!("the import failed: {}", imports::describe(&e));
-    let prepared = imports::prepare(conn, requester, &req, gpkg).map_err(failed)?;
-    let job = imports::queue(conn, requester, &prepared).map_err(failed)?;
-    let mut clock = PhaseClock { started, phases: Vec::new() };
-    let outcome = imports::run(conn, settings, requester, job, &prepared, None, &mut clock).map_err(failed)?;
-    Ok((started.elapsed().as_secs_f64(), clock, outcome))
 }
 
 /// Removes the imported parcels (as the owner), so that the next round imports into the same

@@ -6,6 +6,7 @@ mod bench_check;
 mod bench_import;
 mod bench_peers;
 mod bench_tiles;
+mod deliveries;
 mod harness;
 mod planning_samples;
 mod samples;

@@ -127,7 +127,7 @@ fn load(
     eprintln!("{who}: {}: loading the sample data from {}", spec.db_name, sample_dir.display());
     seed::seed(conn, settings, sample_dir).context("while seeding the sample data")?;
     if spec.synthetic > 0 {
-        load_synthetic(who, conn, spec)?;
+        load_synthetic(who, conn, spec, settings)?;
     }
     eprintln!("{who}: {}: VACUUM ANALYZE", spec.db_name);
     exec(conn, "VACUUM ANALYZE").context("while running VACUUM ANALYZE")?;
@@ -142,29 +142,37 @@ fn load(
     Ok(LoadInfo::Loaded { seconds, comment })
 }
 
-fn load_synthetic(who: &str, conn: &mut PgConnection, spec: &DatasetSpec) -> Result<()> {
+fn load_synthetic(who: &str, conn: &mut PgConnection, spec: &DatasetSpec, settings: &Settings) -> Result<()> {
     let started = Instant::now();
     let mut last_report = 0usize;
-    let loaded = crate::samples::load_synthetic(conn, spec.synthetic, PER_COMMUNE, |done, total| {
-        // One line per ~50,000 parcels (and the last one), not one per batch.
-        if done >= last_report + 50_000 || done == total {
-            last_report = done;
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            eprintln!(
-                "{who}: {}: synthetic {done}/{total} parcels ({:.0}%), {rate:.0}/s",
-                spec.db_name,
-                100.0 * done as f64 / total.max(1) as f64
-            );
-        }
-    })
-    .context("while loading synthetic parcels")?;
-    // load_synthetic resumes commune by commune; a commune interrupted half-way would be
-    // counted as done, so check what is really there.
+    let scratch = std::env::temp_dir().join(format!("diachinh-{}", spec.db_name));
+    let loaded = crate::deliveries::load_synthetic(
+        conn,
+        settings,
+        &scratch,
+        spec.synthetic,
+        PER_COMMUNE,
+        |done, total, phases| {
+            // One line per ~50,000 parcels (and the last one), not one per commune.
+            if done >= last_report + 50_000 || done == total {
+                last_report = done;
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                eprintln!(
+                    "{who}: {}: imported {done}/{total} synthetic parcels ({:.0}%), {rate:.0}/s; last commune: {phases}",
+                    spec.db_name,
+                    100.0 * done as f64 / total.max(1) as f64
+                );
+            }
+        },
+    )
+    .context("while importing synthetic parcels")?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    // Each commune is one all-or-nothing import, but check what is really there.
     let synthetic = count_synthetic_parcels(conn)?;
     if synthetic < spec.synthetic as i64 {
         bail!(
-            "{} holds {synthetic} synthetic parcels after loading {loaded}, expected {}; an earlier load was probably \
-             interrupted — drop it (DROP DATABASE {}) and run the bench again",
+            "{} holds {synthetic} synthetic parcels after loading {loaded}, expected {}; drop it (DROP DATABASE {}) \
+             and run the bench again",
             spec.db_name,
             spec.synthetic,
             spec.db_name
@@ -183,7 +191,8 @@ pub fn count_current_parcels(conn: &mut PgConnection) -> Result<i64> {
 fn count_synthetic_parcels(conn: &mut PgConnection) -> Result<i64> {
     scalar_i64(
         conn,
-        "SELECT count(*) AS n FROM parcel_versions WHERE valid_to IS NULL AND change_reason = 'synthetic benchmark data'",
+        // The parcels the imports registered (the sample parcels are synthetic too, but seeded).
+        "SELECT count(*) AS n FROM parcel_versions WHERE valid_to IS NULL AND is_synthetic AND change_reason LIKE '%(import %'",
     )
 }
 

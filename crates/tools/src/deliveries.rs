@@ -1,0 +1,305 @@
+//! SYNTHETIC survey deliveries, and the benchmark datasets loaded through the import path.
+//!
+//! A delivery is one commune's parcels from the generator (`synthetic.rs`) in a VN-2000 plane,
+//! written as a GeoJSON text sequence with the attribute names a contractor's file carries
+//! (`SoTo`, `SoThua`, `LoaiDat`, `DienTich`); the commune gets a synthetic rectangular boundary
+//! around them, so the inside-the-commune check does its work. [`load_synthetic`] builds the
+//! large benchmark registers (1,000,000 and 10,000,000 parcels) this way, one `diachinh import`
+//! per commune through the library the command calls, so every parcel passes the same checks
+//! as a real delivery.
+//!
+//! Where the communes go: every commune's parcels are laid out in its province's zone at a point
+//! of one lattice in longitude and latitude (inland from the south-central coast, away from the
+//! sample communes), so communes of different provinces and zones never overlap. Nothing about
+//! the places is real except the commune and province codes.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use diesel::PgConnection;
+use geo_types::{Coord, MultiPolygon};
+
+use crate::synthetic::{self, Layout, Setting, SyntheticParcel};
+use diachinh::service::imports::{self, ImportRequest, Outcome, ProgressSink, ProgressUpdate, Requester};
+use diachinh::service::seed::SAMPLE_COMMUNES;
+use diachinh::service::Settings;
+use domain::crs::Crs;
+use domain::import::Mode;
+use store::admin_units as admin;
+
+/// A delivery written to disk: how many features, and their bounding box in the plane.
+pub struct Delivery {
+    pub features: usize,
+    pub bbox: [f64; 4],
+}
+
+/// Writes `parcels` as a GeoJSON text sequence (one feature per line, coordinates in the plane).
+pub fn write_sequence(path: &Path, parcels: impl Iterator<Item = SyntheticParcel>) -> Result<Delivery> {
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    let mut features = 0;
+    for p in parcels {
+        for c in p.polygon.exterior().0.iter() {
+            bbox = [bbox[0].min(c.x), bbox[1].min(c.y), bbox[2].max(c.x), bbox[3].max(c.y)];
+        }
+        let area = domain::geometry::planar_area(&MultiPolygon(vec![p.polygon.clone()]));
+        let ring: Vec<[f64; 2]> = p.polygon.exterior().0.iter().map(|c| [c.x, c.y]).collect();
+        let feature = serde_json::json!({
+            "type": "Feature",
+            "properties": {"SoTo": p.sheet, "SoThua": p.parcel_no, "LoaiDat": p.land_use,
+                           "DienTich": (area * 10.0).round() / 10.0},
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+        });
+        writeln!(out, "{feature}")?;
+        features += 1;
+    }
+    out.flush()?;
+    Ok(Delivery { features, bbox })
+}
+
+/// Gives commune `code` a synthetic rectangular boundary `margin` metres around `bbox` (in
+/// `crs`'s plane).
+pub fn set_synthetic_boundary(
+    conn: &mut PgConnection,
+    code: &str,
+    crs: Crs,
+    [x0, y0, x1, y1]: [f64; 4],
+    margin: f64,
+    source: &str,
+) -> Result<()> {
+    let m = margin;
+    let ring: Vec<(f64, f64)> =
+        vec![(x0 - m, y0 - m), (x1 + m, y0 - m), (x1 + m, y1 + m), (x0 - m, y1 + m), (x0 - m, y0 - m)];
+    let plane = MultiPolygon(vec![geo_types::Polygon::new(geo_types::LineString::from(ring), vec![])]);
+    let wgs84 = crs.to_wgs84(&plane)?;
+    let changed =
+        store::reference::set_boundary(conn, "commune", code, &geojson::Geometry::from(&wgs84).to_string(), source)?;
+    if changed == 0 {
+        bail!("commune {code} is not in the seeded units");
+    }
+    Ok(())
+}
+
+/// The phases an import went through, with when each began (from its progress reports).
+pub struct PhaseClock {
+    pub started: Instant,
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+impl PhaseClock {
+    pub fn new() -> PhaseClock {
+        PhaseClock { started: Instant::now(), phases: Vec::new() }
+    }
+
+    /// "reading 5.7 s, checking 1.1 s, …" (each phase up to the next one's start).
+    pub fn describe(&self) -> String {
+        let phases: Vec<String> =
+            self.phases.windows(2).map(|w| format!("{} {:.1} s", w[0].0, (w[1].1 - w[0].1).as_secs_f64())).collect();
+        phases.join(", ")
+    }
+}
+
+impl ProgressSink for PhaseClock {
+    fn interval(&self) -> Duration {
+        Duration::from_millis(100)
+    }
+    fn report(&mut self, u: &ProgressUpdate) {
+        if self.phases.last().map(|(p, _)| *p) != Some(u.phase) {
+            self.phases.push((u.phase, self.started.elapsed()));
+        }
+    }
+}
+
+/// One `diachinh import` of `path` into commune `code`, in this process (the library the command
+/// calls), the parcels marked synthetic.
+pub fn import(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    who: &'static str,
+    code: &str,
+    crs: Crs,
+    path: &Path,
+    mode: Mode,
+) -> Result<(Outcome, PhaseClock)> {
+    let requester = Requester::Command(who);
+    let req = ImportRequest {
+        commune: code.into(),
+        crs: Some(format!("EPSG:{}", crs.epsg())),
+        map: None,
+        mode,
+        synthetic: true,
+        source_name: path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+    };
+    let failed = |e: diachinh::service::Error| anyhow!("the import into {code} failed: {}", imports::describe(&e));
+    let mut clock = PhaseClock::new();
+    let prepared = imports::prepare(conn, requester, &req, path).map_err(failed)?;
+    let job = imports::queue(conn, requester, &prepared).map_err(failed)?;
+    let outcome = imports::run(conn, settings, requester, job, &prepared, None, &mut clock).map_err(failed)?;
+    Ok((outcome, clock))
+}
+
+/// South-west corner of the lattice the synthetic communes sit on (longitude, latitude).
+const LATTICE_ORIGIN: (f64, f64) = (106.90, 12.45);
+/// Width of the lattice in degrees of longitude.
+const LATTICE_WIDTH_DEG: f64 = 2.0;
+/// Northernmost latitude the lattice may reach.
+const LATTICE_NORTH_LIMIT: f64 = 17.0;
+/// Gap between neighbouring communes' parcels, on top of the largest extent.
+const COMMUNE_GAP_M: f64 = 1_500.0;
+
+/// Where commune number `index` of a load goes: the lattice point (longitude, latitude) of its
+/// south-west corner.
+#[derive(Debug, Clone, Copy)]
+pub struct Lattice {
+    step_lon: f64,
+    step_lat: f64,
+    columns: usize,
+}
+
+impl Lattice {
+    /// A lattice whose cells hold a commune of `per_commune` generated parcels, urban or rural.
+    pub fn for_communes_of(per_commune: usize) -> Lattice {
+        let extent = [Setting::Urban, Setting::Rural]
+            .into_iter()
+            .map(|setting| {
+                let layout = Layout { origin: (500_000.0, 1_000_000.0), setting, seed: 1, residential_code: "ODT" };
+                let mut bbox = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+                for p in synthetic::generate(&layout).take(per_commune.max(1)) {
+                    for c in p.polygon.exterior().0.iter() {
+                        bbox = [bbox[0].min(c.x), bbox[1].min(c.y), bbox[2].max(c.x), bbox[3].max(c.y)];
+                    }
+                }
+                (bbox[2] - bbox[0]).max(bbox[3] - bbox[1])
+            })
+            .fold(0.0, f64::max);
+        // A layout grows by whole sheets: another seed may need one more ring of them.
+        let spacing = extent + synthetic::SHEET_SIZE_M + COMMUNE_GAP_M;
+        let step_lat = spacing / 110_574.0;
+        let step_lon = spacing / (111_320.0 * LATTICE_NORTH_LIMIT.to_radians().cos());
+        let columns = ((LATTICE_WIDTH_DEG / step_lon) as usize).max(1);
+        Lattice { step_lon, step_lat, columns }
+    }
+
+    pub fn point(&self, index: usize) -> Result<(f64, f64)> {
+        let (col, row) = (index % self.columns, index / self.columns);
+        let point = (LATTICE_ORIGIN.0 + col as f64 * self.step_lon, LATTICE_ORIGIN.1 + row as f64 * self.step_lat);
+        if point.1 + self.step_lat > LATTICE_NORTH_LIMIT {
+            bail!("commune {index} would lie north of {LATTICE_NORTH_LIMIT}°: too many communes for the lattice");
+        }
+        Ok(point)
+    }
+}
+
+/// The communes a synthetic load fills, in order: every commune in force except the sample
+/// communes, taken from the provinces in turn (one from each province, then the next from
+/// each, …), so that even a small load spans the whole country's provinces.
+pub fn communes_in_turn(conn: &mut PgConnection) -> Result<Vec<admin::UnitRow>> {
+    #[derive(diesel::QueryableByName)]
+    struct Province {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        code: String,
+    }
+    let provinces: Vec<String> = diesel::RunQueryDsl::load::<Province>(
+        diesel::sql_query("SELECT code FROM admin_units WHERE level = 'province' AND valid_to IS NULL ORDER BY code"),
+        conn,
+    )?
+    .into_iter()
+    .map(|p| p.code)
+    .collect();
+    if provinces.is_empty() {
+        bail!("no provinces loaded: run `diachinh seed` first");
+    }
+    let sample_codes: Vec<&str> = SAMPLE_COMMUNES.iter().map(|s| s.code).collect();
+    let mut by_province: Vec<std::collections::VecDeque<admin::UnitRow>> = provinces
+        .iter()
+        .map(|p| {
+            Ok(admin::communes_in_provinces(conn, &[p.as_str()])?
+                .into_iter()
+                .filter(|c| !sample_codes.contains(&c.code.as_str()))
+                .collect())
+        })
+        .collect::<Result<_>>()?;
+    let mut order = Vec::new();
+    while by_province.iter().any(|q| !q.is_empty()) {
+        for queue in by_province.iter_mut() {
+            if let Some(c) = queue.pop_front() {
+                order.push(c);
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// Loads `count` synthetic parcels through the import path, `per_commune` to a commune (see
+/// [`communes_in_turn`] and [`Lattice`]), each commune in one all-or-nothing import. A commune
+/// that already holds parcels is taken as loaded by an earlier run (an all-or-nothing import
+/// leaves a commune complete or empty). Calls `progress` after each commune with (done, total,
+/// the import's phases).
+pub fn load_synthetic(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    scratch: &Path,
+    count: usize,
+    per_commune: usize,
+    mut progress: impl FnMut(usize, usize, &str),
+) -> Result<usize> {
+    let per_commune = per_commune.max(1);
+    let communes = communes_in_turn(conn)?;
+    let needed = count.div_ceil(per_commune);
+    if needed > communes.len() {
+        bail!("{count} parcels at {per_commune} a commune need {needed} communes; {} are available", communes.len());
+    }
+    let lattice = Lattice::for_communes_of(per_commune);
+    std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let mut done = 0usize;
+    for (index, commune) in communes.iter().take(needed).enumerate() {
+        let take = per_commune.min(count - done);
+        if store::parcels::count_current_in_commune(conn, commune.id)? > 0 {
+            done += take;
+            continue;
+        }
+        let epsg = commune.default_crs_epsg.unwrap_or(5897) as u32;
+        let crs = Crs::from_epsg(epsg).ok_or_else(|| anyhow!("EPSG:{epsg}"))?;
+        let (lon, lat) = lattice.point(index)?;
+        let origin = crs.point_from_wgs84(Coord { x: lon, y: lat })?;
+        let setting = if commune.division_type == "phường" { Setting::Urban } else { Setting::Rural };
+        let residential = if setting == Setting::Urban { "ODT" } else { "ONT" };
+        let layout = Layout {
+            origin: (origin.x.round(), origin.y.round()),
+            setting,
+            seed: 1_000 + index as u64,
+            residential_code: residential,
+        };
+        let path = scratch.join(format!("{}-{}.geojsonl", commune.province_code, commune.code));
+        let delivery = write_sequence(&path, synthetic::generate(&layout).take(take))?;
+        set_synthetic_boundary(
+            conn,
+            &commune.code,
+            crs,
+            delivery.bbox,
+            50.0,
+            "synthetic benchmark boundary (diachinh-tools, loaded through the import)",
+        )?;
+        if delivery.features != take {
+            bail!("the generator gave {} parcels for commune {}, not {take}", delivery.features, commune.code);
+        }
+        let imported = import(conn, settings, "bench-dataset", &commune.code, crs, &path, Mode::AllOrNothing);
+        let _ = std::fs::remove_file(&path);
+        let (outcome, clock) = imported?;
+        if outcome.loaded != take as i64 {
+            bail!(
+                "commune {}: the import loaded {} of {take} synthetic parcels ({:?})",
+                commune.code,
+                outcome.loaded,
+                outcome.rejected_by_code
+            );
+        }
+        done += take;
+        progress(done, count, &clock.describe());
+    }
+    store::parcels::analyze(conn)?;
+    Ok(done)
+}
