@@ -9,7 +9,10 @@
 //! - **Vector tiles** — Martin (cache off) serving `bench_martin_parcels(z, x, y)`, a function
 //!   source around our own tile function `parcel_tile` (migration 000018), so both servers
 //!   send the same tile SQL and return the same bytes (checked tile by tile: feature counts
-//!   and bytes); `bench-tiles`' tile list through wrk, interleaved with ours and pgbench.
+//!   and bytes); and the same Martin serving `bench_martin_layer`, a view of the current
+//!   parcels with our zoom-17 tile properties, as a table source (tile SQL of Martin's own
+//!   making: what an office pointing Martin at its data would run; feature counts checked);
+//!   `bench-tiles`' tile list through wrk, interleaved with ours and pgbench.
 //! - **GDAL** — `ogr2ogr` harvesting the whole `parcels` collection through our OGC API
 //!   (`OAPIF:`, our maximum page size) versus `ogr2ogr` reading the view straight from PostGIS
 //!   (`PG:`), to the same format; and, to see where the harvest's time goes, the same pages
@@ -50,6 +53,8 @@ const WHO: &str = "bench-peers";
 const VIEW: &str = "bench_peer_parcels";
 /// The function source Martin serves.
 const MARTIN_FUNCTION: &str = "bench_martin_parcels";
+/// The view Martin also serves as a table source, with SQL of its own making.
+const MARTIN_TABLE: &str = "bench_martin_layer";
 /// pygeoapi's collection id.
 const PYGEOAPI_COLLECTION: &str = "parcels";
 /// Bound of a peer's start-up (tipg and pygeoapi read the catalogue first).
@@ -144,6 +149,23 @@ fn view_sql() -> String {
     )
 }
 
+/// Martin's table source: the current parcels with the properties our tile carries at zoom 17
+/// (a table source has one set of properties at every zoom), the geometry in 4326 as stored.
+/// What a planning office would point Martin at, letting Martin write the tile SQL.
+fn martin_layer_sql() -> String {
+    format!(
+        "CREATE OR REPLACE VIEW {MARTIN_TABLE} AS \
+         SELECT v.parcel_id AS fid, p.national_id, \
+                (SELECT lu.land_use_code FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id \
+                  ORDER BY lu.area_m2 DESC, lu.land_use_code LIMIT 1) AS land_use, \
+                c.code AS commune, v.sheet_no AS sheet, v.parcel_no AS parcel, v.legal_area_m2::float8 AS area_m2, v.geom \
+           FROM parcel_versions v \
+           JOIN parcels p ON p.id = v.parcel_id \
+           JOIN admin_units c ON c.id = v.commune_id \
+          WHERE v.valid_to IS NULL"
+    )
+}
+
 /// Martin's function source: our tile function, as a `(z, x, y) RETURNS bytea` Martin
 /// publishes. The same statement our server sends (no client stamp), so the same work in the
 /// database and the same bytes.
@@ -176,6 +198,7 @@ pub fn run(opts: &Options) -> Result<()> {
         dataset::open(WHO, &base_url, &spec, &opts.sample_dir, &settings)?;
     exec(&mut conn, &view_sql())?;
     exec(&mut conn, &martin_function_sql())?;
+    exec(&mut conn, &martin_layer_sql())?;
     let parcels = count_current_parcels(&mut conn)?;
     let samples = bench::draw_samples(&mut conn)?;
     if samples.is_empty() {
@@ -381,7 +404,7 @@ fn start_pygeoapi(install: &PeerInstall, work: &WorkDir, db: &DbParts, opts: &Op
     PeerServer::start("pygeoapi", cmd, work, addr, &format!("/collections/{PYGEOAPI_COLLECTION}?f=json"), START_LIMIT)
 }
 
-/// Martin's configuration: the one function source, cache off, our pool size; the
+/// Martin's configuration: the function source and the table source, cache off, our pool size; the
 /// connection string from the environment (`${…}`), not the file.
 fn martin_config(addr: SocketAddr, opts: &Options) -> String {
     format!(
@@ -399,6 +422,26 @@ postgres:
       function: {MARTIN_FUNCTION}
       minzoom: 0
       maxzoom: 22
+  tables:
+    {MARTIN_TABLE}:
+      schema: public
+      table: {MARTIN_TABLE}
+      srid: 4326
+      geometry_column: geom
+      geometry_type: MULTIPOLYGON
+      id_column: fid
+      extent: 4096
+      buffer: 64
+      clip_geom: true
+      minzoom: 0
+      maxzoom: 22
+      properties:
+        national_id: text
+        land_use: text
+        commune: text
+        sheet: int4
+        parcel: int4
+        area_m2: float8
 ",
         workers = opts.workers,
         pool = opts.connections,
@@ -430,6 +473,8 @@ enum Server {
     Tipg,
     Pygeoapi,
     Martin,
+    /// The same Martin serving [`MARTIN_TABLE`] as a table source.
+    MartinTable,
 }
 
 impl Server {
@@ -439,6 +484,7 @@ impl Server {
             Server::Tipg => "tipg",
             Server::Pygeoapi => "pygeoapi",
             Server::Martin => "Martin",
+            Server::MartinTable => "Martin-table",
         }
     }
 
@@ -447,7 +493,7 @@ impl Server {
             Server::Ours => servers.ours,
             Server::Tipg => servers.tipg,
             Server::Pygeoapi => servers.pygeoapi,
-            Server::Martin => servers.martin,
+            Server::Martin | Server::MartinTable => servers.martin,
         }
     }
 
@@ -462,7 +508,7 @@ impl Server {
             Server::Pygeoapi => {
                 format!("/collections/{PYGEOAPI_COLLECTION}/items?bbox={x0},{y0},{x1},{y1}&limit={PAGE_LIMIT}&f=json")
             }
-            Server::Martin => unreachable!("Martin serves tiles only"),
+            Server::Martin | Server::MartinTable => unreachable!("Martin serves tiles only"),
         }
     }
 
@@ -470,13 +516,14 @@ impl Server {
         match self {
             Server::Ours => format!("/tiles/parcels/{}/{}/{}.mvt", t.z, t.x, t.y),
             Server::Martin => format!("/{MARTIN_FUNCTION}/{}/{}/{}", t.z, t.x, t.y),
+            Server::MartinTable => format!("/{MARTIN_TABLE}/{}/{}/{}", t.z, t.x, t.y),
             _ => unreachable!("tiles from ours and Martin only"),
         }
     }
 }
 
 const OGC_SERVERS: [Server; 3] = [Server::Ours, Server::Tipg, Server::Pygeoapi];
-const TILE_SERVERS: [Server; 2] = [Server::Ours, Server::Martin];
+const TILE_SERVERS: [Server; 3] = [Server::Ours, Server::Martin, Server::MartinTable];
 
 // ---------------------------------------------------------------------------------------
 // Same answers?
@@ -576,13 +623,13 @@ struct TileCheck {
     problems: Vec<String>,
 }
 
-fn check_tiles(servers: &Servers, tiles: &[TileCoord]) -> Result<TileCheck> {
+fn check_tiles(servers: &Servers, tiles: &[TileCoord], peer: Server) -> Result<TileCheck> {
     let mut check = TileCheck { tiles: tiles.len(), ..TileCheck::default() };
     let mut ours = Client::new(servers.ours);
-    let mut martin = Client::new(servers.martin);
+    let mut martin = Client::new(peer.addr(servers));
     for t in tiles {
         let a = ours.get(&Server::Ours.tile_path(t))?;
-        let b = martin.get(&Server::Martin.tile_path(t))?;
+        let b = martin.get(&peer.tile_path(t))?;
         let body = |r: &crate::harness::http::Response, who: Server| -> Result<Vec<u8>> {
             match r.status {
                 200 => Ok(r.body.clone()),
@@ -592,13 +639,13 @@ fn check_tiles(servers: &Servers, tiles: &[TileCoord]) -> Result<TileCheck> {
                 }
             }
         };
-        let (a, b) = (body(&a, Server::Ours)?, body(&b, Server::Martin)?);
+        let (a, b) = (body(&a, Server::Ours)?, body(&b, peer)?);
         let (na, nb) = (mvt_feature_count(&a)?, mvt_feature_count(&b)?);
         check.features += na;
         if na == nb {
             check.same_features += 1;
         } else if check.problems.len() < 5 {
-            check.problems.push(format!("tile {}/{}/{}: ours {na} features, Martin {nb}", t.z, t.x, t.y));
+            check.problems.push(format!("tile {}/{}/{}: ours {na} features, {} {nb}", t.z, t.x, t.y, peer.label()));
         }
         if a == b {
             check.same_bytes += 1;
@@ -673,7 +720,8 @@ fn mvt_feature_count(tile: &[u8]) -> Result<usize> {
 /// What the load runs measured, per server, in run order.
 struct Measured {
     pages: PageCheck,
-    tiles: TileCheck,
+    /// Per Martin source, its tiles compared with ours.
+    tiles: Vec<(Server, TileCheck)>,
     bbox: Vec<(Server, Vec<WrkRun>)>,
     bbox_pgbench: Vec<f64>,
     tile: Vec<(Server, Vec<WrkRun>)>,
@@ -696,11 +744,17 @@ fn measure(
         "{WHO}: pages of {} boxes compared: same counts {:?}, same ids {:?} ({} within a page)",
         pages.boxes, pages.same_count, pages.same_ids, pages.boxes_within_page
     );
-    let tile_check = check_tiles(servers, tiles)?;
-    eprintln!(
-        "{WHO}: {} tiles compared: same feature count {}, same bytes {}",
-        tile_check.tiles, tile_check.same_features, tile_check.same_bytes
-    );
+    let tile_check: Vec<(Server, TileCheck)> =
+        TILE_SERVERS[1..].iter().map(|&peer| Ok((peer, check_tiles(servers, tiles, peer)?))).collect::<Result<_>>()?;
+    for (peer, check) in &tile_check {
+        eprintln!(
+            "{WHO}: {} tiles compared with {}: same feature count {}, same bytes {}",
+            check.tiles,
+            peer.label(),
+            check.same_features,
+            check.same_bytes
+        );
+    }
 
     let bbox_scripts: Vec<(Server, PathBuf)> = OGC_SERVERS
         .iter()
@@ -981,6 +1035,7 @@ fn render(c: &ReportContext, m: &Measured, h: Option<&Harvest>) -> String {
     let bbox_limit = median(&mut m.bbox_pgbench.clone());
     let ours_tiles = median_rps(runs_of(&m.tile, Server::Ours));
     let martin_tiles = median_rps(runs_of(&m.tile, Server::Martin));
+    let martin_table_tiles = median_rps(runs_of(&m.tile, Server::MartinTable));
     let tile_limit = median(&mut m.tile_pgbench.clone());
 
     let _ = writeln!(s, "| task | server (version, settings) | figure | p50 ms | ours ÷ it | goal | |");
@@ -1035,6 +1090,16 @@ fn render(c: &ReportContext, m: &Measured, h: Option<&Harvest>) -> String {
         median_p50(runs_of(&m.tile, Server::Martin)),
         ours_tiles / martin_tiles,
         verdict(ours_tiles / martin_tiles >= 1.2)
+    );
+    let _ = writeln!(
+        s,
+        "| {tile_task} | Martin {} (cache off, {} workers, pool {}, table source on a view of current parcels, its own SQL) | {martin_table_tiles:.0} tiles/s | {:.1} | {:.2}× | ≥ 1.2× | {} |",
+        v.martin,
+        o.workers,
+        o.connections,
+        median_p50(runs_of(&m.tile, Server::MartinTable)),
+        ours_tiles / martin_table_tiles,
+        verdict(ours_tiles / martin_table_tiles >= 1.2)
     );
     let _ = writeln!(
         s,
@@ -1098,19 +1163,21 @@ fn render(c: &ReportContext, m: &Measured, h: Option<&Harvest>) -> String {
     for problem in &p.problems {
         let _ = writeln!(s, "  Differs: {problem}.");
     }
-    let t = &m.tiles;
-    let _ = writeln!(
-        s,
-        "- tiles, every tile of the list: the same feature count from Martin as from ours for {}/{} tiles ({} features in all), \
-         byte-identical {}/{}.",
-        t.same_features,
-        t.tiles,
-        thousands(t.features as i64),
-        t.same_bytes,
-        t.tiles
-    );
-    for problem in &t.problems {
-        let _ = writeln!(s, "  Differs: {problem}.");
+    for (peer, t) in &m.tiles {
+        let source = if *peer == Server::MartinTable { "its table source" } else { "its function source" };
+        let _ = writeln!(
+            s,
+            "- tiles, every tile of the list: the same feature count from Martin's {source} as from ours for {}/{} tiles \
+             ({} features in all), byte-identical {}/{}.",
+            t.same_features,
+            t.tiles,
+            thousands(t.features as i64),
+            t.same_bytes,
+            t.tiles
+        );
+        for problem in &t.problems {
+            let _ = writeln!(s, "  Differs: {problem}.");
+        }
     }
     if let Some(h) = h {
         let _ = writeln!(s, "\nWhere the harvest's time goes ({} features a page):\n", h.page_size);
@@ -1163,7 +1230,9 @@ fn render(c: &ReportContext, m: &Measured, h: Option<&Harvest>) -> String {
         "- **Martin {}**: `martin --config` with the one function source `{MARTIN_FUNCTION}(z, x, y) RETURNS bytea` = \
          `parcel_tile(z, x, y, '{{}}')`'s tile (the statement our server sends, without a client stamp), \
          `cache.size_mb: 0` (cache off), `worker_processes: {}`, `pool_size: {}`; wrk sends no `Accept-Encoding`, so neither server compresses. \
-         Built with `cargo install martin@{} --locked --no-default-features --features postgres`.",
+         The same Martin also serves the view `{MARTIN_TABLE}` as a table source (srid 4326, extent 4096, buffer 64, clipped, id `fid`): \
+         the current parcels with the properties our tiles carry at zoom 17 (a table source has the same properties at every zoom; \
+         ours drops some below zooms 16 and 17), its tile SQL written by Martin. Built with `cargo install martin@{} --locked --no-default-features --features postgres`.",
         v.martin, o.workers, o.connections, v.martin
     );
     let _ = writeln!(
@@ -1258,6 +1327,7 @@ mod tests {
         assert_eq!(Server::Ours.bbox_path(&s), "/collections/parcels/items?bbox=105.5,10.25,105.75,10.5&limit=100");
         let t = TileCoord { z: 15, x: 26000, y: 15000 };
         assert_eq!(Server::Martin.tile_path(&t), "/bench_martin_parcels/15/26000/15000");
+        assert_eq!(Server::MartinTable.tile_path(&t), "/bench_martin_layer/15/26000/15000");
         assert_eq!(Server::Ours.tile_path(&t), "/tiles/parcels/15/26000/15000.mvt");
     }
 }
