@@ -10,6 +10,8 @@
 #   make bench-check  latency of the certificate check (200-vertex requests); its own section of BENCHMARKS.md
 #   make bench-peers  ours next to tipg, pygeoapi, Martin, GDAL ogr2ogr and pgbench, one table
 #   make bench-import the bulk import (diachinh import) next to a plain ogr2ogr load of the same file
+#   make bench-scale  the reads above at 1,000,000 and 10,000,000 parcels (loaded through the import),
+#                   disk per million parcels and the import's time
 #   make db-stop    stop both clusters;  make clean-db  also deletes their data
 #
 # The binary manages its own PostgreSQL cluster (src/cluster.rs); with DATABASE_URL set in
@@ -38,7 +40,7 @@ PG_CTL = /usr/lib/postgresql/15/bin/pg_ctl
 AS_PG = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 
 .DEFAULT_GOAL := build
-.PHONY: prereqs bench-prereqs bench-prereqs-base build build-release test-build lint db run test bench bench-reads bench-tiles bench-check bench-peers bench-import bench-build db-stop db-stop-dev db-stop-test clean-db
+.PHONY: prereqs bench-prereqs bench-prereqs-base build build-release test-build lint db run test bench bench-reads bench-tiles bench-check bench-peers bench-import bench-scale bench-build db-stop db-stop-dev db-stop-test clean-db
 
 prereqs:
 	bash scripts/prereqs.sh
@@ -106,6 +108,7 @@ bench: bench-prereqs bench-build
 	$(DB_ENV) $(TOOLS_RELEASE) bench-check $(BENCH_CHECK_ARGS)
 	$(DB_ENV) $(TOOLS_RELEASE) bench-peers $(BENCH_PEERS_ARGS)
 	$(DB_ENV) $(TOOLS_RELEASE) bench-import $(BENCH_IMPORT_ARGS)
+	$(DB_ENV) $(TOOLS_RELEASE) bench-scale $(BENCH_SCALE_ARGS)
 
 # Parcel by id and bbox pages (wrk) next to the same SQL (pgbench).
 bench-reads: bench-prereqs-base bench-build
@@ -118,6 +121,11 @@ bench-tiles: bench-prereqs-base bench-build
 # Certificate checks on the same datasets.
 bench-check: bench-prereqs-base bench-build
 	$(DB_ENV) $(TOOLS_RELEASE) bench-check $(BENCH_CHECK_ARGS)
+
+# The same reads at 1,000,000 and 10,000,000 parcels (each register loaded through the import
+# path on first use: about an hour and 10 GB for the larger one), disk per million, import time.
+bench-scale: bench-prereqs-base bench-build
+	$(DB_ENV) $(TOOLS_RELEASE) bench-scale $(BENCH_SCALE_ARGS)
 
 # Ours next to tipg, pygeoapi (bbox pages), Martin (tiles), GDAL (a whole harvest) and pgbench.
 bench-peers: bench-prereqs bench-build

@@ -80,7 +80,9 @@ fn public_call_constants() -> (String, String) {
 // ---------------------------------------------------------------------------------------
 
 /// Runs the whole benchmark and writes the report.
-pub fn run(opts: &LoadTestOptions) -> Result<()> {
+/// Runs the benchmark, writes its section of `opts.out`, and returns each (dataset, endpoint)'s
+/// median p50.
+pub fn run(opts: &LoadTestOptions) -> Result<Vec<report::Latency>> {
     opts.validate()?;
     let tools = Tools { wrk: Wrk::find()?, pgbench: Pgbench::find()? };
     let base_url = config::owner_database_url()?;
@@ -106,7 +108,15 @@ pub fn run(opts: &LoadTestOptions) -> Result<()> {
     let facts = Facts::collect(&base_url);
     let section = render_section(opts, &facts, &datasets, &results);
     report::publish(WHO, &opts.out, report::BENCH, &section)?;
-    Ok(())
+    Ok(results
+        .iter()
+        .flat_map(|r| &r.measurements)
+        .map(|m| report::Latency {
+            dataset: m.dataset.clone(),
+            what: m.endpoint.label().to_string(),
+            p50_ms: median_of(&m.http, |w| w.p50_us) / 1e3,
+        })
+        .collect())
 }
 
 /// The external load generators.

@@ -131,7 +131,9 @@ fn pgbench_script(rows: usize) -> String {
 // ---------------------------------------------------------------------------------------
 
 /// Runs the benchmark and writes its section of the report.
-pub fn run(opts: &Options) -> Result<()> {
+/// Runs the benchmark, writes its section of `opts.out`, and returns each dataset's p50 of the
+/// sequential (one client) requests.
+pub fn run(opts: &Options) -> Result<Vec<report::Latency>> {
     if !(1..=10_000).contains(&opts.requests) || !(1..=64).contains(&opts.clients) || !(1..=600).contains(&opts.seconds)
     {
         bail!("--requests 1..=10000, --clients 1..=64, --seconds 1..=600");
@@ -153,7 +155,14 @@ pub fn run(opts: &Options) -> Result<()> {
     drop(work);
     let section = render(opts, &Facts::collect(&base_url), &results);
     report::publish(WHO, &opts.out, report::BENCH_CHECK, &section)?;
-    Ok(())
+    Ok(results
+        .iter()
+        .map(|r| report::Latency {
+            dataset: r.prepared.db_name.clone(),
+            what: "certificate check, 200 vertices".into(),
+            p50_ms: Stats::of(&r.sequential.samples.iter().map(|s| s.ms).collect::<Vec<_>>()).p50,
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------

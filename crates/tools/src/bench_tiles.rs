@@ -49,7 +49,8 @@ const PARCELS_PER_ZOOM: i64 = 250;
 const PROFILED_PER_ZOOM: usize = 25;
 
 /// Runs the tile benchmark and writes its section of the report.
-pub fn run(opts: &LoadTestOptions) -> Result<()> {
+/// Runs the benchmark, writes its section of `opts.out`, and returns the median p50.
+pub fn run(opts: &LoadTestOptions) -> Result<Vec<report::Latency>> {
     opts.validate()?;
     let (wrk, pgbench) = (Wrk::find()?, Pgbench::find()?);
     let base_url = config::owner_database_url()?;
@@ -78,7 +79,11 @@ pub fn run(opts: &LoadTestOptions) -> Result<()> {
     let facts = Facts::collect(&base_url);
     let section = render(opts, &facts, db_name, parcels, &load_note, &tiles, &profile, &runs, load);
     report::publish(WHO, &opts.out, report::BENCH_TILES, &section)?;
-    Ok(())
+    Ok(vec![report::Latency {
+        dataset: db_name.to_string(),
+        what: "MVT tile z14–17".into(),
+        p50_ms: median_of(&runs, |r| r.p50_ms),
+    }])
 }
 
 /// The tile set, also written to the table `bench_tiles(i, z, x, y)` for pgbench.

@@ -5,6 +5,7 @@ mod bench;
 mod bench_check;
 mod bench_import;
 mod bench_peers;
+mod bench_scale;
 mod bench_tiles;
 mod deliveries;
 mod harness;
@@ -56,6 +57,10 @@ enum Command {
     /// Martin (tiles), GDAL's ogr2ogr (a whole harvest) and pgbench; needs
     /// scripts/bench-prereqs.sh. Writes its section of --out.
     BenchPeers(bench_peers::Options),
+    /// The same reads (parcel by id, bbox pages, tiles, certificate checks) at two register sizes
+    /// (1,000,000 and 10,000,000 synthetic parcels, loaded through the import path), with disk
+    /// per million parcels and the import's time. Writes its section of --out.
+    BenchScale(bench_scale::Options),
     /// Load (or find complete) the benchmark database of `--parcels` synthetic parcels
     /// (`diachinh_bench_<N>`, or `diachinh_bench_sample` for 0) and nothing else: the slow part
     /// of a first benchmark run, on its own.
@@ -120,8 +125,9 @@ fn main() -> anyhow::Result<()> {
             })?;
             println!("synthetic parcels: {loaded} in {:.1} s", started.elapsed().as_secs_f64());
         }
-        Command::Bench(opts) => bench::run(&opts)?,
-        Command::BenchTiles(opts) => bench_tiles::run(&opts)?,
+        Command::Bench(opts) => drop(bench::run(&opts)?),
+        Command::BenchTiles(opts) => drop(bench_tiles::run(&opts)?),
+        Command::BenchScale(opts) => bench_scale::run(&opts)?,
         Command::BenchImport(opts) => bench_import::run(&opts)?,
         Command::BenchPeers(opts) => bench_peers::run(&opts)?,
         Command::BenchDataset { parcels, dir } => {
@@ -132,7 +138,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}: {}", spec.db_name, opened.load.describe());
         }
         Command::BenchCheck { parcels, no_sample, requests, clients, seconds, out, dir } => {
-            bench_check::run(&bench_check::Options {
+            drop(bench_check::run(&bench_check::Options {
                 parcels,
                 no_sample,
                 requests,
@@ -140,7 +146,7 @@ fn main() -> anyhow::Result<()> {
                 seconds,
                 out,
                 sample_dir: dir,
-            })?;
+            })?);
         }
     }
     Ok(())

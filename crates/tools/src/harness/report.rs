@@ -23,6 +23,19 @@ pub const BENCH_CHECK: Markers = Markers { start: "<!-- bench-check:start -->", 
 /// `diachinh-tools bench-peers`'s section: the side-by-side table with the peer servers.
 pub const BENCH_PEERS: Markers = Markers { start: "<!-- bench-peers:start -->", end: "<!-- bench-peers:end -->" };
 
+/// `diachinh-tools bench-scale`'s section: the same reads at two register sizes.
+pub const BENCH_SCALE: Markers = Markers { start: "<!-- bench-scale:start -->", end: "<!-- bench-scale:end -->" };
+
+/// One median latency a benchmark measured, for the comparison across register sizes.
+#[derive(Debug, Clone)]
+pub struct Latency {
+    /// The benchmark database.
+    pub dataset: String,
+    /// What was requested, e.g. "parcel by id".
+    pub what: String,
+    pub p50_ms: f64,
+}
+
 /// The head of a BENCHMARKS.md written from scratch.
 pub const INTRO: &str = "# Benchmarks
 
