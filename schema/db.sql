@@ -198,20 +198,24 @@ CREATE FUNCTION public.federation_install_guards() RETURNS void
 DECLARE
     scope federation_scope%ROWTYPE;
     t record;
+    rel regclass;
 BEGIN
     SELECT * INTO STRICT scope FROM federation_scope;
     FOR t IN SELECT f.table_name, f.kind, f.province_key, to_regclass(f.table_name) AS rel
                FROM federation_tables f WHERE to_regclass(f.table_name) IS NOT NULL ORDER BY 1 LOOP
         IF t.kind = 'register' THEN
-            IF scope.mode = 'national'
-               AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = t.rel AND tgname = 'federation_read_only') THEN
-                EXECUTE format('CREATE TRIGGER federation_read_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I '
-                               'FOR EACH STATEMENT EXECUTE FUNCTION federation_refuse_write()', t.table_name);
-            END IF;
-            IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = t.rel AND tgname = 'federation_read_only') THEN
-                EXECUTE format('ALTER TABLE %I %s TRIGGER federation_read_only', t.table_name,
-                               CASE WHEN scope.mode = 'national' THEN 'ENABLE' ELSE 'DISABLE' END);
-            END IF;
+            -- (pg_partition_tree() lists nothing for a table that is not partitioned.)
+            FOR rel IN SELECT t.rel UNION SELECT relid FROM pg_partition_tree(t.rel) LOOP
+                IF scope.mode = 'national'
+                   AND NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = rel AND tgname = 'federation_read_only') THEN
+                    EXECUTE format('CREATE TRIGGER federation_read_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                                   'FOR EACH STATEMENT EXECUTE FUNCTION federation_refuse_write()', rel);
+                END IF;
+                IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = rel AND tgname = 'federation_read_only') THEN
+                    EXECUTE format('ALTER TABLE %s %s TRIGGER federation_read_only', rel,
+                                   CASE WHEN scope.mode = 'national' THEN 'ENABLE' ELSE 'DISABLE' END);
+                END IF;
+            END LOOP;
         END IF;
         IF t.province_key IS NOT NULL THEN
             IF scope.mode = 'province'
@@ -278,8 +282,9 @@ BEGIN
     IF EXISTS (SELECT FROM pg_publication WHERE pubname = pub) THEN
         EXECUTE format('ALTER PUBLICATION %I SET TABLE %s', pub,
                        (SELECT string_agg(quote_ident(t), ', ') FROM unnest(tables) t));
+        EXECUTE format('ALTER PUBLICATION %I SET (publish_via_partition_root = true)', pub);
     ELSE
-        EXECUTE format('CREATE PUBLICATION %I FOR TABLE %s', pub,
+        EXECUTE format('CREATE PUBLICATION %I FOR TABLE %s WITH (publish_via_partition_root = true)', pub,
                        (SELECT string_agg(quote_ident(t), ', ') FROM unnest(tables) t));
     END IF;
     IF p_login IS NOT NULL THEN
@@ -450,7 +455,7 @@ BEGIN
                  'land_uses', (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
                                                                           'use_until', lu.use_until)
                                                         ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')
-                                 FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id),
+                                 FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
                  'geometry', ST_AsGeoJSON(v.geom, 8)::json),
                'holders', (SELECT coalesce(json_agg(json_build_object('kind', pa.kind, 'full_name', pa.full_name,
                                                                       'share', s.share::float8)
@@ -471,7 +476,7 @@ BEGIN
                                       WHERE r.parcel_id = v.parcel_id AND r.valid_to IS NULL AND r.kind = ANY ($3))
              )::text
         FROM parcel_versions v
-        JOIN parcels p ON p.id = v.parcel_id
+        JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
         JOIN admin_units c ON c.id = v.commune_id
         JOIN admin_units rc ON rc.id = v.registered_commune_id
        WHERE p.national_id = $1 AND v.valid_to IS NULL
@@ -505,7 +510,7 @@ BEGIN
       ), features AS (
           SELECT v.parcel_id AS fid,
                  p.national_id,
-                 (SELECT lu.land_use_code FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id
+                 (SELECT lu.land_use_code FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code
                    ORDER BY lu.area_m2 DESC, lu.land_use_code LIMIT 1) AS land_use,
                  CASE WHEN $1 >= 16 THEN c.code END AS commune,
                  CASE WHEN $1 >= 16 THEN v.sheet_no END AS sheet,
@@ -514,7 +519,7 @@ BEGIN
                  ST_AsMVTGeom(ST_Transform(v.geom, 3857), bounds.env, 4096, 64, true) AS geom
             FROM bounds
             JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL
-            JOIN parcels p ON p.id = v.parcel_id
+            JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
             JOIN admin_units c ON c.id = v.commune_id
       )
       SELECT ST_AsMVT(features, 'parcels', 4096, 'geom', 'fid') AS tile FROM features WHERE geom IS NOT NULL
@@ -546,11 +551,11 @@ BEGIN
                'land_uses', (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
                                                                         'use_until', lu.use_until)
                                                       ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')
-                               FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id),
+                               FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
                'geometry', ST_AsGeoJSON(v.geom, 8)::json)::text,
              NULL::bigint
         FROM parcel_versions v
-        JOIN parcels p ON p.id = v.parcel_id
+        JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
         JOIN admin_units c ON c.id = v.commune_id
         JOIN admin_units rc ON rc.id = v.registered_commune_id
        WHERE v.valid_to IS NULL AND v.parcel_id > $5 AND p.id > $5
@@ -568,11 +573,11 @@ BEGIN
                'land_uses', (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
                                                                         'use_until', lu.use_until)
                                                       ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')
-                               FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id),
+                               FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
                'geometry', ST_AsGeoJSON(v.geom, 8)::json)::text,
              NULL::bigint
         FROM parcel_versions v
-        JOIN parcels p ON p.id = v.parcel_id
+        JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
         JOIN admin_units c ON c.id = v.commune_id
         JOIN admin_units rc ON rc.id = v.registered_commune_id
        WHERE v.valid_to IS NULL
@@ -655,6 +660,128 @@ $_$;
 
 
 --
+-- Name: province_partition_create(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_partition_create(p_code text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $_$
+DECLARE
+    parent text;
+    part text;
+    ix record;
+    wanted text;
+    made boolean := false;
+BEGIN
+    IF p_code IS NULL OR p_code !~ '^[0-9]{2}$' THEN
+        RAISE EXCEPTION 'a province code has two digits (got %)', p_code;
+    END IF;
+    FOREACH parent IN ARRAY ARRAY['parcel_versions', 'parcel_land_uses'] LOOP
+        part := parent || '_p' || p_code;
+        IF to_regclass(part) IS NULL THEN
+            EXECUTE format('CREATE TABLE public.%I PARTITION OF public.%I FOR VALUES IN (%L)', part, parent, p_code);
+            made := true;
+        END IF;
+        FOR ix IN SELECT c.relname AS child, pc.relname AS parent_index
+                    FROM pg_index x
+                    JOIN pg_class c ON c.oid = x.indexrelid
+                    JOIN pg_inherits i ON i.inhrelid = x.indexrelid
+                    JOIN pg_class pc ON pc.oid = i.inhparent
+                   WHERE x.indrelid = to_regclass(part) AND pc.relname LIKE parent || '\_%' LOOP
+            wanted := part || substr(ix.parent_index, length(parent) + 1);
+            IF ix.child <> wanted AND to_regclass(wanted) IS NULL THEN
+                EXECUTE format('ALTER INDEX %I RENAME TO %I', ix.child, wanted);
+            END IF;
+        END LOOP;
+    END LOOP;
+    RETURN made;
+END $_$;
+
+
+--
+-- Name: province_partitions_attach(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_partitions_attach(p_code text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public'
+    AS $_$
+BEGIN
+    IF p_code IS NULL OR p_code !~ '^[0-9]{2}$' THEN
+        RAISE EXCEPTION 'a province code has two digits (got %)', p_code;
+    END IF;
+    EXECUTE format('ALTER TABLE parcel_versions ATTACH PARTITION %I FOR VALUES IN (%L)', 'parcel_versions_p' || p_code, p_code);
+    EXECUTE format('ALTER TABLE parcel_land_uses ATTACH PARTITION %I FOR VALUES IN (%L)', 'parcel_land_uses_p' || p_code, p_code);
+    BEGIN
+        ALTER TABLE rrrs VALIDATE CONSTRAINT rrrs_parcel_version_fkey;
+    EXCEPTION WHEN foreign_key_violation THEN
+        RAISE NOTICE 'rights of a province still detached refer to its versions: rrrs_parcel_version_fkey stays NOT VALID until it is attached';
+    END;
+END $_$;
+
+
+--
+-- Name: province_partitions_detach(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_partitions_detach(p_code text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_inherits WHERE inhparent = 'parcel_versions'::regclass
+                                             AND inhrelid = to_regclass('parcel_versions_p' || p_code)) THEN
+        RAISE EXCEPTION 'province % has no attached partition of parcel_versions', p_code;
+    END IF;
+    ALTER TABLE rrrs DROP CONSTRAINT rrrs_parcel_version_fkey;
+    EXECUTE format('ALTER TABLE parcel_land_uses DETACH PARTITION %I', 'parcel_land_uses_p' || p_code);
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT parcel_land_uses_version_fkey', 'parcel_land_uses_p' || p_code);
+    EXECUTE format('ALTER TABLE parcel_versions DETACH PARTITION %I', 'parcel_versions_p' || p_code);
+    ALTER TABLE rrrs ADD CONSTRAINT rrrs_parcel_version_fkey FOREIGN KEY (parcel_version_id, province_code)
+        REFERENCES parcel_versions (id, province_code) ON DELETE RESTRICT ON UPDATE CASCADE NOT VALID;
+END $$;
+
+
+--
+-- Name: province_partitions_ensure(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_partitions_ensure() RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    code text;
+    made text[] := '{}';
+BEGIN
+    FOR code IN SELECT DISTINCT u.province_code FROM admin_units u WHERE u.level = 'province' ORDER BY 1 LOOP
+        IF province_partition_create(code) THEN
+            made := made || code;
+        END IF;
+    END LOOP;
+    IF cardinality(made) > 0 AND (SELECT mode FROM federation_scope) <> 'standalone' THEN
+        PERFORM federation_install_guards();
+    END IF;
+    RETURN made;
+END $$;
+
+
+--
+-- Name: province_partitions_on_new_units(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_partitions_on_new_units() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+BEGIN
+    PERFORM province_partitions_ensure();
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: refuse_blocked_write(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -705,6 +832,19 @@ CREATE FUNCTION public.restriction_blockers(p_parcel bigint, p_procedure text, p
            OR (b.effect = 'blocks_unless_consent' AND NOT EXISTS (
                SELECT 1 FROM restriction_consents c WHERE c.rrr_id = r.id AND c.dossier_id = p_dossier)))
 $$;
+
+
+--
+-- Name: rrrs_province_from_parcel(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.rrrs_province_from_parcel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.province_code := (SELECT p.province_code FROM parcels p WHERE p.id = NEW.parcel_id);
+    RETURN NEW;
+END $$;
 
 
 SET default_tablespace = '';
@@ -1430,8 +1570,10 @@ CREATE TABLE public.parcel_land_uses (
     area_m2 numeric(14,1) NOT NULL,
     use_until date,
     origin text,
+    province_code text NOT NULL,
     CONSTRAINT parcel_land_uses_area_m2_check CHECK ((area_m2 > (0)::numeric))
-);
+)
+PARTITION BY LIST (province_code);
 
 
 --
@@ -1454,13 +1596,16 @@ CREATE TABLE public.parcel_versions (
     valid_to timestamp with time zone,
     change_reason text NOT NULL,
     is_synthetic boolean DEFAULT false NOT NULL,
+    province_code text NOT NULL,
     CONSTRAINT parcel_versions_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from))),
     CONSTRAINT parcel_versions_geom_check CHECK ((NOT public.st_isempty(geom))),
     CONSTRAINT parcel_versions_legal_area_m2_check CHECK ((legal_area_m2 > (0)::numeric)),
     CONSTRAINT parcel_versions_parcel_no_check CHECK ((parcel_no > 0)),
+    CONSTRAINT parcel_versions_province_code_check CHECK ((province_code ~ '^[0-9]{2}$'::text)),
     CONSTRAINT parcel_versions_sheet_no_check CHECK ((sheet_no > 0)),
     CONSTRAINT parcel_versions_version_check CHECK ((version > 0))
-);
+)
+PARTITION BY LIST (province_code);
 
 
 --
@@ -1844,6 +1989,7 @@ CREATE TABLE public.rrrs (
     released_dossier_id bigint,
     ended_reason text,
     carried_from_id bigint,
+    province_code text NOT NULL,
     CONSTRAINT rrrs_check CHECK (((valid_to IS NULL) OR (valid_to > valid_from))),
     CONSTRAINT rrrs_documents_check CHECK ((jsonb_typeof(documents) = 'array'::text)),
     CONSTRAINT rrrs_ended_has_reason CHECK (((valid_to IS NULL) OR (kind = 'use_right'::text) OR (ended_reason IS NOT NULL) OR (carried_from_id IS NOT NULL) OR (legal_basis IS NULL))),
@@ -2395,7 +2541,7 @@ ALTER TABLE ONLY public.online_submissions
 --
 
 ALTER TABLE ONLY public.parcel_land_uses
-    ADD CONSTRAINT parcel_land_uses_pkey PRIMARY KEY (parcel_version_id, land_use_code);
+    ADD CONSTRAINT parcel_land_uses_pkey PRIMARY KEY (parcel_version_id, land_use_code, province_code);
 
 
 --
@@ -2403,7 +2549,7 @@ ALTER TABLE ONLY public.parcel_land_uses
 --
 
 ALTER TABLE ONLY public.parcel_versions
-    ADD CONSTRAINT parcel_versions_parcel_id_version_key UNIQUE (parcel_id, version);
+    ADD CONSTRAINT parcel_versions_parcel_id_version_key UNIQUE (parcel_id, version, province_code);
 
 
 --
@@ -2411,7 +2557,15 @@ ALTER TABLE ONLY public.parcel_versions
 --
 
 ALTER TABLE ONLY public.parcel_versions
-    ADD CONSTRAINT parcel_versions_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT parcel_versions_pkey PRIMARY KEY (id, province_code);
+
+
+--
+-- Name: parcels parcels_id_province_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.parcels
+    ADD CONSTRAINT parcels_id_province_key UNIQUE (id, province_code);
 
 
 --
@@ -2740,35 +2894,35 @@ CREATE INDEX online_submissions_waiting ON public.online_submissions USING btree
 -- Name: parcel_versions_commune; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX parcel_versions_commune ON public.parcel_versions USING btree (commune_id) WHERE (valid_to IS NULL);
+CREATE INDEX parcel_versions_commune ON ONLY public.parcel_versions USING btree (commune_id) WHERE (valid_to IS NULL);
 
 
 --
 -- Name: parcel_versions_current_geom; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX parcel_versions_current_geom ON public.parcel_versions USING gist (geom) WHERE (valid_to IS NULL);
+CREATE INDEX parcel_versions_current_geom ON ONLY public.parcel_versions USING gist (geom) WHERE (valid_to IS NULL);
 
 
 --
 -- Name: parcel_versions_current_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX parcel_versions_current_key ON public.parcel_versions USING btree (registered_commune_id, sheet_no, parcel_no) WHERE (valid_to IS NULL);
+CREATE UNIQUE INDEX parcel_versions_current_key ON ONLY public.parcel_versions USING btree (registered_commune_id, sheet_no, parcel_no, province_code) WHERE (valid_to IS NULL);
 
 
 --
 -- Name: parcel_versions_geom; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX parcel_versions_geom ON public.parcel_versions USING gist (geom);
+CREATE INDEX parcel_versions_geom ON ONLY public.parcel_versions USING gist (geom);
 
 
 --
 -- Name: parcel_versions_one_current; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX parcel_versions_one_current ON public.parcel_versions USING btree (parcel_id) WHERE (valid_to IS NULL);
+CREATE UNIQUE INDEX parcel_versions_one_current ON ONLY public.parcel_versions USING btree (parcel_id, province_code) WHERE (valid_to IS NULL);
 
 
 --
@@ -2870,6 +3024,13 @@ CREATE INDEX submission_files_submission ON public.submission_files USING btree 
 
 
 --
+-- Name: admin_units admin_units_province_partitions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER admin_units_province_partitions AFTER INSERT ON public.admin_units FOR EACH STATEMENT EXECUTE FUNCTION public.province_partitions_on_new_units();
+
+
+--
 -- Name: audit_chain_head audit_chain_head_no_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -2909,6 +3070,13 @@ CREATE TRIGGER certificates_not_blocked BEFORE INSERT ON public.certificates FOR
 --
 
 CREATE TRIGGER restrictions_not_blocked BEFORE INSERT ON public.rrrs FOR EACH ROW WHEN (((new.registered_dossier_id IS NOT NULL) AND (new.carried_from_id IS NULL))) EXECUTE FUNCTION public.refuse_blocked_write();
+
+
+--
+-- Name: rrrs rrrs_province; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER rrrs_province BEFORE INSERT OR UPDATE OF parcel_id ON public.rrrs FOR EACH ROW EXECUTE FUNCTION public.rrrs_province_from_parcel();
 
 
 --
@@ -3195,39 +3363,39 @@ ALTER TABLE ONLY public.online_submissions
 -- Name: parcel_land_uses parcel_land_uses_land_use_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.parcel_land_uses
+ALTER TABLE public.parcel_land_uses
     ADD CONSTRAINT parcel_land_uses_land_use_code_fkey FOREIGN KEY (land_use_code) REFERENCES public.land_use_types(code) ON DELETE RESTRICT;
 
 
 --
--- Name: parcel_land_uses parcel_land_uses_parcel_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: parcel_land_uses parcel_land_uses_version_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.parcel_land_uses
-    ADD CONSTRAINT parcel_land_uses_parcel_version_id_fkey FOREIGN KEY (parcel_version_id) REFERENCES public.parcel_versions(id) ON DELETE CASCADE;
+ALTER TABLE public.parcel_land_uses
+    ADD CONSTRAINT parcel_land_uses_version_fkey FOREIGN KEY (parcel_version_id, province_code) REFERENCES public.parcel_versions(id, province_code) ON UPDATE CASCADE ON DELETE CASCADE;
 
 
 --
 -- Name: parcel_versions parcel_versions_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.parcel_versions
+ALTER TABLE public.parcel_versions
     ADD CONSTRAINT parcel_versions_commune_id_fkey FOREIGN KEY (commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
 
 
 --
--- Name: parcel_versions parcel_versions_parcel_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: parcel_versions parcel_versions_parcel_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.parcel_versions
-    ADD CONSTRAINT parcel_versions_parcel_id_fkey FOREIGN KEY (parcel_id) REFERENCES public.parcels(id) ON DELETE RESTRICT;
+ALTER TABLE public.parcel_versions
+    ADD CONSTRAINT parcel_versions_parcel_fkey FOREIGN KEY (parcel_id, province_code) REFERENCES public.parcels(id, province_code) ON UPDATE CASCADE ON DELETE RESTRICT;
 
 
 --
 -- Name: parcel_versions parcel_versions_registered_commune_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.parcel_versions
+ALTER TABLE public.parcel_versions
     ADD CONSTRAINT parcel_versions_registered_commune_id_fkey FOREIGN KEY (registered_commune_id) REFERENCES public.admin_units(id) ON DELETE RESTRICT;
 
 
@@ -3376,11 +3544,11 @@ ALTER TABLE ONLY public.rrrs
 
 
 --
--- Name: rrrs rrrs_parcel_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: rrrs rrrs_parcel_version_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.rrrs
-    ADD CONSTRAINT rrrs_parcel_version_id_fkey FOREIGN KEY (parcel_version_id) REFERENCES public.parcel_versions(id) ON DELETE RESTRICT;
+    ADD CONSTRAINT rrrs_parcel_version_fkey FOREIGN KEY (parcel_version_id, province_code) REFERENCES public.parcel_versions(id, province_code) ON UPDATE CASCADE ON DELETE RESTRICT;
 
 
 --

@@ -16,11 +16,13 @@ pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The test cluster, ./var/pg-test (`make test` starts it; a bare `cargo test` too), on
-/// DIACHINH_TEST_PG_PORT (`make test TEST_PG_PORT=…` sets it; default 54321).
+/// The test cluster, ./var/pg-test (`make test` starts it; a bare `cargo test` too; another
+/// directory under the repository with DIACHINH_TEST_PG_DIR, so that two people can each run
+/// their own), on DIACHINH_TEST_PG_PORT (`make test TEST_PG_PORT=…` sets it; default 54321).
 fn cluster() -> diachinh::cluster::Cluster {
     let port = std::env::var("DIACHINH_TEST_PG_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54321);
-    diachinh::cluster::Cluster::new(repo_dir().join("var/pg-test"), port, false)
+    let dir = std::env::var("DIACHINH_TEST_PG_DIR").unwrap_or_else(|_| "var/pg-test".into());
+    diachinh::cluster::Cluster::new(repo_dir().join(dir), port, false)
 }
 
 /// URL of the maintenance database of the test cluster, as the superuser.
@@ -287,9 +289,14 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Text)]
             tablename: String,
         }
-        let tables: Vec<T> = diesel::sql_query("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' ORDER BY 1")
-            .load(&mut conn)
-            .unwrap();
+        // Partitions (a province's versions) are counted in their parent.
+        let tables: Vec<T> = diesel::sql_query(
+            "SELECT c.relname::text AS tablename FROM pg_class c \
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
+               AND c.relname <> 'spatial_ref_sys' ORDER BY 1",
+        )
+        .load(&mut conn)
+        .unwrap();
         tables
             .into_iter()
             .map(|t| {
@@ -350,4 +357,14 @@ pub fn table_changes(before: &[(String, i64)], after: &[(String, i64)]) -> std::
             (d != 0).then(|| (t.clone(), d))
         })
         .collect()
+}
+
+/// Does `plan` scan an index of a province's partition of parcel_versions named after the
+/// parent's index `parcel_versions_<suffix>` (`parcel_versions_p92_<suffix>`, migration 000022)?
+pub fn uses_partition_index(plan: &str, suffix: &str) -> bool {
+    plan.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| {
+        word.strip_prefix("parcel_versions_p")
+            .and_then(|rest| rest.get(..2).filter(|code| code.bytes().all(|b| b.is_ascii_digit())).map(|_| &rest[2..]))
+            .is_some_and(|rest| rest.strip_prefix('_') == Some(suffix))
+    })
 }

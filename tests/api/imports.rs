@@ -229,8 +229,11 @@ fn row_counts(conn: &mut PgConnection) -> Vec<(String, i64)> {
         #[diesel(sql_type = diesel::sql_types::Text)]
         tablename: String,
     }
+    // Partitions (a province's versions) are counted in their parent.
     let tables: Vec<T> = diesel::sql_query(
-        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' ORDER BY 1",
+        "SELECT c.relname::text AS tablename FROM pg_class c \
+         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
+           AND c.relname <> 'spatial_ref_sys' ORDER BY 1",
     )
     .load(conn)
     .unwrap();

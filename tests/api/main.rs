@@ -19,6 +19,7 @@ mod imports;
 mod jurisdiction;
 mod lifecycle;
 mod ogc_clients;
+mod partitions;
 mod planning;
 mod public_api;
 mod qr_scan;

@@ -357,6 +357,8 @@ diesel::table! {
         area_m2 -> Numeric,
         use_until -> Nullable<Date>,
         origin -> Nullable<Text>,
+        /// The version's province: the partition key (migration 000022).
+        province_code -> Text,
     }
 }
 
@@ -380,6 +382,9 @@ diesel::table! {
         valid_to -> Nullable<Timestamptz>,
         change_reason -> Text,
         is_synthetic -> Bool,
+        /// The parcel's province: the partition key, part of the primary key (id, province_code)
+        /// in the database (migration 000022); ids alone are unique too (one sequence).
+        province_code -> Text,
     }
 }
 
@@ -539,6 +544,8 @@ diesel::table! {
         released_dossier_id -> Nullable<Int8>,
         ended_reason -> Nullable<Text>,
         carried_from_id -> Nullable<Int8>,
+        /// Its version's province, set by the trigger `rrrs_province` from the parcel (migration 000022).
+        province_code -> Text,
     }
 }
 

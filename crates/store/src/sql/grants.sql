@@ -21,6 +21,17 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON spatial_ref_sys, __diesel_schema_migr
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON restriction_blocks, change_rules, issuing_authorities FROM diachinh_app;
 -- A consent, once recorded for a dossier, stands as given.
 REVOKE UPDATE, DELETE, TRUNCATE ON restriction_consents FROM diachinh_app;
+-- Partitions (migration 000022: a province's versions and land uses) are reached through their
+-- root only, where every guard of the table applies (GRANT ON ALL TABLES above included them).
+DO $$
+DECLARE
+    part regclass;
+BEGIN
+    FOR part IN SELECT c.oid::regclass FROM pg_class c
+                 WHERE c.relnamespace = 'public'::regnamespace AND c.relispartition AND c.relkind IN ('r', 'p') LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM diachinh_app', part);
+    END LOOP;
+END $$;
 -- Federation (migration 000020): the scope is the owner's; a national node's service writes nothing.
 DO $$
 BEGIN

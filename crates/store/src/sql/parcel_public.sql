@@ -14,7 +14,7 @@ SELECT json_build_object(
            'land_uses', (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
                                                                     'use_until', lu.use_until)
                                                   ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')
-                           FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id),
+                           FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
            'geometry', ST_AsGeoJSON(v.geom, 8)::json),
          'holders', (SELECT coalesce(json_agg(json_build_object('kind', pa.kind, 'full_name', pa.full_name,
                                                                 'share', s.share::float8)
@@ -35,7 +35,7 @@ SELECT json_build_object(
                                 WHERE r.parcel_id = v.parcel_id AND r.valid_to IS NULL AND r.kind = ANY ($3))
        )::text
   FROM parcel_versions v
-  JOIN parcels p ON p.id = v.parcel_id
+  JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
   JOIN admin_units c ON c.id = v.commune_id
   JOIN admin_units rc ON rc.id = v.registered_commune_id
  WHERE p.national_id = $1 AND v.valid_to IS NULL

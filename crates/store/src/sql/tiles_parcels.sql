@@ -9,7 +9,7 @@ WITH bounds AS (
 ), features AS (
     SELECT v.parcel_id AS fid,
            p.national_id,
-           (SELECT lu.land_use_code FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id
+           (SELECT lu.land_use_code FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code
              ORDER BY lu.area_m2 DESC, lu.land_use_code LIMIT 1) AS land_use,
            CASE WHEN $1 >= 16 THEN c.code END AS commune,
            CASE WHEN $1 >= 16 THEN v.sheet_no END AS sheet,
@@ -18,7 +18,7 @@ WITH bounds AS (
            ST_AsMVTGeom(ST_Transform(v.geom, 3857), bounds.env, 4096, 64, true) AS geom
       FROM bounds
       JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL
-      JOIN parcels p ON p.id = v.parcel_id
+      JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
       JOIN admin_units c ON c.id = v.commune_id
 )
 SELECT ST_AsMVT(features, 'parcels', 4096, 'geom', 'fid') AS tile FROM features WHERE geom IS NOT NULL
