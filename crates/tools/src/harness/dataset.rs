@@ -106,7 +106,18 @@ pub fn open(
     let load = match database_comment(&mut conn)? {
         Some(comment) if comment.starts_with(MARKER) => {
             eprintln!("{who}: reusing {} ({comment})", spec.db_name);
-            store::migrate(&mut conn)?;
+            let applied = store::migrate(&mut conn)?;
+            if !applied.is_empty() {
+                // A migration that rewrote tables leaves them without statistics.
+                let started = Instant::now();
+                exec(&mut conn, "VACUUM ANALYZE").context("while running VACUUM ANALYZE after migrating")?;
+                eprintln!(
+                    "{who}: {}: migrated ({}) and analysed in {:.1} s",
+                    spec.db_name,
+                    applied.join(", "),
+                    started.elapsed().as_secs_f64()
+                );
+            }
             LoadInfo::Reused { comment }
         }
         _ => load(who, &mut conn, spec, sample_dir, settings)?,
