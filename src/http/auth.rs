@@ -9,7 +9,7 @@ use actix_web::{http::header, post, web, FromRequest, HttpRequest, HttpResponse}
 use serde::Deserialize;
 
 use super::query::{NoParams, Query};
-use super::{json_config, with_conn, AppState, Problem, PUBLIC_JSON_LIMIT};
+use super::{json_config, with_conn, with_read_conn, AppState, Problem, ReadFrom, PUBLIC_JSON_LIMIT};
 use crate::service::{auth, Actor, Error, Settings};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -130,7 +130,9 @@ impl FromRequest for Actor {
         Box::pin(async move {
             let bearer = bearer?;
             let state = state.ok_or_else(|| Problem(Error::Internal(anyhow::anyhow!("no application state"))))?;
-            with_conn(&state, move |conn, _| auth::authenticate(conn, &bearer)).await
+            // A read (of the token's user): after a restart of the database it runs once more
+            // on another connection, so the staff member's request goes on.
+            with_read_conn(&state, ReadFrom::Primary, move |conn, _| auth::authenticate(conn, &bearer)).await
         })
     }
 }

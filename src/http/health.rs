@@ -2,7 +2,7 @@
 
 use actix_web::{get, web, HttpResponse};
 
-use super::{with_conn, AppState, Problem};
+use super::{with_read_conn, AppState, Problem, ReadFrom};
 use crate::service::Error;
 
 /// What a probe answers: `ok` (alive) or `ready` (the database answers).
@@ -67,7 +67,9 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "ready", body = Health), (status = 503, description = "database unreachable")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    with_conn(&state, |conn, _| store::ping(conn).map_err(|e| Error::Unavailable(e.into()))).await?;
+    // A read: once more on another connection if the database had closed the first (a restart).
+    with_read_conn(&state, ReadFrom::Primary, |conn, _| store::ping(conn).map_err(|e| Error::Unavailable(e.into())))
+        .await?;
     Ok(HttpResponse::Ok().json(Health { status: HealthStatus::Ready }))
 }
 
@@ -79,12 +81,12 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Problem>
 pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let pool = state.pool.clone();
     // `web::block` starts each probe at once; they are awaited in turn.
-    let primary = web::block(move || pool.get().ok().is_some_and(|mut c| store::ping(&mut c).is_ok()));
+    let primary = web::block(move || store::pool::read(&pool, |c| store::ping(c)).is_ok());
     let replicas: Vec<_> = state
         .replicas
         .pools()
         .cloned()
-        .map(|pool| web::block(move || pool.get().ok().and_then(|mut c| store::replicas::replay_lag(&mut c).ok())))
+        .map(|pool| web::block(move || store::pool::read(&pool, |c| store::replicas::replay_lag(c)).ok()))
         .collect();
     let blocked = |e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}")));
     let primary = DatabaseProbe { name: "primary".into(), up: primary.await.map_err(blocked)?, replay_lag_s: None };

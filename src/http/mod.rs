@@ -46,17 +46,27 @@ pub struct AppState {
     pub settings: Settings,
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
+/// Runs `f` with a pooled connection on the blocking thread pool, once: when the database had
+/// closed the connection under it (a restart, `store::pool::lost`), the answer is a 503 with
+/// Retry-After, whatever `f` made of the failure, and `f` is not run again (it may write).
 pub async fn with_conn<T, F>(state: &web::Data<AppState>, f: F) -> Result<T, Problem>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConn, &Settings) -> Result<T, Error> + Send + 'static,
 {
     let state = state.clone();
-    web::block(move || f(&mut primary_conn(&state)?, &state.settings))
-        .await
-        .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
-        .map_err(Problem)
+    web::block(move || {
+        let mut conn = primary_conn(&state)?;
+        match f(&mut conn, &state.settings) {
+            Err(e) if !matches!(e, Error::Unavailable(_)) && store::pool::lost(&mut conn) => {
+                Err(Error::Unavailable(anyhow::anyhow!("the database closed the connection: {e}")))
+            }
+            done => done,
+        }
+    })
+    .await
+    .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
+    .map_err(Problem)
 }
 
 fn primary_conn(state: &AppState) -> Result<DbConn, Error> {
@@ -86,30 +96,54 @@ impl actix_web::FromRequest for ReadFrom {
 /// on the primary; and once more on the primary when the replica failed it as unavailable (its
 /// connection broke, or replay cancelled the read). `f` must not write: a replica refuses
 /// writes. With the primary down, public reads still answer from a replica.
+///
+/// On the primary, a read that failed because the database had closed its pooled connection (a
+/// restart: `store::pool::lost`) runs once more on another connection, which the pool has
+/// tested; [`with_conn`] never runs its `f` twice.
 pub async fn with_read_conn<T, F>(state: &web::Data<AppState>, from: ReadFrom, f: F) -> Result<T, Problem>
 where
     T: Send + 'static,
     F: Fn(&mut DbConn, &Settings) -> Result<T, Error> + Send + 'static,
 {
-    if from == ReadFrom::Primary || state.replicas.is_empty() {
-        return with_conn(state, f).await;
-    }
     let state = state.clone();
     web::block(move || {
-        if let Some(mut replica) = state.replicas.get() {
-            match f(&mut replica.conn, &state.settings) {
-                Err(Error::Unavailable(_) | Error::Database { source: store::StoreError::Unavailable, .. }) => {
-                    tracing::warn!(replica = replica.index + 1, "a replica failed a read; reading the primary");
-                    state.replicas.rest(replica.index);
+        if from == ReadFrom::Replica {
+            if let Some(mut replica) = state.replicas.get() {
+                match f(&mut replica.conn, &state.settings) {
+                    Err(Error::Unavailable(_) | Error::Database { source: store::StoreError::Unavailable, .. }) => {
+                        tracing::warn!(replica = replica.index + 1, "a replica failed a read; reading the primary");
+                        state.replicas.rest(replica.index);
+                    }
+                    Err(_) if store::pool::lost(&mut replica.conn) => {
+                        tracing::warn!(
+                            replica = replica.index + 1,
+                            "a replica closed a connection; reading the primary"
+                        );
+                        state.replicas.rest(replica.index);
+                    }
+                    done => return done,
                 }
-                done => return done,
             }
         }
-        f(&mut primary_conn(&state)?, &state.settings)
+        read_primary(&state, &f)
     })
     .await
     .map_err(|e| Problem(Error::Internal(anyhow::anyhow!("blocking task failed: {e}"))))?
     .map_err(Problem)
+}
+
+/// The read `f` on the primary, once more on another connection when the first one turned out
+/// to be closed by the database.
+fn read_primary<T>(state: &AppState, f: &impl Fn(&mut DbConn, &Settings) -> Result<T, Error>) -> Result<T, Error> {
+    let mut conn = primary_conn(state)?;
+    match f(&mut conn, &state.settings) {
+        Err(_) if store::pool::lost(&mut conn) => {
+            drop(conn);
+            tracing::info!("the database had closed a pooled connection; reading again on another");
+            f(&mut primary_conn(state)?, &state.settings)
+        }
+        done => done,
+    }
 }
 
 /// [`with_conn`] for a step that queues notices for the citizen: they go out once the step's

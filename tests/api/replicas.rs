@@ -38,41 +38,69 @@ struct Pair {
 
 impl Pair {
     fn start() -> Pair {
-        let lock = lock(&repo_dir().join("var/.pg-test-replication.lock"));
-        let (primary_dir, replica_dir) =
-            (repo_dir().join("var/pg-test-primary"), repo_dir().join("var/pg-test-replica"));
-        // A test killed before its end may have left them running (on its ports: stop needs none).
-        Cluster::new(&replica_dir, 0, false).stop().expect("stop a leftover replica");
-        Cluster::new(&primary_dir, 0, false).stop().expect("stop a leftover primary");
-        let (p1, p2) = free_ports();
-        let primary = Cluster::new(primary_dir, p1, false);
-        let replica = Cluster::new(replica_dir, p2, false);
+        let (primary, replica, lock) = stopped_pair();
         let started = Instant::now();
         replica.start_replica_of(&primary).expect("start the primary and its streaming replica");
-        eprintln!("primary on {p1}, replica on {p2}: started in {:?}", started.elapsed());
-        let pair = Pair { primary, replica, _lock: lock };
-        // Databases of tests that did not finish (we hold the lock: nobody else uses them).
-        let mut admin = PgConnection::establish(&pair.primary.url("postgres")).unwrap();
-        #[derive(diesel::QueryableByName)]
-        struct Name {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            datname: String,
-        }
-        let stale: Vec<Name> =
-            diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'diachinh\\_test\\_%'")
-                .load(&mut admin)
-                .unwrap();
-        for s in stale {
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", s.datname))
-                .execute(&mut admin)
-                .unwrap();
-        }
-        pair
+        eprintln!("primary on {}, replica on {}: started in {:?}", primary.port(), replica.port(), started.elapsed());
+        drop_stale_databases(&primary);
+        Pair { primary, replica, _lock: lock }
     }
 
     /// A superuser connection to `db` on the replica (read-only: it is a hot standby).
     fn on_replica(&self, db: &str) -> PgConnection {
         PgConnection::establish(&with_db(&self.replica.url("postgres"), db)).unwrap()
+    }
+}
+
+/// The primary and the replica, both stopped, on free ports, and the lock that makes them ours.
+fn stopped_pair() -> (Cluster, Cluster, File) {
+    let lock = lock(&repo_dir().join("var/.pg-test-replication.lock"));
+    let (primary_dir, replica_dir) = (repo_dir().join("var/pg-test-primary"), repo_dir().join("var/pg-test-replica"));
+    // A test killed before its end may have left them running (on its ports: stop needs none).
+    Cluster::new(&replica_dir, 0, false).stop().expect("stop a leftover replica");
+    Cluster::new(&primary_dir, 0, false).stop().expect("stop a leftover primary");
+    let (p1, p2) = free_ports();
+    (Cluster::new(primary_dir, p1, false), Cluster::new(replica_dir, p2, false), lock)
+}
+
+/// The replica tests' primary alone, without its replica, for a test that stops and starts the
+/// database under a running service (`availability`): the same lock and directory, stopped
+/// when the value is dropped.
+pub struct LonePrimary {
+    pub cluster: Cluster,
+    _lock: File,
+}
+
+impl LonePrimary {
+    pub fn start() -> LonePrimary {
+        let (primary, _replica, lock) = stopped_pair();
+        primary.start().expect("start the primary");
+        drop_stale_databases(&primary);
+        LonePrimary { cluster: primary, _lock: lock }
+    }
+}
+
+impl Drop for LonePrimary {
+    fn drop(&mut self) {
+        let _ = self.cluster.stop();
+    }
+}
+
+/// Drops the databases of tests that did not finish (the caller holds the lock: nobody else
+/// uses them).
+fn drop_stale_databases(primary: &Cluster) {
+    let mut admin = PgConnection::establish(&primary.url("postgres")).unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let stale: Vec<Name> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'diachinh\\_test\\_%'")
+            .load(&mut admin)
+            .unwrap();
+    for s in stale {
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", s.datname)).execute(&mut admin).unwrap();
     }
 }
 
@@ -190,7 +218,7 @@ fn assert_public_reads_answer(app: &TestApp, paths: &[String], when: &str) {
 }
 
 /// A new 20 m × 30 m parcel, for `POST /parcels`.
-fn parcel_body() -> Value {
+pub fn parcel_body() -> Value {
     let geometry = json!({"type": "Polygon", "coordinates": [[[E0, N0], [E0 + 20.0, N0], [E0 + 20.0, N0 + 30.0], [E0, N0 + 30.0], [E0, N0]]]});
     json!({
         "commune": COMMUNE, "sheet": 7, "parcel": 1, "crs": TM3_105_30,

@@ -47,6 +47,7 @@ pub mod jurisdiction;
 pub mod notices;
 pub mod parcels;
 pub mod planning;
+pub mod pool;
 pub mod reference;
 pub mod replicas;
 pub mod restrictions;
@@ -61,7 +62,6 @@ pub use error::StoreError;
 pub use replicas::Replicas;
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 /// The migrations compiled into the binary.
@@ -70,18 +70,14 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations")
 /// Longest wait for a pooled connection.
 pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
-pub type DbPool = Pool<ConnectionManager<PgConnection>>;
-pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub use pool::{DbConn, DbPool};
 
-/// Builds a connection pool; fails fast when the database cannot be reached.
+/// Builds a connection pool ([`pool::Manager`]: a connection is tested before it is handed out
+/// only when there is a reason to doubt it); fails fast when the database cannot be reached.
 pub fn pool(database_url: &str, max_size: u32) -> anyhow::Result<DbPool> {
-    let manager = ConnectionManager::<PgConnection>::new(database_url);
-    Pool::builder()
-        .max_size(max_size)
-        // A request waits this long for a connection before it gets a 503 (with Retry-After):
-        // when the database is down, clients learn it in seconds, not after a long hang.
-        .connection_timeout(POOL_WAIT)
-        .build(manager)
+    // A request waits POOL_WAIT for a connection before it gets a 503 (with Retry-After):
+    // when the database is down, clients learn it in seconds, not after a long hang.
+    pool::build(pool::Manager::new(database_url), max_size, POOL_WAIT)
         .map_err(|e| anyhow::anyhow!("while connecting to the database: {e}"))
 }
 

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::pg::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::r2d2::Pool;
 use diesel::sql_types::{Double, Nullable};
 use diesel::{QueryableByName, RunQueryDsl};
 
+use crate::pool::Manager;
 use crate::{DbConn, DbPool};
 
 /// Longest wait for a replica's connection: a dead replica is noticed in about a second.
@@ -107,7 +108,7 @@ fn replica_pool(database_url: &str, max_size: u32) -> DbPool {
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(REPLICA_WAIT)
-        .build_unchecked(ConnectionManager::<PgConnection>::new(database_url))
+        .build_unchecked(Manager::new(database_url))
 }
 
 /// Seconds the replica behind `conn` is behind its primary (0 when it has replayed all it
