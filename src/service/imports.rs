@@ -440,8 +440,14 @@ fn import(
         // Placements in the commune wait for the import (and it for them): the register the
         // checks see is the one the load writes into.
         store::parcels::lock_commune(conn, p.commune.id).context_db("waiting for the commune's placement lock")?;
-        db::run_checks(conn, p.commune.id, settings.boundary_tolerance_m2, settings.sliver_tolerance_m2)
-            .context_db("checking the features against the register")?;
+        db::run_checks(
+            conn,
+            p.commune.id,
+            &p.commune.province_code,
+            settings.boundary_tolerance_m2,
+            settings.sliver_tolerance_m2,
+        )
+        .context_db("checking the features against the register")?;
         mark_wrong_zones(conn, p)?;
         reissue_taken_ids(conn, p)?;
         let rejected = db::count_rejected(conn).context_db("counting the rejected features")?;

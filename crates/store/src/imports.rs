@@ -53,6 +53,7 @@ const CHECK_OUTSIDE: &str = include_str!("sql/import_check_outside.sql");
 const CHECK_DUPLICATES_DELIVERY: &str = include_str!("sql/import_check_duplicates_delivery.sql");
 const CHECK_DUPLICATES_REGISTER: &str = include_str!("sql/import_check_duplicates_register.sql");
 const CHECK_OVERLAPS_REGISTER: &str = include_str!("sql/import_check_overlaps_register.sql");
+const PROVINCES_NEAR: &str = include_str!("sql/import_register_provinces_near.sql");
 const CHECK_OVERLAPS_DELIVERY: &str = include_str!("sql/import_check_overlaps_delivery.sql");
 const OUTSIDE_POINTS: &str = include_str!("sql/import_outside_points.sql");
 const POINTS_INSIDE: &str = include_str!("sql/import_points_inside.sql");
@@ -267,10 +268,12 @@ pub fn reset_statement_limit(conn: &mut PgConnection) -> QueryResult<()> {
 
 /// The staged features' checks against the commune, the register and each other's numbers, each
 /// adding its code and reason to the features it rejects. `commune_id` is also the registered
-/// commune. (Overlaps among the features are found in Rust: [`add_delivery_overlaps`].)
+/// commune, in province `province_code`. (Overlaps among the features are found in Rust:
+/// [`add_delivery_overlaps`].)
 pub fn run_checks(
     conn: &mut PgConnection,
     commune_id: i32,
+    province_code: &str,
     boundary_tolerance_m2: f64,
     sliver_tolerance_m2: f64,
 ) -> QueryResult<()> {
@@ -280,8 +283,20 @@ pub fn run_checks(
         .bind::<Double, _>(boundary_tolerance_m2)
         .execute(conn)?;
     diesel::sql_query(CHECK_DUPLICATES_DELIVERY).execute(conn)?;
-    diesel::sql_query(CHECK_DUPLICATES_REGISTER).bind::<Integer, _>(commune_id).execute(conn)?;
-    diesel::sql_query(CHECK_OVERLAPS_REGISTER).bind::<Double, _>(sliver_tolerance_m2).execute(conn)?;
+    diesel::sql_query(CHECK_DUPLICATES_REGISTER)
+        .bind::<Integer, _>(commune_id)
+        .bind::<Text, _>(province_code)
+        .execute(conn)?;
+    #[derive(QueryableByName)]
+    struct Near {
+        #[diesel(sql_type = Array<Text>)]
+        provinces: Vec<String>,
+    }
+    let near: Near = diesel::sql_query(PROVINCES_NEAR).get_result(conn)?;
+    diesel::sql_query(CHECK_OVERLAPS_REGISTER)
+        .bind::<Double, _>(sliver_tolerance_m2)
+        .bind::<Array<Text>, _>(&near.provinces)
+        .execute(conn)?;
     Ok(())
 }
 
