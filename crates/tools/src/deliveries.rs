@@ -195,7 +195,10 @@ impl Lattice {
 
 /// The communes a synthetic load fills, in order: every commune in force except the sample
 /// communes, taken from the provinces in turn (one from each province, then the next from
-/// each, …), so that even a small load spans the whole country's provinces.
+/// each, …), so that even a small load spans the whole country's provinces. Within a province
+/// the communes come in a fixed pseudo-random order rather than by code: codes list a
+/// province's phường (dense urban lots) first, so a small load would be mostly urban and a large
+/// one mostly rural, and their reads would not compare.
 pub fn communes_in_turn(conn: &mut PgConnection) -> Result<Vec<admin::UnitRow>> {
     #[derive(diesel::QueryableByName)]
     struct Province {
@@ -216,10 +219,12 @@ pub fn communes_in_turn(conn: &mut PgConnection) -> Result<Vec<admin::UnitRow>> 
     let mut by_province: Vec<std::collections::VecDeque<admin::UnitRow>> = provinces
         .iter()
         .map(|p| {
-            Ok(admin::communes_in_provinces(conn, &[p.as_str()])?
+            let mut communes: Vec<admin::UnitRow> = admin::communes_in_provinces(conn, &[p.as_str()])?
                 .into_iter()
                 .filter(|c| !sample_codes.contains(&c.code.as_str()))
-                .collect())
+                .collect();
+            communes.sort_by_key(|c| (shuffle_key(&c.code), c.code.clone()));
+            Ok(communes.into())
         })
         .collect::<Result<_>>()?;
     let mut order = Vec::new();
@@ -231,6 +236,18 @@ pub fn communes_in_turn(conn: &mut PgConnection) -> Result<Vec<admin::UnitRow>> 
         }
     }
     Ok(order)
+}
+
+/// A fixed pseudo-random sort key for a commune code (FNV-1a, then a 64-bit finaliser): the
+/// same order on every machine and run.
+fn shuffle_key(code: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in code.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }
 
 /// Loads `count` synthetic parcels through the import path, `per_commune` to a commune (see
@@ -302,4 +319,26 @@ pub fn load_synthetic(
     }
     store::parcels::analyze(conn)?;
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commune_order_is_fixed_and_not_by_code() {
+        let mut codes: Vec<&str> = vec!["26734", "26737", "26740", "26743", "26746", "26749", "26752", "26755"];
+        codes.sort_by_key(|c| shuffle_key(c));
+        assert_ne!(codes, vec!["26734", "26737", "26740", "26743", "26746", "26749", "26752", "26755"]);
+        assert_eq!(shuffle_key("26734"), shuffle_key("26734"));
+    }
+
+    #[test]
+    fn a_lattice_cell_holds_a_commune() {
+        let lattice = Lattice::for_communes_of(5_000);
+        let (a, b) = (lattice.point(0).unwrap(), lattice.point(1).unwrap());
+        // Neighbouring cells are kilometres apart, not metres.
+        assert!((b.0 - a.0) > 0.02, "{a:?} {b:?}");
+        assert!(lattice.point(100_000).is_err());
+    }
 }
