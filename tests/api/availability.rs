@@ -3,7 +3,7 @@
 //! database, no public read fails (`store::pool`).
 
 use std::net::TcpListener;
-use std::sync::{mpsc, Barrier};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use diachinh::cluster::Cluster;
@@ -161,15 +161,7 @@ impl Service {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let settings = Settings { public_base_url: base.clone(), ..Settings::default() };
         let state = diachinh::http::AppState { pool, replicas: store::Replicas::none(), settings };
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = diachinh::http::serve(listener, state, Some(2)).unwrap();
-                tx.send(server.handle()).unwrap();
-                server.await
-            })
-        });
-        let handle = rx.recv().unwrap();
+        let handle = crate::common::serve_in_background(listener, state);
         let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         Service { base, handle, client }
     }

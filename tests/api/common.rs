@@ -225,15 +225,7 @@ impl TestApp {
             settings.public_base_url = base.clone();
         }
         let state = diachinh::http::AppState { pool: pool.clone(), replicas, settings };
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = diachinh::http::serve(listener, state, Some(2)).unwrap();
-                tx.send(server.handle()).unwrap();
-                server.await
-            })
-        });
-        let handle = rx.recv().unwrap();
+        let handle = serve_in_background(listener, state);
         let client = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap();
         TestApp { base, db, pool, handle, client, key_dir: None }
     }
@@ -319,6 +311,20 @@ impl Drop for TestApp {
 /// A w × h rectangle as a GeoJSON Polygon (coordinates in whatever CRS the caller names).
 pub fn rect(x0: f64, y0: f64, w: f64, h: f64) -> serde_json::Value {
     serde_json::json!({"type": "Polygon", "coordinates": [[[x0, y0], [x0 + w, y0], [x0 + w, y0 + h], [x0, y0 + h], [x0, y0]]]})
+}
+
+/// Runs the real HTTP server on `listener` in a thread of its own (two workers); returns its
+/// handle once it is listening.
+pub fn serve_in_background(listener: TcpListener, state: diachinh::http::AppState) -> actix_web::dev::ServerHandle {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = diachinh::http::serve(listener, state, Some(2)).unwrap();
+            tx.send(server.handle()).unwrap();
+            server.await
+        })
+    });
+    rx.recv().unwrap()
 }
 
 fn futures_stop(handle: actix_web::dev::ServerHandle) {

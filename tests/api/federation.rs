@@ -12,7 +12,6 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use diachinh::cluster::{Cluster, APP_DB, SERVICE_ROLE};
@@ -138,15 +137,7 @@ fn serve(cluster: Cluster, scope: Scope) -> Node {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let settings = Settings { federation: scope, public_base_url: base.clone(), ..Settings::default() };
     let state = AppState { pool, replicas: store::Replicas::none(), settings };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = diachinh::http::serve(listener, state, Some(2)).unwrap();
-            tx.send(server.handle()).unwrap();
-            server.await
-        })
-    });
-    Node { cluster, base, handle: Some(rx.recv().unwrap()) }
+    Node { cluster, base, handle: Some(crate::common::serve_in_background(listener, state)) }
 }
 
 /// Migrates, makes the database the node `scope` (reference data, guards, id ranges) and
