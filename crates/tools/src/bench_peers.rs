@@ -127,7 +127,8 @@ impl Options {
 // The SQL objects the peers serve
 
 /// The current parcels with the properties of our `/collections/parcels/items` (same names,
-/// same values; `land_uses` as the same JSON array) and the geometry.
+/// same values; `land_uses` as the same JSON array) and the geometry. Land uses are matched on
+/// the province too, as our own statements do, so each peer reads one partition of them.
 fn view_sql() -> String {
     format!(
         "CREATE OR REPLACE VIEW {VIEW} AS \
@@ -137,7 +138,8 @@ fn view_sql() -> String {
                 (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2, \
                                                             'use_until', lu.use_until) \
                                           ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]') \
-                   FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id) AS land_uses, \
+                   FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id \
+                                                    AND lu.province_code = v.province_code) AS land_uses, \
                 v.address, v.version, v.valid_from, v.valid_to, \
                 'http://www.opengis.net/def/crs/EPSG/0/' || v.source_crs_epsg AS source_crs, \
                 v.is_synthetic AS synthetic, v.geom \
@@ -156,7 +158,8 @@ fn martin_layer_sql() -> String {
     format!(
         "CREATE OR REPLACE VIEW {MARTIN_TABLE} AS \
          SELECT v.parcel_id AS fid, p.national_id, \
-                (SELECT lu.land_use_code FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id \
+                (SELECT lu.land_use_code FROM parcel_land_uses lu \
+                  WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code \
                   ORDER BY lu.area_m2 DESC, lu.land_use_code LIMIT 1) AS land_use, \
                 c.code AS commune, v.sheet_no AS sheet, v.parcel_no AS parcel, v.legal_area_m2::float8 AS area_m2, v.geom \
            FROM parcel_versions v \
