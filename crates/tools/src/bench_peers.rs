@@ -1167,7 +1167,7 @@ fn render(c: &ReportContext, m: &Measured, h: Option<&Harvest>) -> String {
         let _ = writeln!(s, "  Differs: {problem}.");
     }
     for (peer, t) in &m.tiles {
-        let source = if *peer == Server::MartinTable { "its table source" } else { "its function source" };
+        let source = if *peer == Server::MartinTable { "table source" } else { "function source" };
         let _ = writeln!(
             s,
             "- tiles, every tile of the list: the same feature count from Martin's {source} as from ours for {}/{} tiles \
