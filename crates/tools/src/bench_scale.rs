@@ -155,8 +155,9 @@ fn import_time(conn: &mut PgConnection) -> Result<Option<ImportTime>> {
         "SELECT count(*) AS imports, coalesce(sum(features_loaded), 0)::bigint AS parcels, \
                 extract(epoch FROM max(finished_at) - min(started_at))::float8 AS wall_s, \
                 extract(epoch FROM sum(finished_at - started_at))::float8 AS busy_s \
-           FROM import_jobs WHERE status = 'succeeded' AND requested_by = 'bench-dataset'",
+           FROM import_jobs WHERE status = 'succeeded' AND requested_by = $1",
     )
+    .bind::<diesel::sql_types::Text, _>(crate::deliveries::LOADER)
     .get_result(conn)?;
     Ok((t.imports > 0).then_some(t))
 }

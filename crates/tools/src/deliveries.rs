@@ -141,6 +141,9 @@ pub fn import(
     Ok((outcome, clock))
 }
 
+/// Who the benchmark registers' imports are recorded as (`import_jobs.requested_by`).
+pub const LOADER: &str = "bench-dataset";
+
 /// South-west corner of the lattice the synthetic communes sit on (longitude, latitude).
 const LATTICE_ORIGIN: (f64, f64) = (106.90, 12.45);
 /// Width of the lattice in degrees of longitude.
@@ -303,7 +306,7 @@ pub fn load_synthetic(
         if delivery.features != take {
             bail!("the generator gave {} parcels for commune {}, not {take}", delivery.features, commune.code);
         }
-        let imported = import(conn, settings, "bench-dataset", &commune.code, crs, &path, Mode::AllOrNothing);
+        let imported = import(conn, settings, LOADER, &commune.code, crs, &path, Mode::AllOrNothing);
         let _ = std::fs::remove_file(&path);
         let (outcome, clock) = imported?;
         if outcome.loaded != take as i64 {
