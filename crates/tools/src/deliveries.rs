@@ -8,10 +8,11 @@
 //! per commune through the library the command calls, so every parcel passes the same checks
 //! as a real delivery.
 //!
-//! Where the communes go: every commune's parcels are laid out in its province's zone at a point
-//! of one lattice in longitude and latitude (inland from the south-central coast, away from the
-//! sample communes), so communes of different provinces and zones never overlap. Nothing about
-//! the places is real except the commune and province codes.
+//! Where the communes go: every commune's parcels are laid out at a point of one lattice in
+//! longitude and latitude (inland from the south-central coast, away from the sample communes),
+//! so communes of different provinces and zones never overlap, in a VN-2000 zone that a
+//! surveyor there would use (see [`zone_at`]). Nothing about the places is real except the
+//! commune and province codes.
 
 use std::io::Write;
 use std::path::Path;
@@ -25,7 +26,7 @@ use crate::synthetic::{self, Layout, Setting, SyntheticParcel};
 use diachinh::service::imports::{self, ImportRequest, Outcome, ProgressSink, ProgressUpdate, Requester};
 use diachinh::service::seed::SAMPLE_COMMUNES;
 use diachinh::service::Settings;
-use domain::crs::Crs;
+use domain::crs::{nearest_zone, Crs, Tm3Zone};
 use domain::import::Mode;
 use store::admin_units as admin;
 
@@ -253,6 +254,24 @@ fn shuffle_key(code: &str) -> u64 {
     h ^ (h >> 33)
 }
 
+/// Furthest a commune may lie from its zone's central meridian, in degrees of longitude. A
+/// province's own TM-3 meridian runs through or near it; 1.5° keeps eastings within about
+/// 500 km ± 165 km, well inside the range the certificate check accepts as VN-2000 metres
+/// (`checks::VN2000_PLANE_RANGE`, ±4°).
+const ZONE_REACH_DEG: f64 = 1.5;
+
+/// The zone a commune placed at longitude `lon` is surveyed in: its province's zone when the
+/// place is within [`ZONE_REACH_DEG`] of that zone's meridian, else the zone nearest the place.
+/// (The lattice puts communes of every province in one region, so a province's real meridian
+/// can be far away; a delivery 4° off its meridian is one no surveyor would make, and the
+/// certificate check rightly refuses such coordinates.)
+pub fn zone_at(province_epsg: Option<i32>, lon: f64) -> Tm3Zone {
+    match province_epsg.and_then(|e| Crs::from_epsg(e as u32)) {
+        Some(Crs::Vn2000(zone)) if (zone.central_meridian - lon).abs() <= ZONE_REACH_DEG => zone,
+        _ => nearest_zone(lon),
+    }
+}
+
 /// Loads `count` synthetic parcels through the import path, `per_commune` to a commune (see
 /// [`communes_in_turn`] and [`Lattice`]), each commune in one all-or-nothing import. A commune
 /// that already holds parcels is taken as loaded by an earlier run (an all-or-nothing import
@@ -281,9 +300,8 @@ pub fn load_synthetic(
             done += take;
             continue;
         }
-        let epsg = commune.default_crs_epsg.unwrap_or(5897) as u32;
-        let crs = Crs::from_epsg(epsg).ok_or_else(|| anyhow!("EPSG:{epsg}"))?;
         let (lon, lat) = lattice.point(index)?;
+        let crs = Crs::Vn2000(zone_at(commune.default_crs_epsg, lon));
         let origin = crs.point_from_wgs84(Coord { x: lon, y: lat })?;
         let setting = if commune.division_type == "phường" { Setting::Urban } else { Setting::Rural };
         let residential = if setting == Setting::Urban { "ODT" } else { "ONT" };
@@ -334,6 +352,26 @@ mod tests {
         codes.sort_by_key(|c| shuffle_key(c));
         assert_ne!(codes, vec!["26734", "26737", "26740", "26743", "26746", "26749", "26752", "26755"]);
         assert_eq!(shuffle_key("26734"), shuffle_key("26734"));
+    }
+
+    #[test]
+    fn a_commune_far_from_its_provinces_meridian_takes_the_nearest_zone() {
+        // EPSG:5897 is central meridian 105°; 108.7° E is 3.7° away.
+        assert_eq!(zone_at(Some(5897), 108.7).central_meridian, 108.5);
+        assert_eq!(zone_at(None, 107.0).central_meridian, 107.0);
+        // Near its meridian the province's own zone is kept.
+        assert_eq!(zone_at(Some(5897), 106.2).epsg, 5897);
+        let [e0, _, e1, _] = domain::checks::VN2000_PLANE_RANGE;
+        let lattice = Lattice::for_communes_of(5_000);
+        for index in [0, 1, 250, 2_000, 3_000] {
+            let (lon, lat) = lattice.point(index).unwrap();
+            // A lattice cell is ~0.1° wide at most: test its east edge too.
+            for dx in [0.0, 0.1] {
+                let zone = zone_at(Some(5897), lon);
+                let p = Crs::Vn2000(zone).point_from_wgs84(Coord { x: lon + dx, y: lat }).unwrap();
+                assert!((e0..=e1).contains(&p.x), "commune {index} at {lon}° E: easting {}", p.x);
+            }
+        }
     }
 
     #[test]
