@@ -10,7 +10,8 @@
 //!
 //! Where the communes go: every commune's parcels are laid out at a point of one lattice in
 //! longitude and latitude (inland from the south-central coast, away from the sample communes),
-//! so communes of different provinces and zones never overlap, in a VN-2000 zone that a
+//! each province in a block of its own (as real provinces are apart), so communes of different
+//! provinces and zones never overlap, in a VN-2000 zone that a
 //! surveyor there would use (see [`zone_at`]). Nothing about the places is real except the
 //! commune and province codes.
 
@@ -187,6 +188,35 @@ impl Lattice {
         Lattice { step_lon, step_lat, columns }
     }
 
+    /// Where each commune of a load goes, as a lattice index for [`Lattice::point`], given each
+    /// commune's province in load order: every province gets one rectangular block of cells
+    /// (its communes row by row inside it), so provinces are compact and apart, as real ones
+    /// are. Reads that prune by a province's extent then see what they would on real data; a
+    /// province striped across the lattice would have an extent covering everyone's.
+    pub fn province_blocks(&self, provinces: &[&str]) -> Vec<usize> {
+        let mut codes: Vec<&str> = provinces.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        let most = codes.iter().map(|c| provinces.iter().filter(|p| *p == c).count()).max().unwrap_or(1);
+        let width = ((most as f64).sqrt().ceil() as usize).clamp(1, self.columns);
+        let height = most.div_ceil(width);
+        let blocks_per_row = (self.columns / width).max(1);
+        let mut taken = std::collections::HashMap::<&str, usize>::new();
+        provinces
+            .iter()
+            .map(|p| {
+                let block = codes.binary_search(p).unwrap_or_default();
+                let within = taken.entry(p).or_default();
+                let (col, row) = (
+                    (block % blocks_per_row) * width + *within % width,
+                    (block / blocks_per_row) * height + *within / width,
+                );
+                *within += 1;
+                row * self.columns + col
+            })
+            .collect()
+    }
+
     pub fn point(&self, index: usize) -> Result<(f64, f64)> {
         let (col, row) = (index % self.columns, index / self.columns);
         let point = (LATTICE_ORIGIN.0 + col as f64 * self.step_lon, LATTICE_ORIGIN.1 + row as f64 * self.step_lat);
@@ -292,6 +322,8 @@ pub fn load_synthetic(
         bail!("{count} parcels at {per_commune} a commune need {needed} communes; {} are available", communes.len());
     }
     let lattice = Lattice::for_communes_of(per_commune);
+    let chosen: Vec<&str> = communes.iter().take(needed).map(|c| c.province_code.as_str()).collect();
+    let places = lattice.province_blocks(&chosen);
     std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let mut done = 0usize;
     for (index, commune) in communes.iter().take(needed).enumerate() {
@@ -300,7 +332,7 @@ pub fn load_synthetic(
             done += take;
             continue;
         }
-        let (lon, lat) = lattice.point(index)?;
+        let (lon, lat) = lattice.point(places[index])?;
         let crs = Crs::Vn2000(zone_at(commune.default_crs_epsg, lon));
         let origin = crs.point_from_wgs84(Coord { x: lon, y: lat })?;
         let setting = if commune.division_type == "phường" { Setting::Urban } else { Setting::Rural };
@@ -372,6 +404,35 @@ mod tests {
                 assert!((e0..=e1).contains(&p.x), "commune {index} at {lon}° E: easting {}", p.x);
             }
         }
+    }
+
+    #[test]
+    fn each_province_gets_a_block_of_its_own() {
+        let lattice = Lattice::for_communes_of(5_000);
+        // 34 provinces in turn, 59 communes each (the 10,000,000 load).
+        let codes: Vec<String> = (1..=34).map(|p| format!("{p:02}")).collect();
+        let provinces: Vec<&str> = (0..59).flat_map(|_| codes.iter().map(String::as_str)).collect();
+        let places = lattice.province_blocks(&provinces);
+        let mut seen = places.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), places.len(), "two communes share a cell");
+        // Each province's cells, as a rectangle of (column, row); no two rectangles meet.
+        let rect = |code: &str| {
+            let cells = provinces.iter().zip(&places).filter(|(p, _)| **p == code).map(|(_, i)| *i);
+            cells.fold([usize::MAX, usize::MAX, 0, 0], |r, i| {
+                let (c, w) = (i % lattice.columns, i / lattice.columns);
+                [r[0].min(c), r[1].min(w), r[2].max(c), r[3].max(w)]
+            })
+        };
+        let rects: Vec<[usize; 4]> = codes.iter().map(|c| rect(c)).collect();
+        for (i, a) in rects.iter().enumerate() {
+            for b in &rects[i + 1..] {
+                let apart = a[2] < b[0] || b[2] < a[0] || a[3] < b[1] || b[3] < a[1];
+                assert!(apart, "{a:?} and {b:?} overlap");
+            }
+        }
+        assert!(places.iter().all(|i| lattice.point(*i).is_ok()), "the load does not fit the lattice");
     }
 
     #[test]
