@@ -275,6 +275,31 @@ fn outside_the_commune_boundary_is_refused() {
 }
 
 #[test]
+fn a_parcel_too_far_from_its_zones_meridian_is_refused() {
+    let app = TestApp::spawn();
+    let token = app.token("officer92");
+    // 108.9°E, 15°N (Quảng Ngãi, inside Vietnam) read in EPSG:5897 (central meridian 105°):
+    // the easting passes the 900 km of R1's range, so every certificate check would fail it.
+    // The commune has no boundary on record, so only the range stands in the way.
+    use domain::crs::Crs;
+    let c = Crs::from_epsg(5897).unwrap().point_from_wgs84(geo_types::Coord { x: 108.9, y: 15.0 }).unwrap();
+    assert!(c.x > domain::checks::VN2000_PLANE_RANGE[2], "{c:?}");
+    let mut body = new_parcel(30, rect(c.x, c.y, 20.0, 30.0));
+    body["crs"] = json!("http://www.opengis.net/def/crs/EPSG/0/5897");
+    let before = app.row_counts();
+    let (status, problem) = post(&app, &token, &body);
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["status"], 422);
+    let error = &problem["errors"][0];
+    assert_eq!(error["pointer"], "/geometry/coordinates", "{problem}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("EPSG:5897") && message.contains("central meridian"), "{problem}");
+    let at = &error["detail"]["location"]["coordinates"];
+    assert!(at[0].as_f64().unwrap() > domain::checks::VN2000_PLANE_RANGE[2], "{problem}");
+    assert_eq!(app.row_counts(), before, "nothing is registered");
+}
+
+#[test]
 fn replacing_the_boundary_closes_the_old_version_and_keeps_history() {
     let app = TestApp::spawn();
     let token = app.token("officer92");

@@ -3,7 +3,7 @@
 
 use geo_types::{Coord, MultiPolygon};
 
-use super::crs::{Crs, Tm3Zone};
+use super::crs::{Crs, Tm3Zone, VN2000_PLANE_RANGE};
 use super::geohash;
 use super::geometry::{self, GeometryError};
 
@@ -65,7 +65,8 @@ impl MeasuredGeometry {
 
 /// Validates a polygonal geometry in `source` and measures it. `area_zone` is the VN-2000 zone
 /// used to measure geometries submitted in WGS 84 (a VN-2000 submission is measured in its own
-/// plane).
+/// plane). In that plane every coordinate must lie in [`VN2000_PLANE_RANGE`], as the
+/// certificate check's R1 requires.
 pub fn measure(geom: &MultiPolygon<f64>, source: Crs, area_zone: Tm3Zone) -> Result<MeasuredGeometry, GeometryError> {
     geometry::validate(geom)?;
     let transform_error = |e: super::crs::TransformError| GeometryError {
@@ -79,6 +80,7 @@ pub fn measure(geom: &MultiPolygon<f64>, source: Crs, area_zone: Tm3Zone) -> Res
         Crs::Vn2000(zone) => (geom.clone(), zone),
         Crs::Wgs84 => (Crs::Vn2000(area_zone).from_wgs84(&wgs84).map_err(transform_error)?, area_zone),
     };
+    check_in_plane_range(geom, &planar, source, zone)?;
     let legal_area_m2 = (geometry::planar_area(&planar) * 10.0).round() / 10.0;
     if legal_area_m2 <= 0.0 {
         return Err(GeometryError {
@@ -119,6 +121,42 @@ fn check_in_vietnam(wgs84: &MultiPolygon<f64>, source: Crs) -> Result<(), Geomet
         });
     }
     Ok(())
+}
+
+/// Every coordinate of `planar` (the geometry in `zone`, where its legal area is measured)
+/// lies in [`VN2000_PLANE_RANGE`]. A parcel too far from the zone's central meridian would be
+/// registered, then fail every certificate check (R1), and its legal area would carry the
+/// plane's scale error there (~0.4 % at 4°). The error's location is the offending position as
+/// submitted (`submitted` and `planar` have the same positions in the same order).
+fn check_in_plane_range(
+    submitted: &MultiPolygon<f64>,
+    planar: &MultiPolygon<f64>,
+    source: Crs,
+    zone: Tm3Zone,
+) -> Result<(), GeometryError> {
+    use geo::CoordsIter;
+    let [e0, n0, e1, n1] = VN2000_PLANE_RANGE;
+    let outside = |p: &Coord<f64>| !(e0..=e1).contains(&p.x) || !(n0..=n1).contains(&p.y);
+    let Some((at, p)) = submitted.coords_iter().zip(planar.coords_iter()).find(|(_, p)| outside(p)) else {
+        return Ok(());
+    };
+    let range = format!("E {e0:.0}–{e1:.0} m, N {n0:.0}–{n1:.0} m");
+    let message = match source {
+        Crs::Vn2000(_) => format!(
+            "coordinate ({:.3}, {:.3}) is outside the VN-2000 plane range ({range}) of EPSG:{} (TM-3, central \
+             meridian {}°): the parcel lies too far from that zone's central meridian; submit it in the \
+             VN-2000 TM-3 zone that covers it",
+            p.x, p.y, zone.epsg, zone.central_meridian
+        ),
+        Crs::Wgs84 => format!(
+            "position ({:.6}, {:.6}) falls at ({:.3}, {:.3}) in EPSG:{} (VN-2000 TM-3, central meridian {}°), the \
+             province's zone the legal area is measured in, outside its plane range ({range}): that zone does \
+             not cover the parcel, which lies too far from its central meridian; submit it in the VN-2000 \
+             TM-3 zone that covers it",
+            at.x, at.y, p.x, p.y, zone.epsg, zone.central_meridian
+        ),
+    };
+    Err(GeometryError { pointer: "/coordinates".into(), message, location: Some(at) })
 }
 
 /// A land-use code (mã loại đất) has three capital letters; whether it is in force is data.
@@ -183,6 +221,49 @@ mod tests {
             polygon![(x: 9.60, y: 105.97), (x: 9.601, y: 105.97), (x: 9.601, y: 105.971), (x: 9.60, y: 105.97)],
         ]);
         assert!(measure(&lot, Crs::Wgs84, zone(9209)).is_err());
+    }
+
+    /// A 20 m square around (lon, lat), in `zone`'s plane.
+    fn square_in(zone: Tm3Zone, lon: f64, lat: f64) -> MultiPolygon<f64> {
+        let c = Crs::Vn2000(zone).point_from_wgs84(Coord { x: lon, y: lat }).unwrap();
+        let (e, n) = (c.x - 10.0, c.y - 10.0);
+        MultiPolygon(vec![
+            polygon![(x: e, y: n), (x: e + 20.0, y: n), (x: e + 20.0, y: n + 20.0), (x: e, y: n + 20.0), (x: e, y: n)],
+        ])
+    }
+
+    #[test]
+    fn too_far_from_the_zones_meridian_is_refused() {
+        // 108.9°E, 15°N (Quảng Ngãi) is 3.9° from 105°: easting past 900 km in EPSG:5897.
+        let lot = square_in(zone(5897), 108.9, 15.0);
+        assert!(lot.0[0].exterior().0.iter().any(|c| c.x > VN2000_PLANE_RANGE[2]), "{lot:?}");
+        let err = measure(&lot, Crs::from_epsg(5897).unwrap(), zone(5897)).unwrap_err();
+        assert_eq!(err.pointer, "/coordinates");
+        assert!(err.message.contains("EPSG:5897") && err.message.contains("central meridian 105°"), "{err}");
+        assert!(err.message.contains("too far"), "{err}");
+        let at = err.location.expect("the offending coordinate");
+        assert!(at.x > VN2000_PLANE_RANGE[2], "{at:?}");
+        assert!(lot.0[0].exterior().0.contains(&at), "{at:?} is a submitted position");
+    }
+
+    #[test]
+    fn the_same_lot_in_a_near_zone_is_accepted() {
+        let lot = square_in(zone(9218), 108.9, 15.0);
+        let m = measure(&lot, Crs::from_epsg(9218).unwrap(), zone(5897)).unwrap();
+        assert_eq!(m.area_zone.epsg, 9218, "a VN-2000 submission is measured in its own plane");
+        assert_eq!(m.legal_area_m2, 400.0);
+    }
+
+    #[test]
+    fn wgs84_outside_the_provinces_zone_is_refused() {
+        let lot = Crs::Vn2000(zone(9218)).to_wgs84(&square_in(zone(9218), 108.9, 15.0)).unwrap();
+        let err = measure(&lot, Crs::Wgs84, zone(5897)).unwrap_err();
+        assert_eq!(err.pointer, "/coordinates");
+        assert!(err.message.contains("EPSG:5897") && err.message.contains("does not cover"), "{err}");
+        let at = err.location.expect("the offending position");
+        assert!((at.x - 108.9).abs() < 0.01 && (at.y - 15.0).abs() < 0.01, "{at:?} is in WGS 84, as submitted");
+        // Measured in the zone that covers it, the same WGS 84 lot is accepted.
+        assert!(measure(&lot, Crs::Wgs84, zone(9218)).is_ok());
     }
 
     #[test]

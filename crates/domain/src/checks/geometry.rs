@@ -19,10 +19,9 @@ pub const DUPLICATE_VERTEX_M: f64 = 0.001;
 /// duplicate vertices, in both directions (an outward spike and an inward slit look alike).
 pub const SPIKE_ANGLE_DEG: f64 = 1.0;
 
-/// R1: the range [min E, min N, max E, max N] (metres) that a VN-2000 TM-3 coordinate of a
-/// Vietnamese parcel falls in: ±4° of longitude around any zone's central meridian, 6°N–24°N
-/// (Trường Sa to Hà Giang). A sanity range, not a boundary: it catches degrees sent as metres.
-pub const VN2000_PLANE_RANGE: [f64; 4] = [100_000.0, 600_000.0, 900_000.0, 2_700_000.0];
+/// R1: the range (metres) every VN-2000 coordinate must fall in; defined beside the zones,
+/// where registration (`parcel::measure`) holds coordinates to it too.
+pub use crate::crs::VN2000_PLANE_RANGE;
 
 /// One thing wrong with the request geometry.
 struct Problem {

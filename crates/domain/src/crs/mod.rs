@@ -57,6 +57,14 @@ pub const TM3_ZONES: &[Tm3Zone] = &[
     Tm3Zone { epsg: 9218, central_meridian: 108.5 },
 ];
 
+/// The range [min E, min N, max E, max N] (metres) that a VN-2000 TM-3 coordinate of a
+/// Vietnamese parcel falls in: ±4° of longitude around any zone's central meridian, 6°N–24°N
+/// (Trường Sa to Hà Giang). A sanity range, not a boundary: it catches degrees sent as metres,
+/// and a parcel measured in a zone whose central meridian is too far away to cover it. The
+/// certificate check's R1 (`checks::geometry_valid`) and registration (`parcel::measure`)
+/// both hold coordinates to it.
+pub const VN2000_PLANE_RANGE: [f64; 4] = [100_000.0, 600_000.0, 900_000.0, 2_700_000.0];
+
 /// A coordinate reference system the service accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Crs {
