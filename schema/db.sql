@@ -499,7 +499,10 @@ BEGIN
       )
       SELECT count(*) AS n,
              coalesce(max(greatest(v.valid_from, v.valid_to)), 'epoch'::timestamptz) AS changed
-        FROM bounds JOIN parcel_versions v ON v.geom && bounds.env4326
+        FROM bounds JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.province_code = ANY (ARRAY(
+                     SELECT e.province_code FROM province_extents e, bounds
+                      WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+                        AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
   ) AS s;
   IF stamp_n > 0 AND NOT coalesce('*' = ANY ($4)
       OR stamp_n || '-' || (extract(epoch FROM stamp_changed) * 1000000)::bigint = ANY ($4), false) THEN
@@ -518,7 +521,10 @@ BEGIN
                  CASE WHEN $1 >= 17 THEN v.legal_area_m2::float8 END AS area_m2,
                  ST_AsMVTGeom(ST_Transform(v.geom, 3857), bounds.env, 4096, 64, true) AS geom
             FROM bounds
-            JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL
+            JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL AND v.province_code = ANY (ARRAY(
+                     SELECT e.province_code FROM province_extents e, bounds
+                      WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+                        AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
             JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
             JOIN admin_units c ON c.id = v.commune_id
       )
@@ -536,6 +542,7 @@ $_$;
 
 CREATE FUNCTION public.parcels_page(double precision, double precision, double precision, double precision, bigint, bigint, bigint) RETURNS TABLE(feature text, matched bigint)
     LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET max_parallel_workers_per_gather TO '0'
     AS $_$
 DECLARE
   returned bigint;
@@ -582,6 +589,8 @@ BEGIN
         JOIN admin_units rc ON rc.id = v.registered_commune_id
        WHERE v.valid_to IS NULL
          AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+         AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
+                                           WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
          AND v.parcel_id > $5 AND p.id > $5
        ORDER BY v.parcel_id
        LIMIT $6
@@ -603,6 +612,8 @@ BEGIN
     matched := (
         SELECT count(*) FROM (SELECT 1 FROM parcel_versions v
                                WHERE v.valid_to IS NULL AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+                                 AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
+                                                                   WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
                                LIMIT $7 + 1) AS hits
     );
   END IF;
@@ -660,6 +671,68 @@ $_$;
 
 
 --
+-- Name: province_extents_cover(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_extents_cover() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    w float8;
+    s float8;
+    e float8;
+    n float8;
+BEGIN
+    IF NEW.geom IS NULL OR ST_IsEmpty(NEW.geom) THEN
+        RETURN NULL;
+    END IF;
+    w := floor(ST_XMin(NEW.geom) * 100) / 100;
+    s := floor(ST_YMin(NEW.geom) * 100) / 100;
+    e := ceil(ST_XMax(NEW.geom) * 100) / 100;
+    n := ceil(ST_YMax(NEW.geom) * 100) / 100;
+    PERFORM FROM province_extents x
+      WHERE x.province_code = NEW.province_code AND x.west <= w AND x.south <= s AND x.east >= e AND x.north >= n;
+    IF NOT FOUND THEN
+        -- Concurrent writers of one province queue on its row here and each widens the
+        -- latest box (READ COMMITTED re-reads it), so no growth is lost.
+        INSERT INTO province_extents AS x (province_code, west, south, east, north)
+        VALUES (NEW.province_code, w, s, e, n)
+        ON CONFLICT (province_code) DO UPDATE
+           SET west = least(x.west, excluded.west), south = least(x.south, excluded.south),
+               east = greatest(x.east, excluded.east), north = greatest(x.north, excluded.north);
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: province_extents_refresh(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.province_extents_refresh(p_code text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+    touched integer;
+BEGIN
+    INSERT INTO province_extents AS x (province_code, west, south, east, north)
+    SELECT v.province_code,
+           floor(min(ST_XMin(v.geom)) * 100) / 100, floor(min(ST_YMin(v.geom)) * 100) / 100,
+           ceil(max(ST_XMax(v.geom)) * 100) / 100, ceil(max(ST_YMax(v.geom)) * 100) / 100
+      FROM parcel_versions v
+     WHERE (p_code IS NULL OR v.province_code = p_code) AND v.geom IS NOT NULL AND NOT ST_IsEmpty(v.geom)
+     GROUP BY v.province_code
+    ON CONFLICT (province_code) DO UPDATE
+       SET west = least(x.west, excluded.west), south = least(x.south, excluded.south),
+           east = greatest(x.east, excluded.east), north = greatest(x.north, excluded.north);
+    GET DIAGNOSTICS touched = ROW_COUNT;
+    RETURN touched;
+END $$;
+
+
+--
 -- Name: province_partition_create(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -713,6 +786,8 @@ BEGIN
     END IF;
     EXECUTE format('ALTER TABLE parcel_versions ATTACH PARTITION %I FOR VALUES IN (%L)', 'parcel_versions_p' || p_code, p_code);
     EXECUTE format('ALTER TABLE parcel_land_uses ATTACH PARTITION %I FOR VALUES IN (%L)', 'parcel_land_uses_p' || p_code, p_code);
+    -- Rows written while the partition was away (on another node, by a restore) grew no extent here.
+    PERFORM province_extents_refresh(p_code);
     BEGIN
         ALTER TABLE rrrs VALIDATE CONSTRAINT rrrs_parcel_version_fkey;
     EXCEPTION WHEN foreign_key_violation THEN
@@ -1833,6 +1908,20 @@ CREATE TABLE public.procedures (
 
 
 --
+-- Name: province_extents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.province_extents (
+    province_code text NOT NULL,
+    west double precision NOT NULL,
+    south double precision NOT NULL,
+    east double precision NOT NULL,
+    north double precision NOT NULL,
+    CONSTRAINT province_extents_check CHECK (((west <= east) AND (south <= north)))
+);
+
+
+--
 -- Name: receipt_counters; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2625,6 +2714,14 @@ ALTER TABLE ONLY public.procedures
 
 
 --
+-- Name: province_extents province_extents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.province_extents
+    ADD CONSTRAINT province_extents_pkey PRIMARY KEY (province_code);
+
+
+--
 -- Name: receipt_counters receipt_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -3063,6 +3160,15 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EAC
 --
 
 CREATE TRIGGER certificates_not_blocked BEFORE INSERT ON public.certificates FOR EACH ROW WHEN ((new.dossier_id IS NOT NULL)) EXECUTE FUNCTION public.refuse_blocked_write();
+
+
+--
+-- Name: parcel_versions province_extents_cover; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER province_extents_cover AFTER INSERT OR UPDATE OF geom, province_code ON public.parcel_versions FOR EACH ROW EXECUTE FUNCTION public.province_extents_cover();
+
+ALTER TABLE public.parcel_versions ENABLE ALWAYS TRIGGER province_extents_cover;
 
 
 --

@@ -155,11 +155,37 @@ fn a_province_detaches_and_attaches_on_its_own() {
     assert!(e.contains("no partition of relation \"parcel_versions\""), "{e}");
     // A detached province's table vacuums like any table.
     owner.batch_execute("VACUUM (ANALYZE) parcel_versions_p56").unwrap();
+    // Rows changed while the province was away (on another node, say) — here a second parcel
+    // moved a degree east, with triggers off as a restore would write it — are found where
+    // they now lie once it is back: attaching widens the province's box over them.
+    let moved = text_on(
+        &mut owner,
+        "SELECT p.national_id AS value FROM parcels p WHERE p.province_code = '56' AND p.retired_at IS NULL          ORDER BY p.id OFFSET 1 LIMIT 1",
+    );
+    owner
+        .batch_execute(&format!(
+            "ALTER TABLE parcel_versions_p56 DISABLE TRIGGER USER;
+             UPDATE parcel_versions_p56 v SET geom = ST_Translate(v.geom, 1.0, 0.0)
+               FROM parcels p WHERE p.id = v.parcel_id AND p.national_id = '{moved}' AND v.valid_to IS NULL;
+             ALTER TABLE parcel_versions_p56 ENABLE TRIGGER USER;"
+        ))
+        .unwrap();
 
     owner.batch_execute("SELECT province_partitions_attach('56')").unwrap();
     let (status, after) = app.get_json(&format!("/collections/parcels/items/{khanh_hoa}"));
     assert_eq!(status, 200);
     assert_eq!(after, before, "the parcel comes back unchanged");
+    assert_eq!(uncovered(&mut owner), 0, "the boxes hold the attached rows");
+    assert_eq!(box_triggers_not_always(&mut owner), 0, "the attached partition's trigger fires for replicated rows");
+    let bbox = text_on(
+        &mut owner,
+        &format!(
+            "SELECT concat_ws(',', ST_XMin(v.geom), ST_YMin(v.geom), ST_XMax(v.geom), ST_YMax(v.geom)) AS value
+               FROM parcel_versions v JOIN parcels p ON p.id = v.parcel_id
+              WHERE p.national_id = '{moved}' AND v.valid_to IS NULL"
+        ),
+    );
+    assert_eq!(found_in(&app, &bbox), vec![moved.clone()]);
     assert_eq!(matched(&app), 960);
     assert_eq!(app.get(&format!("/parcels/{khanh_hoa}")).status(), 200);
     // The rights' reference to versions is checked again over every row.
@@ -283,4 +309,128 @@ fn the_database_refuses_versions_that_break_the_register_keys() {
         1,
         "nothing written"
     );
+}
+
+/// Versions lying (in part) outside their province's box in province_extents: what a read
+/// pruned by the boxes would miss. Must be none.
+fn uncovered(conn: &mut PgConnection) -> i64 {
+    scalar_on(
+        conn,
+        "SELECT count(*) AS n FROM parcel_versions v LEFT JOIN province_extents e USING (province_code)
+          WHERE e.province_code IS NULL
+             OR NOT (e.west <= ST_XMin(v.geom) AND e.south <= ST_YMin(v.geom)
+                     AND e.east >= ST_XMax(v.geom) AND e.north >= ST_YMax(v.geom))",
+    )
+}
+
+/// Copies of the box trigger, on the root and on each partition, that would not fire for a
+/// row applied by logical replication (enabled ALWAYS: 'A').
+fn box_triggers_not_always(conn: &mut PgConnection) -> i64 {
+    scalar_on(
+        conn,
+        "SELECT count(*) AS n FROM pg_class c
+           LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = 'province_extents_cover'
+          WHERE (c.oid = 'parcel_versions'::regclass
+                 OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'parcel_versions'::regclass))
+            AND t.tgenabled IS DISTINCT FROM 'A'",
+    )
+}
+
+/// Moves current parcel `national_id` by (`dx`, `dy`) degrees with `statement_prefix` (which
+/// names the table to update) and returns the bbox of its new place.
+fn move_parcel(conn: &mut PgConnection, table: &str, national_id: &str, dx: f64, dy: f64, setup: &str) -> String {
+    conn.batch_execute(&format!(
+        "{setup} UPDATE {table} v SET geom = ST_Translate(v.geom, {dx}, {dy})
+           FROM parcels p WHERE p.id = v.parcel_id AND p.national_id = '{national_id}' AND v.valid_to IS NULL;
+         RESET session_replication_role;"
+    ))
+    .unwrap();
+    text_on(
+        conn,
+        &format!(
+            "SELECT concat_ws(',', ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)) AS value
+               FROM (SELECT ST_Envelope(v.geom) AS b FROM parcel_versions v JOIN parcels p ON p.id = v.parcel_id
+                      WHERE p.national_id = '{national_id}' AND v.valid_to IS NULL) s"
+        ),
+    )
+}
+
+/// The national ids a bbox page finds.
+fn found_in(app: &TestApp, bbox: &str) -> Vec<String> {
+    let (status, page) = app.get_json(&format!("/collections/parcels/items?bbox={bbox}&limit=1000"));
+    assert_eq!(status, 200, "{page}");
+    page["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn the_provinces_boxes_hold_every_version_however_it_is_written() {
+    let app = TestApp::spawn();
+    let mut owner = app.db.conn();
+    assert_eq!(uncovered(&mut owner), 0, "the migration's boxes hold the seeded register");
+    assert_eq!(box_triggers_not_always(&mut owner), 0);
+    // A version moved half a degree from the rest of its province — through the root, naming
+    // its partition, and as logical replication applies rows (session_replication_role =
+    // replica, where only ALWAYS triggers fire) — is inside its province's box afterwards,
+    // and the public bbox page and tiles, which read only the provinces whose box meets them,
+    // find it there.
+    let parcels: Vec<String> = (0..3)
+        .map(|k| {
+            text_on(
+                &mut owner,
+                &format!(
+                    "SELECT national_id AS value FROM parcels WHERE province_code = '92' AND retired_at IS NULL \
+                     ORDER BY id OFFSET {k} LIMIT 1"
+                ),
+            )
+        })
+        .collect();
+    let writes = [
+        ("parcel_versions", ""),
+        ("parcel_versions_p92", ""),
+        ("parcel_versions", "SET session_replication_role = replica;"),
+    ];
+    for (k, ((table, setup), parcel)) in writes.iter().zip(&parcels).enumerate() {
+        let bbox = move_parcel(&mut owner, table, parcel, 0.5 + k as f64 * 0.2, 0.3, setup);
+        assert_eq!(uncovered(&mut owner), 0, "after a write to {table} {setup}");
+        assert_eq!(found_in(&app, &bbox), vec![parcel.clone()], "{table} {setup}: the page finds it at {bbox}");
+    }
+    // A province made afterwards gets partitions whose trigger fires for replicated rows too.
+    owner
+        .batch_execute(
+            "INSERT INTO admin_units (level, code, name, division_type, province_code, valid_from)
+             VALUES ('province', '97', 'Tỉnh thử', 'tỉnh', '97', '2025-07-01')",
+        )
+        .unwrap();
+    assert_eq!(scalar_on(&mut owner, "SELECT count(*) AS n FROM parcel_versions_p97"), 0);
+    assert_eq!(box_triggers_not_always(&mut owner), 0, "the new province's partition");
+}
+
+#[test]
+fn only_the_database_writes_the_provinces_boxes() {
+    let app = TestApp::spawn();
+    let mut owner = app.db.conn();
+    let before = scalar_on(&mut owner, "SELECT count(*) AS n FROM province_extents WHERE east - west > 0.001");
+    assert!(before >= 4, "the seeded provinces have boxes");
+    let mut service = PgConnection::establish(&app.db.service_url).expect("the service's login connects");
+    // A box made smaller would hide its province's parcels from every public read.
+    for attack in [
+        "UPDATE province_extents SET east = west, north = south",
+        "DELETE FROM province_extents",
+        "TRUNCATE province_extents",
+        "INSERT INTO province_extents VALUES ('01', 0, 0, 0, 0)",
+        "ALTER TABLE parcel_versions DISABLE TRIGGER province_extents_cover",
+        "SELECT province_extents_refresh('92')",
+    ] {
+        if attack.starts_with("SELECT") {
+            // Refreshing only widens: harmless, whoever runs it.
+            diesel::sql_query(attack).execute(&mut service).ok();
+            continue;
+        }
+        assert!(
+            diesel::sql_query(attack).execute(&mut service).is_err(),
+            "as the service's login, `{attack}` must fail"
+        );
+    }
+    assert_eq!(uncovered(&mut owner), 0);
+    assert_eq!(scalar_on(&mut owner, "SELECT count(*) AS n FROM province_extents WHERE east - west > 0.001"), before);
 }

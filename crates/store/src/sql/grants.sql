@@ -19,6 +19,9 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON spatial_ref_sys, __diesel_schema_migr
 -- Reference tables loaded by the owner from sample-data/ (restriction-blocks.csv,
 -- change-rules.csv, issuing-authorities.csv): the service only reads them.
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON restriction_blocks, change_rules, issuing_authorities FROM diachinh_app;
+-- The provinces' boxes that public reads prune by (migration 000023) are the database's own:
+-- a box made smaller would hide parcels from every public read.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON province_extents FROM diachinh_app;
 -- A consent, once recorded for a dossier, stands as given.
 REVOKE UPDATE, DELETE, TRUNCATE ON restriction_consents FROM diachinh_app;
 -- Partitions (migration 000022: a province's versions and land uses) are reached through their
