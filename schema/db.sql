@@ -499,10 +499,13 @@ BEGIN
       )
       SELECT count(*) AS n,
              coalesce(max(greatest(v.valid_from, v.valid_to)), 'epoch'::timestamptz) AS changed
-        FROM bounds JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.province_code = ANY (ARRAY(
-                     SELECT e.province_code FROM province_extents e, bounds
-                      WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
-                        AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
+        FROM bounds
+        JOIN province_extents e
+          ON e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+         AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)
+       CROSS JOIN LATERAL (SELECT v.valid_from, v.valid_to FROM parcel_versions v
+                            WHERE v.province_code = e.province_code AND v.geom && bounds.env4326
+                           OFFSET 0) v
   ) AS s;
   IF stamp_n > 0 AND NOT coalesce('*' = ANY ($4)
       OR stamp_n || '-' || (extract(epoch FROM stamp_changed) * 1000000)::bigint = ANY ($4), false) THEN
@@ -521,10 +524,12 @@ BEGIN
                  CASE WHEN $1 >= 17 THEN v.legal_area_m2::float8 END AS area_m2,
                  ST_AsMVTGeom(ST_Transform(v.geom, 3857), bounds.env, 4096, 64, true) AS geom
             FROM bounds
-            JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL AND v.province_code = ANY (ARRAY(
-                     SELECT e.province_code FROM province_extents e, bounds
-                      WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
-                        AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
+            JOIN province_extents e
+              ON e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+             AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)
+           CROSS JOIN LATERAL (SELECT v.* FROM parcel_versions v
+                                WHERE v.province_code = e.province_code AND v.geom && bounds.env4326 AND v.valid_to IS NULL
+                               OFFSET 0) v
             JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
             JOIN admin_units c ON c.id = v.commune_id
       )
@@ -583,15 +588,15 @@ BEGIN
                                FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
                'geometry', ST_AsGeoJSON(v.geom, 8)::json)::text,
              NULL::bigint
-        FROM parcel_versions v
+        FROM province_extents e
+       CROSS JOIN LATERAL (SELECT v.* FROM parcel_versions v
+                            WHERE v.province_code = e.province_code AND v.valid_to IS NULL
+                              AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) AND v.parcel_id > $5
+                           OFFSET 0) v
         JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
         JOIN admin_units c ON c.id = v.commune_id
         JOIN admin_units rc ON rc.id = v.registered_commune_id
-       WHERE v.valid_to IS NULL
-         AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-         AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
-                                           WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
-         AND v.parcel_id > $5 AND p.id > $5
+       WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2 AND p.id > $5
        ORDER BY v.parcel_id
        LIMIT $6
     ;
@@ -610,10 +615,12 @@ BEGIN
     );
   ELSE
     matched := (
-        SELECT count(*) FROM (SELECT 1 FROM parcel_versions v
-                               WHERE v.valid_to IS NULL AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-                                 AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
-                                                                   WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
+        SELECT count(*) FROM (SELECT 1 FROM province_extents e
+                                CROSS JOIN LATERAL (SELECT 1 FROM parcel_versions v
+                                                     WHERE v.province_code = e.province_code AND v.valid_to IS NULL
+                                                       AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+                                                    OFFSET 0) v
+                               WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2
                                LIMIT $7 + 1) AS hits
     );
   END IF;

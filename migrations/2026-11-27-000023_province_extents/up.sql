@@ -1,8 +1,10 @@
 -- Public reads that start from a place — a bbox page, a tile, the certificate check's
--- neighbours — name the provinces whose parcels can lie there, so that PostgreSQL reads one or
--- two provinces' partitions of parcel_versions instead of probing all 34 (run-time partition
--- pruning on province_code: the province list is an uncorrelated sub-select, computed once per
--- statement). Measured on the 1,000,000-parcel register: a 200 m page 1,026 → 1,656 TPS.
+-- neighbours — start from the provinces whose land can lie there and read each one's versions
+-- in a sub-select with the province as a parameter, so PostgreSQL prunes each scan to one
+-- partition of parcel_versions (run-time pruning) instead of probing all 34 GiST indexes.
+-- (`province_code = ANY (ARRAY(SELECT …))` does not prune: the planner prunes by arrays only
+-- when they are constants.) Measured on the 1,000,000-parcel register, one 200 m page:
+-- 10.3 ms → 0.6 ms in EXPLAIN ANALYZE.
 --
 -- province_extents: per province, a box (WGS 84 degrees) that holds every version's geometry
 -- ever written there, rounded outward to 0.01° so that a province's box stops growing once its
@@ -102,7 +104,7 @@ BEGIN
     END;
 END $$;
 
--- The bbox branch and its count name the provinces whose box meets the bbox. And no parallel
+-- The bbox branch and its count start from the provinces whose box meets the bbox. And no parallel
 -- plan: the cached generic plan of a page over 34 partitions came out as a Parallel Append
 -- with two workers, whose start-up cost ~25 ms on every call of a ~1 ms page (measured on the
 -- 1,000,000-parcel register: 27 TPS against 618 without workers). Bodies as in
@@ -150,15 +152,15 @@ BEGIN
                                FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
                'geometry', ST_AsGeoJSON(v.geom, 8)::json)::text,
              NULL::bigint
-        FROM parcel_versions v
+        FROM province_extents e
+       CROSS JOIN LATERAL (SELECT v.* FROM parcel_versions v
+                            WHERE v.province_code = e.province_code AND v.valid_to IS NULL
+                              AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) AND v.parcel_id > $5
+                           OFFSET 0) v
         JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
         JOIN admin_units c ON c.id = v.commune_id
         JOIN admin_units rc ON rc.id = v.registered_commune_id
-       WHERE v.valid_to IS NULL
-         AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-         AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
-                                           WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
-         AND v.parcel_id > $5 AND p.id > $5
+       WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2 AND p.id > $5
        ORDER BY v.parcel_id
        LIMIT $6
     ;
@@ -177,10 +179,12 @@ BEGIN
     );
   ELSE
     matched := (
-        SELECT count(*) FROM (SELECT 1 FROM parcel_versions v
-                               WHERE v.valid_to IS NULL AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-                                 AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
-                                                                   WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
+        SELECT count(*) FROM (SELECT 1 FROM province_extents e
+                                CROSS JOIN LATERAL (SELECT 1 FROM parcel_versions v
+                                                     WHERE v.province_code = e.province_code AND v.valid_to IS NULL
+                                                       AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+                                                    OFFSET 0) v
+                               WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2
                                LIMIT $7 + 1) AS hits
     );
   END IF;
@@ -191,7 +195,7 @@ BEGIN
 END
 $$;
 
--- The tile's stamp and features name the provinces whose box meets the tile's buffered
+-- The tile's stamp and features start from the provinces whose box meets the tile's buffered
 -- envelope (tiles_parcels_stamp.sql, tiles_parcels.sql).
 CREATE OR REPLACE FUNCTION parcel_tile(integer, integer, integer, text[])
 RETURNS TABLE (stamp_n bigint, stamp_changed timestamptz, mvt bytea)
@@ -203,10 +207,13 @@ BEGIN
       )
       SELECT count(*) AS n,
              coalesce(max(greatest(v.valid_from, v.valid_to)), 'epoch'::timestamptz) AS changed
-        FROM bounds JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.province_code = ANY (ARRAY(
-                     SELECT e.province_code FROM province_extents e, bounds
-                      WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
-                        AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
+        FROM bounds
+        JOIN province_extents e
+          ON e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+         AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)
+       CROSS JOIN LATERAL (SELECT v.valid_from, v.valid_to FROM parcel_versions v
+                            WHERE v.province_code = e.province_code AND v.geom && bounds.env4326
+                           OFFSET 0) v
   ) AS s;
   IF stamp_n > 0 AND NOT coalesce('*' = ANY ($4)
       OR stamp_n || '-' || (extract(epoch FROM stamp_changed) * 1000000)::bigint = ANY ($4), false) THEN
@@ -225,10 +232,12 @@ BEGIN
                  CASE WHEN $1 >= 17 THEN v.legal_area_m2::float8 END AS area_m2,
                  ST_AsMVTGeom(ST_Transform(v.geom, 3857), bounds.env, 4096, 64, true) AS geom
             FROM bounds
-            JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL AND v.province_code = ANY (ARRAY(
-                     SELECT e.province_code FROM province_extents e, bounds
-                      WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
-                        AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
+            JOIN province_extents e
+              ON e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+             AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)
+           CROSS JOIN LATERAL (SELECT v.* FROM parcel_versions v
+                                WHERE v.province_code = e.province_code AND v.geom && bounds.env4326 AND v.valid_to IS NULL
+                               OFFSET 0) v
             JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
             JOIN admin_units c ON c.id = v.commune_id
       )

@@ -542,21 +542,160 @@ pub struct Progress {
     pub rejected: i64,
 }
 
-/// Marks the import running.
-pub fn start(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
-    diesel::update(import_jobs::table.find(id))
+// ---- Who runs an import ---------------------------------------------------------------------
+//
+// The process running an import holds a session-level advisory lock keyed on the job, on the
+// connection it runs the import on, from before [`start`] to after [`finish`] or [`fail`]
+// (`service::imports::run`). A process that dies, or whose connection is lost, loses it with
+// its session: a `running` job whose lock is free has no runner and never will
+// ([`unfinished_jobs`], [`try_lock_runner_for_transaction`], [`fail_interrupted`]).
+//
+// Key space: two int4 keys, (RUNNER_LOCK_CLASS, the job id's low 32 bits). The other advisory
+// locks of the code base: the parcel placement lock, (hashtext('diachinh: parcel placement in
+// a commune'), commune id), transaction-level (`sql/parcel_lock_commune.sql`), the only other
+// one in the two-key space, whose class differs from this one (a test checks); and one-bigint
+// keys (the audit chain's hashtext('audit_log_chain'), the benchmark loader's, the tests'
+// template lock), a space PostgreSQL keeps apart from the two-key one (`pg_locks.objsubid` 1
+// against 2). Job ids 2^32 apart would share a key: the later would wait for the earlier's
+// runner to finish before it starts, and a dead one would look alive while the other runs —
+// never the reverse.
+
+/// The first key of an import runner's advisory lock ("IMPJ" in ASCII).
+pub const RUNNER_LOCK_CLASS: i32 = 0x494D_504A;
+
+/// The second key of job `id`'s runner lock: the id's low 32 bits.
+pub fn runner_lock_key(id: i64) -> i32 {
+    id as i32
+}
+
+#[derive(QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = Bool)]
+    flag: bool,
+}
+
+/// Takes job `id`'s runner lock for the rest of the session, waiting while a sweep holds it
+/// for an instant. Release it with [`unlock_runner`] before the connection goes back to a pool.
+pub fn lock_runner(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_lock($1, $2)")
+        .bind::<Integer, _>(RUNNER_LOCK_CLASS)
+        .bind::<Integer, _>(runner_lock_key(id))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Releases job `id`'s runner lock; false when this session did not hold it.
+pub fn unlock_runner(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1, $2) AS flag")
+        .bind::<Integer, _>(RUNNER_LOCK_CLASS)
+        .bind::<Integer, _>(runner_lock_key(id))
+        .get_result::<Flag>(conn)
+        .map(|f| f.flag)
+}
+
+/// Takes job `id`'s runner lock until the current transaction ends, if nobody holds it: true
+/// means no process runs the job (or is about to start it) while this transaction lasts.
+/// Transaction-level, so nothing is left held on a pooled connection whatever happens.
+pub fn try_lock_runner_for_transaction(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, $2) AS flag")
+        .bind::<Integer, _>(RUNNER_LOCK_CLASS)
+        .bind::<Integer, _>(runner_lock_key(id))
+        .get_result::<Flag>(conn)
+        .map(|f| f.flag)
+}
+
+/// An import not finished that may have lost its runner.
+#[derive(Debug, Clone, Queryable)]
+pub struct Unfinished {
+    pub id: i64,
+    /// queued or running.
+    pub status: String,
+    /// Set by the load's own transaction ([`record_load`]): the parcels are registered.
+    pub audit_id: Option<i64>,
+    pub features_loaded: i64,
+}
+
+/// `running` jobs, and `queued` ones that have waited longer than `grace_s` seconds.
+fn sweepable(grace_s: f64) -> Box<dyn BoxableExpression<import_jobs::table, diesel::pg::Pg, SqlType = Bool>> {
+    use diesel::dsl::{now, IntervalDsl};
+    let cutoff = now.into_sql::<diesel::sql_types::Timestamptz>() - grace_s.seconds();
+    Box::new(
+        import_jobs::status.eq("running").or(import_jobs::status.eq("queued").and(import_jobs::created_at.lt(cutoff))),
+    )
+}
+
+/// Imports `running`, or `queued` for longer than `queued_grace_s` seconds: the candidates of
+/// a sweep, in id order.
+pub fn unfinished_jobs(conn: &mut PgConnection, queued_grace_s: f64) -> QueryResult<Vec<Unfinished>> {
+    import_jobs::table
+        .filter(sweepable(queued_grace_s))
+        .select((import_jobs::id, import_jobs::status, import_jobs::audit_id, import_jobs::features_loaded))
+        .order(import_jobs::id)
+        .load(conn)
+}
+
+/// Job `id` if it is a candidate of a sweep ([`unfinished_jobs`]), its row locked until the
+/// transaction ends.
+pub fn unfinished_job_for_update(
+    conn: &mut PgConnection,
+    id: i64,
+    queued_grace_s: f64,
+) -> QueryResult<Option<Unfinished>> {
+    import_jobs::table
+        .find(id)
+        .filter(sweepable(queued_grace_s))
+        .select((import_jobs::id, import_jobs::status, import_jobs::audit_id, import_jobs::features_loaded))
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+/// Marks job `id` failed with `error` if it is still `from` (queued or running); true when it
+/// was. Only while holding its runner lock ([`try_lock_runner_for_transaction`]). Parcels the
+/// job had not registered are not counted as loaded.
+pub fn fail_interrupted(conn: &mut PgConnection, id: i64, from: &str, error: &Value) -> QueryResult<bool> {
+    let n = diesel::update(import_jobs::table.find(id).filter(import_jobs::status.eq(from)))
+        .set((
+            import_jobs::status.eq("failed"),
+            import_jobs::phase.eq("done"),
+            import_jobs::error.eq(error),
+            import_jobs::features_loaded.eq(diesel::dsl::case_when(
+                import_jobs::audit_id.is_null(),
+                0i64.into_sql::<BigInt>(),
+            )
+            .otherwise(import_jobs::features_loaded)),
+            import_jobs::finished_at.eq(statement_timestamp().nullable()),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Marks the import running if it is queued; false when it is not (it ran already, or a sweep
+/// found it abandoned and failed it). Call it holding the runner lock ([`lock_runner`]).
+pub fn start(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    let n = diesel::update(import_jobs::table.find(id).filter(import_jobs::status.eq("queued")))
         .set((
             import_jobs::status.eq("running"),
             import_jobs::phase.eq("reading"),
             import_jobs::started_at.eq(statement_timestamp().nullable()),
         ))
         .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records, inside the load's own transaction, that it registered `loaded` parcels under audit
+/// entry `audit_id`: committed with them or not at all, so the row says whether an import
+/// interrupted after this point registered anything.
+pub fn record_load(conn: &mut PgConnection, id: i64, audit_id: i64, loaded: i64) -> QueryResult<()> {
+    diesel::update(import_jobs::table.find(id))
+        .set((import_jobs::audit_id.eq(audit_id), import_jobs::features_loaded.eq(loaded)))
+        .execute(conn)?;
     Ok(())
 }
 
-/// The phase and counters of a running import.
+/// The phase and counters of a running import (a job no longer running keeps its own).
 pub fn set_progress(conn: &mut PgConnection, id: i64, phase: &str, p: Progress) -> QueryResult<()> {
-    diesel::update(import_jobs::table.find(id))
+    diesel::update(import_jobs::table.find(id).filter(import_jobs::status.eq("running")))
         .set((
             import_jobs::phase.eq(phase),
             import_jobs::features_read.eq(p.read),
@@ -594,13 +733,19 @@ pub fn finish(conn: &mut PgConnection, id: i64, f: &Finished) -> QueryResult<()>
     Ok(())
 }
 
-/// Records why an import failed (a problem document).
+/// Records why an import failed (a problem document). Parcels it had not registered (no
+/// [`record_load`] committed) are not counted as loaded.
 pub fn fail(conn: &mut PgConnection, id: i64, error: &Value) -> QueryResult<()> {
     diesel::update(import_jobs::table.find(id))
         .set((
             import_jobs::status.eq("failed"),
             import_jobs::phase.eq("done"),
             import_jobs::error.eq(error),
+            import_jobs::features_loaded.eq(diesel::dsl::case_when(
+                import_jobs::audit_id.is_null(),
+                0i64.into_sql::<BigInt>(),
+            )
+            .otherwise(import_jobs::features_loaded)),
             import_jobs::finished_at.eq(statement_timestamp().nullable()),
         ))
         .execute(conn)?;

@@ -2,8 +2,10 @@
 -- meeting it with an id above $5, $6 of them, each as the JSON text of its public row.
 -- `valid_to IS NULL` without a CASE around it lets the cached generic plan use the partial
 -- GiST index on current versions (parcel_versions_current_geom).
--- The province list (province_extents, migration 000023) lets PostgreSQL skip the partitions of
--- provinces whose land lies elsewhere.
+-- It starts from the provinces whose box (province_extents, migration 000023) meets the bbox and
+-- reads each one's versions in a sub-select the planner may not flatten (OFFSET 0), so the
+-- province is a parameter of each scan and PostgreSQL prunes it to that province's partition
+-- (a `province_code = ANY (array)` is no use: the planner prunes only by constant arrays).
 -- A change here needs a new migration replacing the function (a test compares them).
 SELECT json_build_object(
          'parcel_id', v.parcel_id, 'national_id', p.national_id, 'province_code', p.province_code,
@@ -17,14 +19,14 @@ SELECT json_build_object(
                          FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code),
          'geometry', ST_AsGeoJSON(v.geom, 8)::json)::text,
        NULL::bigint
-  FROM parcel_versions v
+  FROM province_extents e
+ CROSS JOIN LATERAL (SELECT v.* FROM parcel_versions v
+                      WHERE v.province_code = e.province_code AND v.valid_to IS NULL
+                        AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) AND v.parcel_id > $5
+                     OFFSET 0) v
   JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
   JOIN admin_units c ON c.id = v.commune_id
   JOIN admin_units rc ON rc.id = v.registered_commune_id
- WHERE v.valid_to IS NULL
-   AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
-   AND v.province_code = ANY (ARRAY(SELECT e.province_code FROM province_extents e
-                                           WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2))
-   AND v.parcel_id > $5 AND p.id > $5
+ WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2 AND p.id > $5
  ORDER BY v.parcel_id
  LIMIT $6

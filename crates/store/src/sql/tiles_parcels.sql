@@ -3,7 +3,8 @@
 -- main land use, so a z14 tile of a dense phường stays small. ST_AsMVT leaves NULL properties
 -- out. The envelope test (&&) runs on the 4326 tile envelope with the same 64/4096 buffer that
 -- ST_AsMVTGeom keeps, so the partial GiST index on current versions finds the rows, in the
--- partitions of the provinces whose box (province_extents) meets it.
+-- partitions of the provinces whose box (province_extents) meets it (see
+-- parcel_page_current_bbox.sql).
 WITH bounds AS (
     SELECT ST_TileEnvelope($1, $2, $3) AS env,
            ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AS env4326
@@ -18,10 +19,12 @@ WITH bounds AS (
            CASE WHEN $1 >= 17 THEN v.legal_area_m2::float8 END AS area_m2,
            ST_AsMVTGeom(ST_Transform(v.geom, 3857), bounds.env, 4096, 64, true) AS geom
       FROM bounds
-      JOIN parcel_versions v ON v.geom && bounds.env4326 AND v.valid_to IS NULL AND v.province_code = ANY (ARRAY(
-         SELECT e.province_code FROM province_extents e, bounds
-          WHERE e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
-            AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)))
+      JOIN province_extents e
+        ON e.west <= ST_XMax(bounds.env4326) AND e.east >= ST_XMin(bounds.env4326)
+       AND e.south <= ST_YMax(bounds.env4326) AND e.north >= ST_YMin(bounds.env4326)
+     CROSS JOIN LATERAL (SELECT v.* FROM parcel_versions v
+                          WHERE v.province_code = e.province_code AND v.geom && bounds.env4326 AND v.valid_to IS NULL
+                         OFFSET 0) v
       JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
       JOIN admin_units c ON c.id = v.commune_id
 )
