@@ -278,6 +278,14 @@ fn main() -> anyhow::Result<()> {
                 .context("while connecting to the database as its owner")?;
             store::migrate(&mut owner)?;
             diachinh::service::federation::ensure(&mut owner, &cfg.federation_scope()?)?;
+            // Imports that were running when the last server (or a command-line import) stopped.
+            match diachinh::service::imports::sweep_interrupted(&mut owner) {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::warn!(imports = ?ids, "imports interrupted by a stop: marked failed")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not look for interrupted imports"),
+            }
             drop(owner);
             let pool = store::pool(&cfg.service_database_url(embedded)?, 16)?;
             let listener = TcpListener::bind(&bind).with_context(|| format!("while binding {bind}"))?;

@@ -153,6 +153,7 @@ fn import_id(text: &str) -> Result<i64, Problem> {
 
 /// An import: status (queued, running, succeeded, failed), phase, progress (features read,
 /// validated, loaded, rejected) and, once finished, the result with the rejections by reason.
+/// An import whose server or database stopped while it ran is failed, kind `interrupted`.
 #[utoipa::path(get, path = "/imports/{id}", tag = "staff", operation_id = "get_import", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1, description = "import id")),
     responses((status = 200, description = "the import", body = imports::ImportJobView)))]

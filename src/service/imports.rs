@@ -10,11 +10,20 @@
 //! statement, under the commune's placement lock, with one audit entry for the import. In
 //! all-or-nothing mode one rejection loads nothing. The rejected features go back to the
 //! sender as a GeoPackage in the file's own CRS with their reasons.
+//!
+//! An import whose process dies (the server killed, the command line interrupted, the machine
+//! restarted) cannot say so itself. Its runner holds an advisory lock keyed on the job for as
+//! long as it runs ([`run`]; `store::imports`, "Who runs an import"), which PostgreSQL releases
+//! with the runner's session; a job `running` (or `queued` for longer than [`QUEUED_GRACE`])
+//! whose lock is free has no runner, and a sweep marks it failed, kind `interrupted`, saying
+//! whether it had registered anything ([`sweep_interrupted`] when the server starts, and each
+//! read of a job's status).
 
 pub mod gdal;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -247,7 +256,21 @@ pub fn run(
     rejected_out: Option<&Path>,
     sink: &mut dyn ProgressSink,
 ) -> Result<Outcome, Error> {
-    db::start(conn, job_id).context_db("starting the import")?;
+    // Held until the outcome is recorded: while it is, no sweep takes the job for abandoned.
+    if let Err(e) = db::lock_runner(conn, job_id) {
+        let e = Error::db("taking the import's runner lock", e);
+        record_failure(conn, job_id, &e);
+        return Err(e);
+    }
+    let mut runner = RunnerLock { conn, job_id };
+    let conn: &mut PgConnection = &mut runner;
+    // Started only if still queued: a sweep may have found it waiting too long and failed it.
+    if !db::start(conn, job_id).context_db("starting the import")? {
+        return Err(Error::Conflict {
+            message: format!("import {job_id} is no longer queued: it has run, or was failed as never started"),
+            errors: vec![],
+        });
+    }
     let counters = Counters::default();
     counters.set_phase("reading");
     let total = p.source.feature_count;
@@ -267,21 +290,155 @@ pub fn run(
                 std::thread::park_timeout(sink.interval());
             }
         });
+        // Stops the reporter however the import ends: were it still waiting when a panic
+        // unwinds, the scope would wait for it for ever, the runner lock held.
+        let stop = StopReporter { counters: &counters, reporter: reporter.thread().clone() };
         let result = import(conn, settings, requester, job_id, p, rejected_out, &counters);
-        counters.set_phase("done");
-        counters.finished.store(true, Ordering::Release);
-        reporter.thread().unpark();
+        drop(stop);
         let _ = reporter.join();
         result
     });
     let _ = db::drop_staging(conn);
     let _ = db::reset_statement_limit(conn);
     if let Err(e) = &result {
-        if let Err(db_error) = db::fail(conn, job_id, &error_document(e)) {
-            tracing::error!(job = job_id, error = %db_error, "could not record an import's failure");
+        record_failure(conn, job_id, e);
+    }
+    // `runner` goes now, the outcome recorded: the lock is released.
+    result
+}
+
+/// Tells the progress reporter the import is done, when dropped.
+struct StopReporter<'a> {
+    counters: &'a Counters,
+    reporter: std::thread::Thread,
+}
+
+impl Drop for StopReporter<'_> {
+    fn drop(&mut self) {
+        self.counters.set_phase("done");
+        self.counters.finished.store(true, Ordering::Release);
+        self.reporter.unpark();
+    }
+}
+
+fn record_failure(conn: &mut PgConnection, job_id: i64, e: &Error) {
+    if let Err(db_error) = db::fail(conn, job_id, &error_document(e)) {
+        tracing::error!(job = job_id, error = %db_error, "could not record an import's failure");
+    }
+}
+
+/// The runner lock of import `job_id` (`store::imports`, "Who runs an import"), taken on the
+/// connection that runs the import (`db::lock_runner`), released when this is dropped: on every
+/// return, and while a panic unwinds, so that a pooled connection never goes back to its pool
+/// holding it.
+/// When releasing fails, the connection is one the database has closed (the lock went with
+/// its session) or one in a transaction a panic left open, which the pool drops as broken
+/// (diesel's r2d2 manager counts a connection returned while panicking as broken): either way
+/// no session keeps the lock.
+struct RunnerLock<'c> {
+    conn: &'c mut PgConnection,
+    job_id: i64,
+}
+
+impl Deref for RunnerLock<'_> {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        self.conn
+    }
+}
+
+impl DerefMut for RunnerLock<'_> {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.conn
+    }
+}
+
+impl Drop for RunnerLock<'_> {
+    fn drop(&mut self) {
+        match db::unlock_runner(self.conn, self.job_id) {
+            Ok(true) => {}
+            Ok(false) => tracing::error!(job = self.job_id, "an import's runner lock was not held at its end"),
+            Err(e) => tracing::warn!(job = self.job_id, error = %e, "could not release an import's runner lock"),
         }
     }
-    result
+}
+
+// ---- Imports without a runner ----------------------------------------------------------------
+
+/// How long a queued import may wait for its runner to take its lock before a sweep counts it
+/// abandoned. Between [`queue`] and [`run`] there is, over HTTP, a thread to start and two
+/// connections to take from the pool (each waited for at most `store::POOL_WAIT`, 1.5 s, after
+/// which the import fails as `unavailable`), and on the command line nothing: a minute is far
+/// beyond both. A sweep cannot race a runner either way: it fails a job only holding its lock,
+/// and a runner takes the lock first and then starts the job only if it is still queued
+/// ([`db::start`]), so a job is never both run and failed as never started.
+pub const QUEUED_GRACE: Duration = Duration::from_secs(60);
+
+/// Marks failed every import that lost its runner: `running` with its runner lock free, or
+/// `queued` longer than [`QUEUED_GRACE`] with nobody holding it. Returns their ids. Run when the
+/// server starts (after the migrations); reads of a job sweep that job ([`get`]).
+pub fn sweep_interrupted(conn: &mut PgConnection) -> Result<Vec<i64>, Error> {
+    let candidates =
+        db::unfinished_jobs(conn, QUEUED_GRACE.as_secs_f64()).context_db("listing the unfinished imports")?;
+    let mut failed = Vec::new();
+    for job in candidates {
+        if sweep_job(conn, job.id)? {
+            failed.push(job.id);
+        }
+    }
+    Ok(failed)
+}
+
+/// Marks import `id` failed if it lost its runner (see [`sweep_interrupted`]); true when it did.
+/// The runner lock is tried for the sweep's own transaction only: nothing stays held on the
+/// connection, and a runner about to start the job waits for the transaction to end.
+fn sweep_job(conn: &mut PgConnection, id: i64) -> Result<bool, Error> {
+    let swept = conn.transaction(|conn| {
+        if !db::try_lock_runner_for_transaction(conn, id).context_db("looking for an import's runner")? {
+            return Ok(None); // it runs (or is starting)
+        }
+        // Read again under the lock: the runner may have recorded its outcome and let go since.
+        let job = db::unfinished_job_for_update(conn, id, QUEUED_GRACE.as_secs_f64())
+            .context_db("loading an unfinished import")?;
+        let Some(job) = job else { return Ok(None) };
+        let failed = db::fail_interrupted(conn, id, &job.status, &interrupted_document(&job))
+            .context_db("recording an interrupted import")?;
+        Ok::<_, Error>(failed.then_some(job))
+    })?;
+    if let Some(job) = &swept {
+        tracing::warn!(
+            job = id,
+            was = %job.status,
+            registered = job.audit_id.is_some(),
+            "an import had lost its runner: marked failed"
+        );
+    }
+    Ok(swept.is_some())
+}
+
+/// Why an abandoned import failed, as [`error_document`] writes a failure: kind `interrupted`,
+/// and what it left behind. The parcels are registered in one transaction (checks, parcels, the
+/// audit entry, and `db::record_load` in the job's row), in either mode: an import interrupted
+/// before it committed registered nothing; one interrupted after it (writing its report of
+/// the rejected features) registered every parcel it counts.
+fn interrupted_document(job: &db::Unfinished) -> Value {
+    let detail = match (job.status.as_str(), job.audit_id) {
+        ("queued", _) => "the import never started: the server stopped, or lost its database, before running it. \
+                          Nothing of it was registered; it can be sent again."
+            .to_string(),
+        (_, None) => "the import was interrupted: the server running it stopped, or the database did, or the \
+                      connection between them was lost. Nothing of it was registered (its parcels are registered \
+                      in one transaction at its end, which had not committed); it can be run again."
+            .to_string(),
+        (_, Some(audit_id)) => format!(
+            "the import was interrupted after registering {} parcels (audit entry {audit_id}), while it wrote \
+             its report: the server running it stopped, or the database did, or the connection between them \
+             was lost. Those parcels stay registered; the report of the rejected features is lost. Running the \
+             same file again would find them already in the register.",
+            job.features_loaded
+        ),
+    };
+    json!({"kind": "interrupted", "detail": detail, "errors": []})
 }
 
 /// A failure as the job row keeps it: the kind, what happened, and the fields at fault.
@@ -509,6 +666,8 @@ fn import(
         .context_db("writing the audit log")?;
         // The head is locked by this transaction until it commits: its id is this entry's.
         let audit_id = store::audit::recorded_head(conn).context_db("reading the audit head")?.last_id;
+        // Committed with the parcels or not at all: what a sweep reads of an interrupted import.
+        db::record_load(conn, job_id, audit_id, loaded).context_db("recording the load in the import's row")?;
         Ok::<_, Error>((rejected, by_code, runs, Some(audit_id)))
     })?;
     let loaded: i64 = parcel_ids.iter().map(|[a, b]| b - a + 1).sum();
@@ -866,7 +1025,9 @@ pub struct ImportJobView {
     pub progress: ImportProgressView,
     /// Set once the import succeeded.
     pub result: Option<ImportResultView>,
-    /// Why a failed import failed: {kind, detail, errors: [{pointer, message}]}.
+    /// Why a failed import failed: {kind, detail, errors: [{pointer, message}]}; kind
+    /// `interrupted` when the server or the database stopped while it ran (or before it started),
+    /// its detail saying whether it had registered anything.
     #[schema(value_type = Option<Object>)]
     pub error: Option<Value>,
 }
@@ -920,9 +1081,18 @@ fn load_job(conn: &mut PgConnection, actor: &Actor, id: i64) -> Result<(db::JobR
     Ok((row, commune, has_rejected))
 }
 
-/// `GET /imports/{id}`: status, progress and result, for staff of the commune's province.
+/// `GET /imports/{id}`: status, progress and result, for staff of the commune's province. An
+/// unfinished import that lost its runner is marked failed first ([`sweep_interrupted`]).
 pub fn get(conn: &mut PgConnection, actor: &Actor, id: i64) -> Result<ImportJobView, Error> {
-    let (row, commune, has_rejected) = load_job(conn, actor, id)?;
+    let (mut row, mut commune, mut has_rejected) = load_job(conn, actor, id)?;
+    if matches!(row.status.as_str(), "queued" | "running") {
+        match sweep_job(conn, id) {
+            Ok(true) => (row, commune, has_rejected) = load_job(conn, actor, id)?,
+            Ok(false) => {}
+            // The status as it stands is still the answer.
+            Err(e) => tracing::warn!(job = id, error = %e, "could not look for an import's runner"),
+        }
+    }
     Ok(job_view(row, commune, has_rejected))
 }
 

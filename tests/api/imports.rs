@@ -514,9 +514,13 @@ fn staff_import_over_http_as_a_background_job() {
     assert_eq!(job["progress"]["total"], 1_020, "{job}");
     assert!(["queued", "running", "succeeded"].contains(&job["status"].as_str().unwrap()), "{job}");
 
-    // Poll until it is done; the counters only grow on the way.
+    // Poll until it is done; the counters only grow on the way. Reads sweep the job for a lost
+    // runner: a live one is never taken for one. While it runs, its runner holds its lock; the
+    // runner lets go only once the outcome is recorded.
     let started = std::time::Instant::now();
     let mut last_read = 0;
+    let job_id = job["id"].as_i64().unwrap();
+    let mut conn = app.db.conn();
     let done = loop {
         let (status, view) = app.get_json_auth(&officer, &location);
         assert_eq!(status, 200, "{view}");
@@ -525,6 +529,9 @@ fn staff_import_over_http_as_a_background_job() {
         last_read = read;
         if ["succeeded", "failed"].contains(&view["status"].as_str().unwrap()) {
             break view;
+        }
+        if view["status"] == "running" && runner_locks(&mut conn, Some(job_id)) == 0 {
+            assert_ne!(job_status(&mut conn, job_id), "running", "a running import without its runner lock");
         }
         assert!(started.elapsed().as_secs() < 120, "the import did not finish: {view}");
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -542,6 +549,13 @@ fn staff_import_over_http_as_a_background_job() {
     let changes = table_changes(&before, &app.row_counts());
     assert_eq!(changes.get("parcels"), Some(&1_000), "{changes:?}");
     assert_eq!(changes.get("audit_log"), Some(&1), "{changes:?}");
+    // The runner let go of its lock (an instant after recording the outcome): no advisory lock
+    // is left held in the database, on the pooled connection it ran on or any other.
+    let waited = std::time::Instant::now();
+    while advisory_locks(&mut conn) > 0 {
+        assert!(waited.elapsed().as_secs() < 10, "an advisory lock is still held after the import");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 
     // The rejected features, downloaded and read by ogrinfo.
     let rejected_url = done["result"]["rejected_features"].as_str().unwrap();
@@ -590,5 +604,309 @@ fn features_overlapping_each_other_are_both_held_back_and_unknown_codes_refused(
         ("overlaps feature 1 of this file by 100.00 m²".to_string(), vec!["overlaps_delivery".to_string()])
     );
     assert_eq!(rejected[&3].1, ["unknown_land_use"]);
+    assert_chain_intact(&mut conn);
+}
+
+// ---- Imports whose runner is gone ------------------------------------------------------------
+
+/// Advisory locks held in this database, of any kind.
+fn advisory_locks(conn: &mut PgConnection) -> i64 {
+    scalar_on(
+        conn,
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' \
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+}
+
+/// Import runner locks held in this database: job `id`'s, or any.
+fn runner_locks(conn: &mut PgConnection, id: Option<i64>) -> i64 {
+    let job = id.map(|id| format!(" AND objid = {}", store::imports::runner_lock_key(id) as u32)).unwrap_or_default();
+    scalar_on(
+        conn,
+        &format!(
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 \
+               AND classid = {} AND database = (SELECT oid FROM pg_database WHERE datname = current_database()){job}",
+            store::imports::RUNNER_LOCK_CLASS as u32
+        ),
+    )
+}
+
+fn job_status(conn: &mut PgConnection, id: i64) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct S {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+    }
+    diesel::sql_query(format!("SELECT status FROM import_jobs WHERE id = {id}")).get_result::<S>(conn).unwrap().status
+}
+
+/// The job row as the database keeps it: status, phase, error (JSON), features_loaded, and
+/// whether finished_at is set.
+fn job_row(conn: &mut PgConnection, id: i64) -> (String, String, Value, i64, bool) {
+    #[derive(diesel::QueryableByName)]
+    struct R {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        phase: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        error: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        loaded: i64,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        finished: bool,
+    }
+    let r: R = diesel::sql_query(format!(
+        "SELECT status, phase, coalesce(error, 'null')::text AS error, features_loaded AS loaded, \
+                finished_at IS NOT NULL AS finished FROM import_jobs WHERE id = {id}"
+    ))
+    .get_result(conn)
+    .unwrap();
+    (r.status, r.phase, serde_json::from_str(&r.error).unwrap(), r.loaded, r.finished)
+}
+
+/// A job row as `queue` (and `start`, for `running`) leave it, written by SQL as if its runner
+/// had died: `status`, created `age` ago, with `set` (more `column = value, …`) on top.
+fn abandoned_job(conn: &mut PgConnection, status: &str, age: &str, set: &str) -> i64 {
+    let started = if status == "queued" { "NULL" } else { "now() - interval '1 minute'" };
+    let phase = if status == "queued" { "queued" } else { "loading" };
+    let id = scalar_on(
+        conn,
+        &format!(
+            "INSERT INTO import_jobs (commune_id, province_code, user_id, requested_by, source_name, layer, \
+                 source_crs_epsg, field_map, mode, features_total, status, phase, created_at, started_at) \
+             SELECT u.id, u.province_code, NULL, 'officer92', 'giao-nop.gpkg', 'giao_nop', 9209, '{{}}', \
+                 'all_or_nothing', 1020, '{status}', '{phase}', now() - interval '{age}', {started} \
+             FROM admin_units u WHERE u.code = '{COMMUNE}' AND u.valid_to IS NULL RETURNING id AS n"
+        ),
+    );
+    if !set.is_empty() {
+        diesel::sql_query(format!("UPDATE import_jobs SET {set} WHERE id = {id}")).execute(conn).unwrap();
+    }
+    id
+}
+
+/// Takes job `id`'s runner lock on `conn`, as a live runner holds it.
+fn hold_runner_lock(conn: &mut PgConnection, id: i64) {
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_lock({}, {})",
+        store::imports::RUNNER_LOCK_CLASS,
+        store::imports::runner_lock_key(id)
+    ))
+    .execute(conn)
+    .unwrap();
+}
+
+#[test]
+fn an_import_whose_runner_died_is_read_as_failed_saying_what_it_left() {
+    let app = TestApp::spawn();
+    let mut conn = app.db.conn();
+    let officer = app.token("officer92");
+    let parcels_before = parcels_in_commune(&mut conn);
+
+    // Died while checking or loading: counters written by its progress, the load not committed
+    // (`features_loaded` as the progress wrote it before the commit that never came).
+    let dead = abandoned_job(&mut conn, "running", "2 minutes", "features_read = 1020, features_loaded = 1000");
+    let (status, view) = app.get_json_auth(&officer, &format!("/imports/{dead}"));
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["status"], "failed", "{view}");
+    assert_eq!(view["phase"], "done", "{view}");
+    assert_eq!(view["error"]["kind"], "interrupted", "{view}");
+    let detail = view["error"]["detail"].as_str().unwrap();
+    assert!(detail.contains("interrupted") && detail.contains("Nothing of it was registered"), "{detail}");
+    assert!(detail.contains("run again"), "{detail}");
+    assert_eq!(view["error"]["errors"], json!([]), "{view}");
+    assert_eq!(view["progress"]["loaded"], 0, "nothing was registered: {view}");
+    assert!(view["finished_at"].is_string() && view["result"].is_null(), "{view}");
+    let (status, phase, error, loaded, finished) = job_row(&mut conn, dead);
+    assert_eq!((status.as_str(), phase.as_str(), loaded, finished), ("failed", "done", 0, true));
+    assert_eq!(error, view["error"]);
+    // Read again: the same answer, written once.
+    let (_, again) = app.get_json_auth(&officer, &format!("/imports/{dead}"));
+    assert_eq!(again["finished_at"], view["finished_at"]);
+
+    // Died while writing its report, after its load committed (`record_load` set the audit
+    // entry in the same transaction): it says the parcels stay registered.
+    let committed = abandoned_job(&mut conn, "running", "2 minutes", "audit_id = 4242, features_loaded = 1000");
+    let (_, view) = app.get_json_auth(&officer, &format!("/imports/{committed}"));
+    assert_eq!(view["status"], "failed", "{view}");
+    assert_eq!(view["error"]["kind"], "interrupted", "{view}");
+    let detail = view["error"]["detail"].as_str().unwrap();
+    assert!(detail.contains("after registering 1000 parcels (audit entry 4242)"), "{detail}");
+    assert!(detail.contains("Those parcels stay registered"), "{detail}");
+    assert_eq!(view["progress"]["loaded"], 1_000, "{view}");
+
+    // Queued and never started: failed once it has waited past the grace period, not before
+    // (its runner may be about to take it).
+    let never = abandoned_job(&mut conn, "queued", "10 minutes", "");
+    let (_, view) = app.get_json_auth(&officer, &format!("/imports/{never}"));
+    assert_eq!(view["status"], "failed", "{view}");
+    assert!(view["error"]["detail"].as_str().unwrap().contains("never started"), "{view}");
+    let fresh = abandoned_job(&mut conn, "queued", "1 second", "");
+    let (_, view) = app.get_json_auth(&officer, &format!("/imports/{fresh}"));
+    assert_eq!(view["status"], "queued", "{view}");
+    assert_eq!(job_row(&mut conn, fresh).0, "queued");
+
+    // Reading left no lock held, and registered nothing.
+    assert_eq!(advisory_locks(&mut conn), 0);
+    assert_eq!(parcels_in_commune(&mut conn), parcels_before);
+}
+
+#[test]
+fn an_import_whose_runner_holds_its_lock_stays_running_until_the_runner_is_gone() {
+    let app = TestApp::spawn();
+    let mut conn = app.db.conn();
+    let officer = app.token("officer92");
+    let job = abandoned_job(&mut conn, "running", "2 hours", "features_read = 300");
+    // A runner, alive on its own connection (another process's, as far as the server knows).
+    let mut runner = app.db.conn();
+    hold_runner_lock(&mut runner, job);
+    // And one that has taken its lock and is about to start a job queued long ago.
+    let starting = abandoned_job(&mut conn, "queued", "10 minutes", "");
+    hold_runner_lock(&mut runner, starting);
+
+    for _ in 0..3 {
+        let (status, view) = app.get_json_auth(&officer, &format!("/imports/{job}"));
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["status"], "running", "{view}");
+        assert!(view["error"].is_null(), "{view}");
+        let (_, view) = app.get_json_auth(&officer, &format!("/imports/{starting}"));
+        assert_eq!(view["status"], "queued", "{view}");
+    }
+    assert_eq!(job_row(&mut conn, job).0, "running");
+    assert_eq!(job_row(&mut conn, starting).0, "queued");
+    // Only the runner's two locks are held: the reads left none.
+    assert_eq!(advisory_locks(&mut conn), 2);
+
+    // The runner's connection closes (its process died): PostgreSQL lets go of its locks.
+    drop(runner);
+    let waited = std::time::Instant::now();
+    while runner_locks(&mut conn, None) > 0 {
+        assert!(waited.elapsed().as_secs() < 10, "the closed connection's locks are still held");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (_, view) = app.get_json_auth(&officer, &format!("/imports/{job}"));
+    assert_eq!(view["status"], "failed", "{view}");
+    assert_eq!(view["error"]["kind"], "interrupted", "{view}");
+    assert!(view["error"]["detail"].as_str().unwrap().contains("Nothing of it was registered"), "{view}");
+    let (_, view) = app.get_json_auth(&officer, &format!("/imports/{starting}"));
+    assert_eq!(view["status"], "failed", "{view}");
+    assert!(view["error"]["detail"].as_str().unwrap().contains("never started"), "{view}");
+    let (status, _, error, _, finished) = job_row(&mut conn, job);
+    assert_eq!((status.as_str(), finished), ("failed", true));
+    assert_eq!(error["kind"], "interrupted");
+    assert_eq!(advisory_locks(&mut conn), 0);
+}
+
+#[test]
+fn the_sweep_at_server_start_fails_every_import_without_a_runner_and_only_those() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    // The runner lock's key space is its own: the only other two-key advisory lock of the code
+    // base, the parcel placement lock, has another first key.
+    assert_ne!(
+        scalar_on(&mut conn, "SELECT hashtext('diachinh: parcel placement in a commune')::bigint AS n"),
+        store::imports::RUNNER_LOCK_CLASS as i64
+    );
+    let dead = abandoned_job(&mut conn, "running", "1 day", "");
+    let alive = abandoned_job(&mut conn, "running", "1 hour", "");
+    let never = abandoned_job(&mut conn, "queued", "1 hour", "");
+    let fresh = abandoned_job(&mut conn, "queued", "5 seconds", "");
+    let done = abandoned_job(
+        &mut conn,
+        "running",
+        "1 hour",
+        "status = 'succeeded', phase = 'done', finished_at = now(), features_loaded = 1000, audit_id = 7",
+    );
+    let mut runner = db.conn();
+    hold_runner_lock(&mut runner, alive);
+
+    // As the server sweeps when it starts (as its own login).
+    let mut service = <PgConnection as diesel::Connection>::establish(&db.service_url).unwrap();
+    let swept = diachinh::service::imports::sweep_interrupted(&mut service).unwrap();
+    assert_eq!(swept, vec![dead, never]);
+    assert_eq!(job_status(&mut conn, dead), "failed");
+    assert_eq!(job_status(&mut conn, alive), "running");
+    assert_eq!(job_status(&mut conn, never), "failed");
+    assert_eq!(job_status(&mut conn, fresh), "queued");
+    assert_eq!(job_row(&mut conn, done), ("succeeded".into(), "done".into(), Value::Null, 1_000, true));
+    // Nothing stays held by the sweeping session; a second sweep finds nothing more.
+    assert_eq!(advisory_locks(&mut conn), 1, "only the live runner's");
+    assert!(diachinh::service::imports::sweep_interrupted(&mut service).unwrap().is_empty());
+    drop(runner);
+    let waited = std::time::Instant::now();
+    while runner_locks(&mut conn, None) > 0 {
+        assert!(waited.elapsed().as_secs() < 10, "the closed connection's lock is still held");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(diachinh::service::imports::sweep_interrupted(&mut service).unwrap(), vec![alive]);
+}
+
+#[test]
+fn a_killed_command_line_import_is_failed_as_interrupted_and_says_exactly_what_it_registered() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    prepare_commune(&mut conn);
+    let dir = TempDir::new();
+    let (features, _) = delivery(5_000);
+    let gpkg = write_delivery(&dir.0, &features, "GPKG", "giao-nop.gpkg");
+    let parcels_before = parcels_in_commune(&mut conn);
+
+    let mut cli = Command::new(env!("CARGO_BIN_EXE_diachinh"))
+        .arg("import")
+        .args([gpkg.to_str().unwrap(), "--commune", COMMUNE])
+        .current_dir(&dir.0)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed (as by a power cut: no chance to say anything) once it runs.
+    let waited = std::time::Instant::now();
+    let job = loop {
+        let running =
+            scalar_on(&mut conn, "SELECT coalesce(max(id), 0) AS n FROM import_jobs WHERE status = 'running'");
+        if running > 0 {
+            break running;
+        }
+        assert!(cli.try_wait().unwrap().is_none(), "the import ended before it could be interrupted");
+        assert!(waited.elapsed().as_secs() < 60, "the import did not start");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    cli.kill().unwrap();
+    cli.wait().unwrap();
+
+    // Its session ends with it (at once: the kernel closes its socket); the sweep then finds it.
+    let mut service = <PgConnection as diesel::Connection>::establish(&db.service_url).unwrap();
+    let waited = std::time::Instant::now();
+    loop {
+        let swept = diachinh::service::imports::sweep_interrupted(&mut service).unwrap();
+        if !swept.is_empty() {
+            assert_eq!(swept, vec![job]);
+            break;
+        }
+        assert!(waited.elapsed().as_secs() < 30, "the killed import was never found: {:?}", job_row(&mut conn, job));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (status, phase, error, loaded, finished) = job_row(&mut conn, job);
+    assert_eq!((status.as_str(), phase.as_str(), finished), ("failed", "done", true));
+    assert_eq!(error["kind"], "interrupted", "{error}");
+    let detail = error["detail"].as_str().unwrap();
+    // Exactly what is true: killed before its one transaction committed, nothing registered;
+    // after it (while writing its report), its parcels and its audit entry are there.
+    let audit_entries = scalar_on(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM audit_log WHERE action = 'parcel.import' AND entity_id = '{job}'"),
+    );
+    if detail.contains("Nothing of it was registered") {
+        assert_eq!((loaded, audit_entries), (0, 0), "{detail}");
+        assert_eq!(parcels_in_commune(&mut conn), parcels_before);
+    } else {
+        assert!(detail.contains("after registering 5000 parcels"), "{detail}");
+        assert_eq!((loaded, audit_entries), (5_000, 1), "{detail}");
+        assert_eq!(parcels_in_commune(&mut conn), parcels_before + 5_000);
+    }
+    assert_eq!(advisory_locks(&mut conn), 0);
     assert_chain_intact(&mut conn);
 }
