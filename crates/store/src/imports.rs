@@ -651,23 +651,9 @@ pub fn unfinished_job_for_update(
 }
 
 /// Marks job `id` failed with `error` if it is still `from` (queued or running); true when it
-/// was. Only while holding its runner lock ([`try_lock_runner_for_transaction`]). Parcels the
-/// job had not registered are not counted as loaded.
+/// was. Only while holding its runner lock ([`try_lock_runner_for_transaction`]).
 pub fn fail_interrupted(conn: &mut PgConnection, id: i64, from: &str, error: &Value) -> QueryResult<bool> {
-    let n = diesel::update(import_jobs::table.find(id).filter(import_jobs::status.eq(from)))
-        .set((
-            import_jobs::status.eq("failed"),
-            import_jobs::phase.eq("done"),
-            import_jobs::error.eq(error),
-            import_jobs::features_loaded.eq(diesel::dsl::case_when(
-                import_jobs::audit_id.is_null(),
-                0i64.into_sql::<BigInt>(),
-            )
-            .otherwise(import_jobs::features_loaded)),
-            import_jobs::finished_at.eq(statement_timestamp().nullable()),
-        ))
-        .execute(conn)?;
-    Ok(n == 1)
+    Ok(mark_failed(conn, id, &[from], error)? == 1)
 }
 
 /// Marks the import running if it is queued; false when it is not (it ran already, or a sweep
@@ -733,10 +719,16 @@ pub fn finish(conn: &mut PgConnection, id: i64, f: &Finished) -> QueryResult<()>
     Ok(())
 }
 
-/// Records why an import failed (a problem document). Parcels it had not registered (no
-/// [`record_load`] committed) are not counted as loaded.
+/// Records why an import failed (a problem document), unless it has finished already.
 pub fn fail(conn: &mut PgConnection, id: i64, error: &Value) -> QueryResult<()> {
-    diesel::update(import_jobs::table.find(id))
+    mark_failed(conn, id, &["queued", "running"], error)?;
+    Ok(())
+}
+
+/// Marks job `id` failed with `error` if its status is one of `from`; how many rows changed.
+/// Parcels it had not registered (no [`record_load`] committed) are not counted as loaded.
+fn mark_failed(conn: &mut PgConnection, id: i64, from: &[&str], error: &Value) -> QueryResult<usize> {
+    diesel::update(import_jobs::table.find(id).filter(import_jobs::status.eq_any(from)))
         .set((
             import_jobs::status.eq("failed"),
             import_jobs::phase.eq("done"),
@@ -748,8 +740,7 @@ pub fn fail(conn: &mut PgConnection, id: i64, error: &Value) -> QueryResult<()> 
             .otherwise(import_jobs::features_loaded)),
             import_jobs::finished_at.eq(statement_timestamp().nullable()),
         ))
-        .execute(conn)?;
-    Ok(())
+        .execute(conn)
 }
 
 #[cfg(test)]
