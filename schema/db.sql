@@ -491,6 +491,7 @@ $_$;
 
 CREATE FUNCTION public.parcel_tile(integer, integer, integer, text[]) RETURNS TABLE(stamp_n bigint, stamp_changed timestamp with time zone, mvt bytea)
     LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 BEGIN
   SELECT s.n, s.changed INTO stamp_n, stamp_changed FROM (
@@ -531,7 +532,7 @@ BEGIN
                                 WHERE v.province_code = e.province_code AND v.geom && bounds.env4326 AND v.valid_to IS NULL
                                OFFSET 0) v
             JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
-            JOIN admin_units c ON c.id = v.commune_id
+           CROSS JOIN LATERAL (SELECT c.code FROM admin_units c WHERE c.id = v.commune_id OFFSET 0) c
       )
       SELECT ST_AsMVT(features, 'parcels', 4096, 'geom', 'fid') AS tile FROM features WHERE geom IS NOT NULL
     ) AS t;
@@ -548,6 +549,7 @@ $_$;
 CREATE FUNCTION public.parcels_page(double precision, double precision, double precision, double precision, bigint, bigint, bigint) RETURNS TABLE(feature text, matched bigint)
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET max_parallel_workers_per_gather TO '0'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 DECLARE
   returned bigint;
@@ -594,8 +596,8 @@ BEGIN
                               AND ST_Intersects(v.geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) AND v.parcel_id > $5
                            OFFSET 0) v
         JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
-        JOIN admin_units c ON c.id = v.commune_id
-        JOIN admin_units rc ON rc.id = v.registered_commune_id
+       CROSS JOIN LATERAL (SELECT c.code, c.name FROM admin_units c WHERE c.id = v.commune_id OFFSET 0) c
+       CROSS JOIN LATERAL (SELECT rc.code FROM admin_units rc WHERE rc.id = v.registered_commune_id OFFSET 0) rc
        WHERE e.west <= $3 AND e.east >= $1 AND e.south <= $4 AND e.north >= $2 AND p.id > $5
        ORDER BY v.parcel_id
        LIMIT $6

@@ -26,6 +26,6 @@ WITH bounds AS (
                           WHERE v.province_code = e.province_code AND v.geom && bounds.env4326 AND v.valid_to IS NULL
                          OFFSET 0) v
       JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
-      JOIN admin_units c ON c.id = v.commune_id
+     CROSS JOIN LATERAL (SELECT c.code FROM admin_units c WHERE c.id = v.commune_id OFFSET 0) c
 )
 SELECT ST_AsMVT(features, 'parcels', 4096, 'geom', 'fid') AS tile FROM features WHERE geom IS NOT NULL
