@@ -391,13 +391,22 @@ pub(crate) fn write_prepared_input(
 ) -> Result<PgbenchInput> {
     let text = format!("{}{}", draw_params(endpoint.param_columns(), rows), endpoint.pgbench_statements(""));
     let script = work.write(&format!("{stem}.prepared.sql"), &text)?;
-    Ok(PgbenchInput { mode: PgMode::Prepared, scripts: vec![script], variables: endpoint.pgbench_constants() })
+    Ok(PgbenchInput {
+        mode: PgMode::Prepared,
+        scripts: vec![script],
+        variables: endpoint.pgbench_constants(),
+        options: String::new(),
+    })
 }
 
 /// One script per request for the first PGBENCH_SCRIPTS samples, parameters as `-D`.
 fn write_unprepared_input(work: &WorkDir, stem: &str, endpoint: Endpoint, samples: &[Sample]) -> Result<PgbenchInput> {
-    let mut input =
-        PgbenchInput { mode: PgMode::Unprepared, scripts: Vec::new(), variables: endpoint.pgbench_constants() };
+    let mut input = PgbenchInput {
+        mode: PgMode::Unprepared,
+        scripts: Vec::new(),
+        variables: endpoint.pgbench_constants(),
+        options: String::new(),
+    };
     for (k, sample) in samples.iter().take(PGBENCH_SCRIPTS).enumerate() {
         let suffix = format!("_{k}");
         input.scripts.push(work.write(&format!("{stem}.unprepared.{k}.sql"), &endpoint.pgbench_statements(&suffix))?);

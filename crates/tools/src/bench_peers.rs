@@ -40,7 +40,7 @@ use crate::harness::db::{exec, url_with_database};
 use crate::harness::http::Client;
 use crate::harness::machine::{load_average, wait_for_quiet_machine, Facts};
 use crate::harness::peers::{free_port, DbParts, PeerInstall, PeerServer};
-use crate::harness::pgbench::{PgMode, Pgbench, PgbenchInput};
+use crate::harness::pgbench::{self, PgMode, Pgbench, PgbenchInput};
 use crate::harness::process::{find_on_path, run_bounded, WorkDir};
 use crate::harness::report;
 use crate::harness::server::BenchServer;
@@ -779,8 +779,11 @@ fn measure(
         .replace("$1", ":z")
         .replace("$2", ":x")
         .replace("$3", ":y");
-    let tile_pgbench_input =
-        PgbenchInput::script(PgMode::Prepared, work.write("tile.sql", &format!("{draw}{tile_sql};\n"))?);
+    // Planned as `parcel_tile()` plans it.
+    let tile_pgbench_input = PgbenchInput {
+        options: pgbench::GENERIC_PLAN.into(),
+        ..PgbenchInput::script(PgMode::Prepared, work.write("tile.sql", &format!("{draw}{tile_sql};\n"))?)
+    };
 
     for (server, lua) in bbox_scripts.iter().chain(&tile_scripts) {
         eprintln!("{WHO}: warming up {} for {WARM_UP_SECONDS} s", server.label());

@@ -32,7 +32,7 @@ use crate::harness::dataset::{self, count_current_parcels, DatasetSpec, LoadInfo
 use crate::harness::db::{exec, with_fixed_seed};
 use crate::harness::machine::{load_average, Facts};
 use crate::harness::options::LoadTestOptions;
-use crate::harness::pgbench::{PgMode, Pgbench, PgbenchInput};
+use crate::harness::pgbench::{PgMode, Pgbench, PgbenchInput, GENERIC_PLAN};
 use crate::harness::process::WorkDir;
 use crate::harness::report;
 use crate::harness::server::BenchServer;
@@ -178,7 +178,8 @@ fn measure(
     // No If-None-Match: no stamp known, `$4` an empty array.
     let call = params(store::tiles::call_sql(Layer::Parcels)).replace("$4", "'{}'");
     let as_served = work.write("as-served.sql", &format!("{draw}{};\n", call.trim()))?;
-    let tile_sql = PgbenchInput::script(PgMode::Prepared, tile_sql);
+    // Planned as `parcel_tile()` plans it.
+    let tile_sql = PgbenchInput { options: GENERIC_PLAN.into(), ..PgbenchInput::script(PgMode::Prepared, tile_sql) };
     let as_served = PgbenchInput::script(PgMode::Prepared, as_served);
 
     BenchServer::serve_while(WHO, url, opts.connections, settings.clone(), |addr| {
