@@ -294,6 +294,7 @@ fn read_functions_run_the_store_statements() {
         ("parcel_tile", store::tiles::sql(Layer::Parcels)),
         ("planning_zone_tile", store::tiles::stamp_sql(Layer::PlanningZones)),
         ("planning_zone_tile", store::tiles::sql(Layer::PlanningZones)),
+        ("check_neighbours", store::checks::statements::NEIGHBOURS),
     ] {
         let body = normalised(&function_body(&mut conn, function));
         assert!(body.contains(&normalised(statement)), "{function} does not run:\n{statement}\nits body:\n{body}");

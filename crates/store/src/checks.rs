@@ -24,8 +24,11 @@ pub struct Shape {
 
 /// The statements of the certificate check, public so that benchmarks run exactly these.
 pub mod statements {
-    /// Current parcels within `$3` metres of the GeoJSON `$1`, except parcel `$2`.
+    /// Current parcels within `$3` metres of the GeoJSON `$1`, except parcel `$2`: the body of
+    /// the function `check_neighbours` (migration 000024), which runs it in its generic plan.
     pub const NEIGHBOURS: &str = include_str!("sql/check_neighbours.sql");
+    /// The call of that function, as the check sends it.
+    pub const NEIGHBOURS_CALL: &str = include_str!("sql/check_neighbours_call.sql");
     /// Zones of approved plans that the GeoJSON `$1` intersects.
     pub const APPROVED_ZONES: &str = include_str!("sql/check_approved_zones.sql");
     /// Communes in force other than unit `$2` whose boundary shares area with the GeoJSON `$1`.
@@ -41,7 +44,7 @@ pub fn neighbours(
     except_parcel: Option<i64>,
     distance_m: f64,
 ) -> QueryResult<Vec<Shape>> {
-    diesel::sql_query(statements::NEIGHBOURS)
+    diesel::sql_query(statements::NEIGHBOURS_CALL)
         .bind::<Text, _>(geojson)
         .bind::<BigInt, _>(except_parcel.unwrap_or(0))
         .bind::<Double, _>(distance_m)

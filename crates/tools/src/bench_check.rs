@@ -109,7 +109,7 @@ const BUSY_LOAD: f64 = 4.0;
 // ---------------------------------------------------------------------------------------
 // The SQL the check runs, for pgbench: the store's own statements.
 
-use store::checks::statements::{APPROVED_ZONES as ZONES_SQL, NEIGHBOURS as NEIGHBOURS_SQL};
+use store::checks::statements::{APPROVED_ZONES as ZONES_SQL, NEIGHBOURS_CALL as NEIGHBOURS_SQL};
 use store::parcels::statements::{BY_ID_FILTER, PARCEL_SELECT};
 
 /// The pgbench script: draw a request of the list, run the three statements with its

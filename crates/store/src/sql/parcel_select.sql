@@ -6,9 +6,9 @@ SELECT v.parcel_id, v.id AS version_id, p.national_id, p.province_code,
        (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
                                                    'use_until', lu.use_until)
                                  ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')::text
-          FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id) AS land_uses,
+          FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code) AS land_uses,
        ST_AsGeoJSON(v.geom, 8) AS geometry
   FROM parcel_versions v
-  JOIN parcels p ON p.id = v.parcel_id
+  JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
   JOIN admin_units c ON c.id = v.commune_id
   JOIN admin_units rc ON rc.id = v.registered_commune_id

@@ -1,0 +1,1 @@
+DROP FUNCTION check_neighbours(text, bigint, float8);
