@@ -336,8 +336,8 @@ fn box_triggers_not_always(conn: &mut PgConnection) -> i64 {
     )
 }
 
-/// Moves current parcel `national_id` by (`dx`, `dy`) degrees with `statement_prefix` (which
-/// names the table to update) and returns the bbox of its new place.
+/// Moves current parcel `national_id` by (`dx`, `dy`) degrees with an UPDATE of `table` (the
+/// root or a partition) after `setup` (session settings), and returns the bbox of its new place.
 fn move_parcel(conn: &mut PgConnection, table: &str, national_id: &str, dx: f64, dy: f64, setup: &str) -> String {
     conn.batch_execute(&format!(
         "{setup} UPDATE {table} v SET geom = ST_Translate(v.geom, {dx}, {dy})
