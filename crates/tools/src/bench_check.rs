@@ -1049,9 +1049,9 @@ mod tests {
         let script = pgbench_script(300);
         assert!(!script.contains('$'), "{script}");
         assert!(script.starts_with("\\set i random(1, 300)\n\\set distance 5.0\n"));
-        assert!(script.contains("ST_GeomFromGeoJSON((:geojson)::text)"));
-        assert!(script.contains("v.parcel_id <> (:parcel_id)::int8"));
-        assert!(script.contains("ST_Expand(c.g, (:distance)::float8 / 100000.0)"));
+        // The neighbours as the check sends them: the call of `check_neighbours` (migration 000024).
+        assert!(script.contains("FROM check_neighbours((:geojson)::text, (:parcel_id)::int8, (:distance)::float8)"));
+        assert!(script.contains("ST_GeomFromGeoJSON((:geojson)::text)"), "the zones statement");
         assert!(script.contains("p.national_id = (:national_id)::text AND v.valid_to IS NULL;"));
         assert_eq!(script.matches(";\n").count(), 3);
     }
