@@ -605,7 +605,8 @@ pub fn try_lock_runner_for_transaction(conn: &mut PgConnection, id: i64) -> Quer
 }
 
 /// An import not finished that may have lost its runner.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = import_jobs)]
 pub struct Unfinished {
     pub id: i64,
     /// queued or running.
@@ -629,7 +630,7 @@ fn sweepable(grace_s: f64) -> Box<dyn BoxableExpression<import_jobs::table, dies
 pub fn unfinished_jobs(conn: &mut PgConnection, queued_grace_s: f64) -> QueryResult<Vec<Unfinished>> {
     import_jobs::table
         .filter(sweepable(queued_grace_s))
-        .select((import_jobs::id, import_jobs::status, import_jobs::audit_id, import_jobs::features_loaded))
+        .select(Unfinished::as_select())
         .order(import_jobs::id)
         .load(conn)
 }
@@ -644,7 +645,7 @@ pub fn unfinished_job_for_update(
     import_jobs::table
         .find(id)
         .filter(sweepable(queued_grace_s))
-        .select((import_jobs::id, import_jobs::status, import_jobs::audit_id, import_jobs::features_loaded))
+        .select(Unfinished::as_select())
         .for_update()
         .first(conn)
         .optional()
