@@ -64,6 +64,10 @@ impl SegmentIndex {
 
     /// The segment nearest to `p` (by squared distance), if there is any segment.
     pub fn nearest(&self, p: Coord<f64>) -> Option<&Segment> {
+        if let Some(few) = &self.few {
+            let d = |s: &&Segment| s.distance_2(&[p.x, p.y]);
+            return few.iter().min_by(|a, b| d(a).total_cmp(&d(b)));
+        }
         self.tree.nearest_neighbor(&[p.x, p.y]).map(|s| &**s)
     }
 
