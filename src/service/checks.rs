@@ -13,6 +13,7 @@ use super::{Actor, DbContext, Error, Settings};
 use domain::checks::{self, AreaToleranceTable, CheckInput, LegalFacts, MinSplitAreaTable, Outcome, Tolerances};
 use domain::crs::projection::{plane_to_wgs84, to_plane_raw, wgs84_text_to_plane};
 use domain::crs::{nearest_zone, Crs};
+use store::parcels::ParcelRow;
 use store::{admin_units, audit, checks as db, dossiers as dossier_db, parcels as parcel_db};
 
 /// The body of `POST /certificate-checks` and `POST /dossiers/{id}/checks`.
@@ -127,13 +128,24 @@ pub struct CheckReport {
     pub checked_at: Option<DateTime<Utc>>,
 }
 
-/// Runs the check. `parcel_hint` is the dossier's parcel when the request names none;
-/// `dossier` is the dossier's (procedure code, id), which decides what blocks (R7.2).
+/// The registered parcel a check is about, by national id: a named parcel that is not current
+/// is the request's error.
+fn registered_parcel(conn: &mut PgConnection, national_id: Option<&str>) -> Result<Option<ParcelRow>, Error> {
+    let Some(id) = national_id else { return Ok(None) };
+    parcel_db::current_by_national_id(conn, id)
+        .context_db("loading the registered parcel")?
+        .map(Some)
+        .ok_or_else(|| Error::invalid("/parcel", format!("no current parcel has national id '{id}'")))
+}
+
+/// Runs the check about `registered` (the parcel the request or its dossier names, loaded once
+/// by the caller, which authorises on it); `dossier` is the dossier's (procedure code, id),
+/// which decides what blocks (R7.2).
 fn check(
     conn: &mut PgConnection,
     settings: &Settings,
     req: &CheckRequest,
-    parcel_hint: Option<&str>,
+    registered: Option<ParcelRow>,
     dossier: Option<(&str, i64)>,
 ) -> Result<(CheckReport, Outcome, Option<i64>), Error> {
     let source = match &req.crs {
@@ -142,15 +154,6 @@ fn check(
     };
     let map_scale = req.map_scale.unwrap_or(1000);
     let raw = parse_geometry(&req.geometry, "/geometry")?;
-    let parcel_id_text = req.parcel.as_deref().or(parcel_hint);
-    let registered = match parcel_id_text {
-        Some(id) => Some(
-            parcel_db::current_by_national_id(conn, id)
-                .context_db("loading the registered parcel")?
-                .ok_or_else(|| Error::invalid("/parcel", format!("no current parcel has national id '{id}'")))?,
-        ),
-        None => None,
-    };
     let commune_code = req
         .commune
         .clone()
@@ -359,12 +362,11 @@ pub fn check_request(
     req: &CheckRequest,
 ) -> Result<CheckReport, Error> {
     authorize_role(actor, Action::CheckRun)?;
-    if let Some(id) = &req.parcel {
-        if let Some(parcel) = parcel_db::current_by_national_id(conn, id).context_db("loading the registered parcel")? {
-            authorize(actor, Action::CheckRun, &parcel.province_code)?;
-        }
+    let registered = registered_parcel(conn, req.parcel.as_deref())?;
+    if let Some(parcel) = &registered {
+        authorize(actor, Action::CheckRun, &parcel.province_code)?;
     }
-    check(conn, settings, req, None, None).map(|(view, ..)| view)
+    check(conn, settings, req, registered, None).map(|(view, ..)| view)
 }
 
 fn outcome_text(o: Outcome) -> &'static str {
@@ -413,8 +415,8 @@ pub fn check_dossier(
         if let Some(l) = subject {
             authorize(actor, Action::CheckRun, &l.province_code)?;
         }
-        let hint = subject.map(|l| l.national_id.clone());
-        let (mut view, outcome, parcel_id) = check(conn, settings, req, hint.as_deref(), Some((&d.procedure_code, d.id)))?;
+        let registered = registered_parcel(conn, subject.map(|l| l.national_id.as_str()))?;
+        let (mut view, outcome, parcel_id) = check(conn, settings, req, registered, Some((&d.procedure_code, d.id)))?;
         let stored = serde_json::to_value(&view).map_err(|e| anyhow::anyhow!("serialising the report: {e}"))?;
         let id = db::insert_check(conn, Some(dossier_id), parcel_id, outcome_text(outcome), &stored, now)
             .context_db("storing the report")?;
