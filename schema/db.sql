@@ -103,8 +103,8 @@ CREATE FUNCTION public.check_neighbours(text, bigint, double precision) RETURNS 
 #variable_conflict use_column
 BEGIN
   RETURN QUERY
-    WITH c AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g),
-         near AS (SELECT c.g, ST_Expand(c.g, $3 / 100000.0) AS box FROM c)
+    WITH c AS MATERIALIZED (SELECT ST_SetSRID(ST_GeomFromGeoJSON($1), 4326) AS g),
+         near AS MATERIALIZED (SELECT c.g::geography AS gg, ST_Expand(c.g, $3 / 100000.0) AS box FROM c)
     SELECT p.national_id AS id, '' AS code, ST_AsGeoJSON(v.geom, 9) AS geometry
       FROM near
       JOIN province_extents e
@@ -112,7 +112,7 @@ BEGIN
        AND e.south <= ST_YMax(near.box) AND e.north >= ST_YMin(near.box)
      CROSS JOIN LATERAL (SELECT v.parcel_id, v.province_code, v.geom FROM parcel_versions v
                           WHERE v.province_code = e.province_code AND v.valid_to IS NULL AND v.parcel_id <> $2
-                            AND v.geom && near.box AND ST_DWithin(v.geom::geography, near.g::geography, $3)
+                            AND v.geom && near.box AND ST_DWithin(v.geom::geography, near.gg, $3)
                          OFFSET 0) v
       JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
      ORDER BY p.national_id
@@ -463,6 +463,36 @@ CREATE FUNCTION public.federation_unclassified() RETURNS SETOF text
        AND c.relname NOT IN (SELECT table_name FROM federation_tables)
      ORDER BY 1
 $$;
+
+
+--
+-- Name: parcel_current(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.parcel_current(text) RETURNS TABLE(parcel_id bigint, version_id bigint, national_id text, province_code text, commune_id integer, commune_code text, commune_name text, registered_commune_id integer, registered_commune_code text, sheet_no integer, parcel_no integer, legal_area_m2 double precision, address text, version integer, valid_from timestamp with time zone, valid_to timestamp with time zone, change_reason text, is_synthetic boolean, source_crs_epsg integer, land_uses text, geometry text)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $_$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+    SELECT v.parcel_id, v.id AS version_id, p.national_id, p.province_code,
+           v.commune_id, c.code AS commune_code, c.name AS commune_name,
+           v.registered_commune_id, rc.code AS registered_commune_code,
+           v.sheet_no, v.parcel_no, v.legal_area_m2::float8 AS legal_area_m2, v.address,
+           v.version, v.valid_from, v.valid_to, v.change_reason, v.is_synthetic, v.source_crs_epsg,
+           (SELECT coalesce(json_agg(json_build_object('code', lu.land_use_code, 'area_m2', lu.area_m2,
+                                                       'use_until', lu.use_until)
+                                     ORDER BY lu.area_m2 DESC, lu.land_use_code), '[]')::text
+              FROM parcel_land_uses lu WHERE lu.parcel_version_id = v.id AND lu.province_code = v.province_code) AS land_uses,
+           ST_AsGeoJSON(v.geom, 8) AS geometry
+      FROM parcel_versions v
+      JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
+      JOIN admin_units c ON c.id = v.commune_id
+      JOIN admin_units rc ON rc.id = v.registered_commune_id
+     WHERE p.national_id = $1 AND v.valid_to IS NULL;
+END
+$_$;
 
 
 --

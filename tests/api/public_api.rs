@@ -295,6 +295,7 @@ fn read_functions_run_the_store_statements() {
         ("planning_zone_tile", store::tiles::stamp_sql(Layer::PlanningZones)),
         ("planning_zone_tile", store::tiles::sql(Layer::PlanningZones)),
         ("check_neighbours", store::checks::statements::NEIGHBOURS),
+        ("parcel_current", s::CURRENT_BODY),
     ] {
         let body = normalised(&function_body(&mut conn, function));
         assert!(body.contains(&normalised(statement)), "{function} does not run:\n{statement}\nits body:\n{body}");
@@ -304,6 +305,11 @@ fn read_functions_run_the_store_statements() {
 /// The plan a session keeps for `statement` once it is prepared (a function body's plan is
 /// cached the same way): `force_generic_plan`, as after the first few calls.
 fn generic_plan(conn: &mut diesel::PgConnection, statement: &str, types: &str, args: &str) -> String {
+    explain_generic(conn, "", statement, types, args)
+}
+
+/// `EXPLAIN (options)` of the generic plan, as [`generic_plan`].
+fn explain_generic(conn: &mut diesel::PgConnection, options: &str, statement: &str, types: &str, args: &str) -> String {
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
     struct Line {
@@ -312,7 +318,8 @@ fn generic_plan(conn: &mut diesel::PgConnection, statement: &str, types: &str, a
     }
     diesel::sql_query("SET plan_cache_mode = force_generic_plan").execute(conn).unwrap();
     diesel::sql_query(format!("PREPARE explained ({types}) AS {statement}")).execute(conn).unwrap();
-    let lines: Vec<Line> = diesel::sql_query(format!("EXPLAIN EXECUTE explained ({args})")).load(conn).unwrap();
+    let explain = if options.is_empty() { "EXPLAIN".to_string() } else { format!("EXPLAIN ({options})") };
+    let lines: Vec<Line> = diesel::sql_query(format!("{explain} EXECUTE explained ({args})")).load(conn).unwrap();
     diesel::sql_query("DEALLOCATE explained").execute(conn).unwrap();
     lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
 }
@@ -347,6 +354,19 @@ fn public_reads_use_the_indexes_on_current_versions() {
     );
     assert!(plan.contains("parcels_national_id_key"), "{plan}");
     assert!(crate::common::uses_partition_index(&plan, "one_current"), "{plan}");
+    // The registered parcel (parcel_current): the parcel by national id first, then only its
+    // province's partitions of versions and land uses are read (pruned at run time; the rest
+    // are never executed).
+    let id_arg = id.to_string().replace('"', "'");
+    let plan = generic_plan(&mut conn, s::CURRENT_BODY, "text", &id_arg);
+    assert!(plan.contains("parcels_national_id_key"), "{plan}");
+    assert!(crate::common::uses_partition_index(&plan, "one_current"), "{plan}");
+    let run =
+        explain_generic(&mut conn, "ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF", s::CURRENT_BODY, "text", &id_arg);
+    for partitions in [" on parcel_versions_p", " on parcel_land_uses_p"] {
+        let read = run.lines().filter(|l| l.contains(partitions) && !l.contains("never executed")).count();
+        assert_eq!(read, 1, "{partitions}:\n{run}");
+    }
     let plan = generic_plan(
         &mut conn,
         s::PAGE_CURRENT_BBOX,

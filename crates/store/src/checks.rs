@@ -25,7 +25,8 @@ pub struct Shape {
 /// The statements of the certificate check, public so that benchmarks run exactly these.
 pub mod statements {
     /// Current parcels within `$3` metres of the GeoJSON `$1`, except parcel `$2`: the body of
-    /// the function `check_neighbours` (migration 000024), which runs it in its generic plan.
+    /// the function `check_neighbours` (migrations 000024, 000025), which runs it in its
+    /// generic plan.
     pub const NEIGHBOURS: &str = include_str!("sql/check_neighbours.sql");
     /// The call of that function, as the check sends it.
     pub const NEIGHBOURS_CALL: &str = include_str!("sql/check_neighbours_call.sql");

@@ -93,6 +93,13 @@ pub mod statements {
     pub const PARCEL_SELECT: &str = include_str!("sql/parcel_select.sql");
     /// The current version of one parcel by national id (`$1`).
     pub const BY_ID_FILTER: &str = include_str!("sql/parcel_by_id_filter.sql");
+    /// [`current_by_national_id`](super::current_by_national_id) as the server sends it: `$1`
+    /// national id.
+    pub const CURRENT_CALL: &str = include_str!("sql/parcel_current_call.sql");
+    /// `PARCEL_SELECT BY_ID_FILTER`: the body of `parcel_current` (migration 000025), which
+    /// keeps its plan pruned at run time to the parcel's province.
+    pub const CURRENT_BODY: &str =
+        concat!(include_str!("sql/parcel_select.sql"), " ", include_str!("sql/parcel_by_id_filter.sql"));
     /// `GET /parcels/{id}` and `/collections/parcels/items/{id}` as the server sends it:
     /// `$1` national id, `$2` the mortgage kind, `$3` the kinds that restrict (text[]).
     pub const PUBLIC_CALL: &str = include_str!("sql/parcel_public_call.sql");
@@ -114,9 +121,6 @@ pub mod statements {
     pub const COUNT_HEAD: &str = include_str!("sql/parcel_count_head.sql");
 }
 
-/// `PARCEL_SELECT BY_ID_FILTER`, as the benchmarks join them.
-const CURRENT_BY_NATIONAL_ID: &str =
-    concat!(include_str!("sql/parcel_select.sql"), " ", include_str!("sql/parcel_by_id_filter.sql"));
 /// `PARCEL_SELECT PAGE_FILTER PAGE_TAIL`, as the benchmarks join them.
 const PAGE: &str = concat!(
     include_str!("sql/parcel_select.sql"),
@@ -178,9 +182,10 @@ pub fn page(conn: &mut PgConnection, q: &PageQuery) -> QueryResult<(Vec<ParcelRo
     Ok((rows, count.n))
 }
 
-/// The current version of a parcel by national id.
+/// The current version of a parcel by national id, through `parcel_current` (migration
+/// 000025): sent unnamed, the statement itself was planned over every partition on each call.
 pub fn current_by_national_id(conn: &mut PgConnection, national_id: &str) -> QueryResult<Option<ParcelRow>> {
-    diesel::sql_query(CURRENT_BY_NATIONAL_ID).bind::<Text, _>(national_id).get_result(conn).optional()
+    diesel::sql_query(statements::CURRENT_CALL).bind::<Text, _>(national_id).get_result(conn).optional()
 }
 
 /// Filters of parcel versions, each `None` for "any".

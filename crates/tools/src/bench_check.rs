@@ -110,12 +110,12 @@ const BUSY_LOAD: f64 = 4.0;
 // The SQL the check runs, for pgbench: the store's own statements.
 
 use store::checks::statements::{APPROVED_ZONES as ZONES_SQL, NEIGHBOURS_CALL as NEIGHBOURS_SQL};
-use store::parcels::statements::{BY_ID_FILTER, PARCEL_SELECT};
+use store::parcels::statements::CURRENT_CALL as PARCEL_SQL;
 
 /// The pgbench script: draw a request of the list, run the three statements with its
 /// parameters, typed as diesel binds them.
 fn pgbench_script(rows: usize) -> String {
-    let by_id = format!("{} {BY_ID_FILTER}", PARCEL_SELECT.trim_end()).replace("$1", "(:national_id)::text");
+    let by_id = PARCEL_SQL.trim_end().replace("$1", "(:national_id)::text");
     let neighbours = NEIGHBOURS_SQL
         .replace("$1", "(:geojson)::text")
         .replace("$2", "(:parcel_id)::int8")
@@ -1052,7 +1052,8 @@ mod tests {
         // The neighbours as the check sends them: the call of `check_neighbours` (migration 000024).
         assert!(script.contains("FROM check_neighbours((:geojson)::text, (:parcel_id)::int8, (:distance)::float8)"));
         assert!(script.contains("ST_GeomFromGeoJSON((:geojson)::text)"), "the zones statement");
-        assert!(script.contains("p.national_id = (:national_id)::text AND v.valid_to IS NULL;"));
+        // The registered parcel as the check reads it: the call of `parcel_current` (migration 000025).
+        assert!(script.contains("SELECT * FROM parcel_current((:national_id)::text);\n"), "{script}");
         assert_eq!(script.matches(";\n").count(), 3);
     }
 

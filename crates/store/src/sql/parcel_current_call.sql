@@ -1,0 +1,1 @@
+SELECT * FROM parcel_current($1)
