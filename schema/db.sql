@@ -593,7 +593,7 @@ BEGIN
             JOIN parcels p ON p.id = v.parcel_id AND p.province_code = v.province_code
            CROSS JOIN LATERAL (SELECT c.code FROM admin_units c WHERE c.id = v.commune_id OFFSET 0) c
       )
-      SELECT ST_AsMVT(features, 'parcels', 4096, 'geom', 'fid') AS tile FROM features WHERE geom IS NOT NULL
+      SELECT ST_AsMVT(features, 'parcels', 4096, 'geom', 'fid') AS tile FROM features
     ) AS t;
   END IF;
   RETURN NEXT;
@@ -730,7 +730,7 @@ BEGIN
             JOIN planning_zones z ON z.geom && bounds.env4326
             JOIN planning_plans pl ON pl.id = z.plan_id AND pl.status = 'approved'
       )
-      SELECT ST_AsMVT(features, 'planning-zones', 4096, 'geom', 'fid') AS tile FROM features WHERE geom IS NOT NULL
+      SELECT ST_AsMVT(features, 'planning-zones', 4096, 'geom', 'fid') AS tile FROM features
     ) AS t;
   END IF;
   RETURN NEXT;
