@@ -1033,9 +1033,10 @@ fn render(opts: &Options, facts: &Facts, results: &[DatasetResult]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nOver HTTP each request also resolves the bearer token (one query) and crosses actix's blocking pool; the service sends every \
-         statement through diesel's `sql_query` (parsed and planned each time) while pgbench runs them prepared, so the SQL limit is an \
-         upper bound. Client, server, PostgreSQL and pgbench share the machine."
+        "\nOver HTTP each request also resolves the bearer token (one query) and crosses actix's blocking pool; the service sends its \
+         statements unnamed through diesel's `sql_query` (the registered parcel and the neighbour search are calls of functions \
+         whose plans are cached per connection; the rest is planned each time) while pgbench runs them prepared, so the SQL limit \
+         is an upper bound. Client, server, PostgreSQL and pgbench share the machine."
     );
     s
 }
