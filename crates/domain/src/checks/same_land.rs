@@ -71,7 +71,7 @@ struct BoundaryComparison {
 fn compare_boundaries(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>, step: f64) -> BoundaryComparison {
     let symdiff = a.xor(b);
     let (ea, eb) = (boundary_lines(a), boundary_lines(b));
-    // Pieces never shorter than a 50,000th of the perimeter, whatever the tolerance: bounded work.
+    // A step of at least a 50,000th of the perimeter, whatever the tolerance: bounded work.
     let step = step.max(perimeter(a).max(perimeter(b)) / 50_000.0);
     let hausdorff_m = directed_hausdorff(&ea, &eb, step).max(directed_hausdorff(&eb, &ea, step));
     BoundaryComparison { symdiff_m2: symdiff.unsigned_area(), symdiff, hausdorff_m }
@@ -96,10 +96,10 @@ fn perimeter(mp: &MultiPolygon<f64>) -> f64 {
 /// The distance to one segment is convex along a straight piece of `a`, so its largest value
 /// on the piece is at an end: when the segment nearest one end of a piece is also within the
 /// largest distance found so far of the other end, no point of the piece can beat it and the
-/// piece is settled exactly. Otherwise the piece is halved, down to `step` (where the distance,
-/// 1-Lipschitz, can exceed its ends' by at most half the piece). A boundary re-digitised along
-/// the same edges settles in a few dozen queries per edge, where sampling every `step` took
-/// thousands.
+/// piece is settled (to within `step / 2`). Otherwise the piece is split where that segment
+/// ends (kept to the piece's middle half), down to `step`, where the distance, 1-Lipschitz,
+/// can exceed its ends' by at most half the piece. A boundary re-digitised along the same
+/// edges settles in one query per vertex or so, where sampling every `step` took thousands.
 fn directed_hausdorff(a: &[Line<f64>], b: &[Line<f64>], step: f64) -> f64 {
     let index = SegmentIndex::new(b.iter().copied());
     // The nearest segment of `b` to a point, and the distance to it.
