@@ -175,7 +175,7 @@ fn render(o: &Options, facts: &Facts, results: &[SizeResult]) -> String {
         s,
         "`diachinh-tools bench-scale --sizes {} --seconds {} --repeats {} --connections {}`: each size's register loaded \
          through the import path (one all-or-nothing `diachinh import` per commune of 5,000 synthetic parcels, communes \
-         of every province in turn), then `bench`, `bench-tiles` and `bench-check` on each, one size right after the \
+         of every province in turn, each province's in a block of its own, each surveyed in a VN-2000 zone near it), then `bench`, `bench-tiles` and `bench-check` on each, one size right after the \
          other. p50 in ms: parcel by id and bbox pages with {} connections (median of the runs' p50s), tiles the same, \
          certificate checks from one client. The detail of each size is in `{}/<size>.md`.\n",
         o.sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(","),
