@@ -132,10 +132,10 @@ pub struct CheckReport {
 /// is the request's error.
 fn registered_parcel(conn: &mut PgConnection, national_id: Option<&str>) -> Result<Option<ParcelRow>, Error> {
     let Some(id) = national_id else { return Ok(None) };
-    parcel_db::current_by_national_id(conn, id)
-        .context_db("loading the registered parcel")?
-        .map(Some)
-        .ok_or_else(|| Error::invalid("/parcel", format!("no current parcel has national id '{id}'")))
+    match parcel_db::current_by_national_id(conn, id).context_db("loading the registered parcel")? {
+        Some(parcel) => Ok(Some(parcel)),
+        None => Err(Error::invalid("/parcel", format!("no current parcel has national id '{id}'"))),
+    }
 }
 
 /// Runs the check about `registered` (the parcel the request or its dossier names, loaded once
